@@ -1,0 +1,28 @@
+# The README's commands. `make demo` sets up and runs the main job; `make test` sets up and runs the tests.
+PYTHON ?= python3
+PIP ?= $(PYTHON) -m pip
+OUT ?= runs/demo
+
+.PHONY: setup docker demo test test-fast bench lint
+
+setup:  ## Python deps: the CPU torch wheel first (a bare `torch` pulls GBs of CUDA), then rlvr in editable mode
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e '.[dev]'
+
+docker:  ## Docker daemon + the sandbox image built offline from Debian packages (root; skipped where a daemon answers and the image exists)
+	bash sandboxes/setup-docker.sh
+
+demo: setup
+	rlvr score --verifier math --input examples/math_sample.jsonl --output $(OUT)/scored.jsonl
+
+test: setup docker
+	HF_HUB_OFFLINE=1 $(PYTHON) -m pytest -m "not gpu" -q
+
+test-fast: setup
+	HF_HUB_OFFLINE=1 $(PYTHON) -m pytest -m "not gpu and not docker and not slow" -q
+
+bench: setup docker
+	for f in benchmarks/bench_*.py; do $(PYTHON) $$f || exit 1; done
+
+lint:
+	ruff check . && ruff format --check .

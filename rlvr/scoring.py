@@ -1,0 +1,384 @@
+"""The one scoring engine: runs any verifier over many rows, quickly, and never hangs.
+
+Training reward functions, ``rlvr score`` and ``rlvr eval`` all come through here. What it does, and why:
+
+- **Killable worker processes.** ``judge`` runs in a pool of long-lived processes; each row has a hard wall-clock
+  limit, and a worker that passes it is killed (SIGKILL) and replaced. math-verify's own timeout relies on SIGALRM,
+  which silently does nothing off the main thread, and TRL calls reward functions from threads; an answer such as
+  ``\\boxed{9^{9^{9^9}}}`` would otherwise hang training. Workers fork from a forkserver that has already imported the
+  verifiers, so a replacement is ready in milliseconds, and each has an address-space limit.
+- **A cache** keyed on (verifier + options, extracted answer, reference): a GRPO group of 16 samples often holds only
+  a few distinct answers, and each distinct one is graded once. Duplicates inside one batch are folded too.
+- **Input cap.** Only the tail of a very long completion is parsed (the final answer is at the end); 50 KB of noise
+  before ``\\boxed{3}`` costs nothing.
+- **Order kept, nothing lost.** Results come back in input order; a crash or hang on one row is that row's verdict
+  (``timeout`` or ``error``), never the batch's.
+- **Any thread.** ``score()`` may be called from any thread; one lock serialises use of a pool.
+
+Verifiers with ``isolation = "thread"`` (the Docker code runner) bring their own isolation and time limits; they are
+run on a thread pool of ``verifier.concurrency()`` threads instead.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import multiprocessing as mp
+import os
+import threading
+import time
+import traceback
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from rlvr.verifiers.base import Verdict, Verifier, error, get_verifier, no_answer
+
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_MAX_CHARS = 16_000
+DEFAULT_WORKER_MEMORY_MB = 4096
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+# ----------------------------------------------------------------------------------------------------------- workers
+
+
+def _worker_main(conn: Connection, memory_mb: int) -> None:
+    """Loop in a worker process: receive (job_id, verifier key, verifier or None, extracted, reference), reply."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle; it kills us
+    if memory_mb > 0:
+        try:
+            import resource
+
+            limit = memory_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        except (ImportError, ValueError, OSError):
+            pass
+    verifiers: dict[str, Verifier] = {}
+    while True:
+        try:
+            job_id, key, verifier, extracted, reference = conn.recv()
+        except (EOFError, OSError):
+            return  # the parent has gone
+        if verifier is not None:
+            verifiers[key] = verifier
+        try:
+            verdict = verifiers[key].judge(extracted, reference)
+            if not isinstance(verdict, Verdict):
+                verdict = error(f"verifier returned {type(verdict).__name__}, not a Verdict")
+        except MemoryError:
+            verdict = Verdict(0.0, "timeout", extracted, "grader ran out of memory on this answer")
+        except RecursionError:
+            verdict = Verdict(0.0, "wrong", extracted, "answer too deeply nested to grade")
+        except Exception as exc:  # the grader failed, not the model
+            verdict = error(f"{type(exc).__name__}: {exc}".strip()[:500] + _where(exc))
+        try:
+            conn.send((job_id, verdict))
+        except (EOFError, OSError):
+            return
+
+
+def _where(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f" (at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno})" if frames else ""
+
+
+def _context() -> mp.context.BaseContext:
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        # Workers (and their replacements) fork from a server that has already paid for these imports.
+        ctx.set_forkserver_preload(["rlvr.verifiers"])
+        return ctx
+    return mp.get_context("spawn")
+
+
+class _Worker:
+    def __init__(self, ctx: mp.context.BaseContext, memory_mb: int) -> None:
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, memory_mb), daemon=True, name="rlvr-scorer")
+        self.proc.start()
+        child.close()
+        self.known: set[str] = set()  # verifier keys this worker already holds
+
+    def send(self, job_id: int, verifier: Verifier, key: str, extracted: Any, reference: Any) -> None:
+        payload = verifier if key not in self.known else None
+        self.conn.send((job_id, key, payload, extracted, reference))
+        self.known.add(key)
+
+    def kill(self) -> None:
+        if self.proc.is_alive():
+            self.proc.kill()
+        self.proc.join(timeout=5)
+        self.conn.close()
+
+
+class WorkerPool:
+    """N killable processes that judge one row at a time each."""
+
+    def __init__(self, workers: int, memory_mb: int = DEFAULT_WORKER_MEMORY_MB) -> None:
+        self.size = max(1, workers)
+        self.memory_mb = memory_mb
+        self._ctx = _context()
+        self._workers: list[_Worker] = []
+        self.replaced = 0
+
+    def _ensure(self) -> None:
+        while len(self._workers) < self.size:
+            self._workers.append(_Worker(self._ctx, self.memory_mb))
+
+    def run(
+        self,
+        verifier: Verifier,
+        jobs: Sequence[tuple[Any, Any]],
+        timeout: float,
+        on_done: Callable[[int, Verdict], None],
+    ) -> None:
+        """Judge ``jobs`` [(extracted, reference)], calling ``on_done(index, verdict)`` as each finishes."""
+        self._ensure()
+        key = verifier.cache_key()
+        todo = list(range(len(jobs)))[::-1]
+        idle = list(self._workers)
+        busy: dict[Connection, tuple[_Worker, int, float]] = {}
+        while todo or busy:
+            while idle and todo:
+                w, i = idle.pop(), todo.pop()
+                try:
+                    w.send(i, verifier, key, *jobs[i])
+                except (OSError, EOFError, ValueError):  # a dead pipe; try again on a fresh worker
+                    todo.append(i)
+                    self._replace(w)
+                    idle.append(self._workers[-1])
+                    continue
+                busy[w.conn] = (w, i, time.monotonic() + timeout)
+            deadline = min(d for _, _, d in busy.values())
+            for conn in wait(list(busy), timeout=max(0.0, deadline - time.monotonic())):
+                w, i, _ = busy.pop(conn)
+                try:
+                    _, verdict = conn.recv()
+                    idle.append(w)
+                except (EOFError, OSError):
+                    verdict = error(f"grader process died (exit code {w.proc.exitcode}) on this answer")
+                    idle.append(self._replace(w))
+                on_done(i, verdict)
+            now = time.monotonic()
+            for conn, (w, i, d) in list(busy.items()):
+                if now >= d:
+                    del busy[conn]
+                    idle.append(self._replace(w))
+                    on_done(i, Verdict(0.0, "timeout", None, f"grading took longer than {timeout:g}s; worker killed"))
+
+    def _replace(self, w: _Worker) -> _Worker:
+        w.kill()
+        self.replaced += 1
+        fresh = _Worker(self._ctx, self.memory_mb)
+        self._workers[self._workers.index(w)] = fresh
+        return fresh
+
+    def close(self) -> None:
+        for w in self._workers:
+            w.kill()
+        self._workers.clear()
+
+
+# ----------------------------------------------------------------------------------------------------------- scorer
+
+
+@dataclass
+class ScoreStats:
+    rows: int = 0
+    graded: int = 0  # rows actually sent to a grader (after the cache and de-duplication)
+    cache_hits: int = 0
+    seconds: float = 0.0
+    by_status: dict[str, int] = field(default_factory=dict)
+
+
+class Scorer:
+    """Scores rows with one verifier. Thread-safe; keep one alive to reuse its workers and cache."""
+
+    def __init__(
+        self,
+        verifier: Verifier,
+        *,
+        workers: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_chars: int | None = DEFAULT_MAX_CHARS,
+        cache_size: int = 200_000,
+        memory_mb: int = DEFAULT_WORKER_MEMORY_MB,
+    ) -> None:
+        if timeout <= 0:
+            raise ValueError(f"timeout must be positive, got {timeout}")
+        self.verifier = verifier
+        self.workers = workers or default_workers()
+        self.timeout = timeout
+        self.max_chars = max_chars
+        self._cache: OrderedDict[tuple[str, str], Verdict] = OrderedDict()
+        self._cache_size = cache_size
+        self._memory_mb = memory_mb
+        self._pool: WorkerPool | None = None
+        self._lock = threading.Lock()
+        self.last = ScoreStats()
+
+    def score(
+        self, completions: Sequence[str], references: Sequence[Any], *, progress: bool = False
+    ) -> list[Verdict]:
+        if len(completions) != len(references):
+            raise ValueError(f"{len(completions)} completions but {len(references)} references")
+        with self._lock:
+            return self._score(completions, references, progress)
+
+    def _score(self, completions: Sequence[str], references: Sequence[Any], progress: bool) -> list[Verdict]:
+        start = time.perf_counter()
+        out: list[Verdict | None] = [None] * len(completions)
+        groups: OrderedDict[tuple[str, str], list[int]] = OrderedDict()  # cache key -> rows waiting on it
+        extracted_of: dict[tuple[str, str], tuple[Any, Any]] = {}
+        stats = ScoreStats(rows=len(completions))
+        for i, (completion, reference) in enumerate(zip(completions, references)):
+            extracted = self._extract(completion)
+            if isinstance(extracted, Verdict):  # no answer, or extraction itself failed
+                out[i] = extracted
+                continue
+            key = (_key(extracted), _key(reference))
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                out[i] = self._cache[key].with_extracted(_shown(extracted))
+                stats.cache_hits += 1
+                continue
+            groups.setdefault(key, []).append(i)
+            extracted_of[key] = (extracted, reference)
+        keys = list(groups)
+        stats.graded = len(keys)
+        bar = _progress(len(keys), progress)
+
+        def done(j: int, verdict: Verdict) -> None:
+            key = keys[j]
+            extracted = extracted_of[key][0]
+            verdict = verdict.with_extracted(_shown(extracted))
+            if verdict.status != "error":  # an infrastructure fault may not repeat; don't remember it
+                self._remember(key, verdict)
+            for i in groups[key]:
+                out[i] = verdict
+            if bar is not None:
+                bar.update(1)
+
+        jobs = [extracted_of[k] for k in keys]
+        try:
+            if jobs and self.verifier.isolation == "thread":
+                self._run_threads(jobs, done)
+            elif jobs:
+                if self._pool is None:
+                    self._pool = WorkerPool(self.workers, self._memory_mb)
+                self._pool.run(self.verifier, jobs, self.timeout, done)
+        finally:
+            if bar is not None:
+                bar.close()
+        verdicts = [v if v is not None else error("row was not graded") for v in out]
+        stats.seconds = time.perf_counter() - start
+        for v in verdicts:
+            stats.by_status[v.status] = stats.by_status.get(v.status, 0) + 1
+        self.last = stats
+        return verdicts
+
+    def _extract(self, completion: Any) -> Any:
+        if not isinstance(completion, str):
+            return error(f"completion must be a string, got {type(completion).__name__}")
+        if self.max_chars and len(completion) > self.max_chars:
+            completion = completion[-self.max_chars :]
+        try:
+            extracted = self.verifier.extract(completion)
+        except Exception as exc:
+            return error(f"answer extraction failed: {type(exc).__name__}: {exc}"[:500])
+        return no_answer() if extracted is None else extracted
+
+    def _run_threads(self, jobs: list[tuple[Any, Any]], done: Callable[[int, Verdict], None]) -> None:
+        def one(j: int) -> tuple[int, Verdict]:
+            try:
+                return j, self.verifier.judge(*jobs[j])
+            except Exception as exc:
+                return j, error(f"{type(exc).__name__}: {exc}"[:500])
+
+        n = self.verifier.concurrency() or self.workers
+        with ThreadPoolExecutor(max_workers=max(1, min(n, len(jobs))), thread_name_prefix="rlvr-judge") as ex:
+            for j, verdict in ex.map(one, range(len(jobs))):
+                done(j, verdict)
+
+    def _remember(self, key: tuple[str, str], verdict: Verdict) -> None:
+        self._cache[key] = verdict
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
+
+
+def _key(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=repr)
+
+
+def _shown(extracted: Any) -> str | None:
+    return extracted if isinstance(extracted, str) or extracted is None else _key(extracted)
+
+
+def _progress(total: int, enabled: bool):
+    if not enabled or total < 1:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="grading", unit="answer", dynamic_ncols=True, leave=False)
+
+
+# ------------------------------------------------------------------------------------------------- module-level API
+
+_SCORERS: dict[tuple[str, int | None, float, int | None], Scorer] = {}
+_SCORERS_LOCK = threading.Lock()
+
+
+def get_scorer(
+    verifier: str | Verifier,
+    *,
+    workers: int | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_chars: int | None = DEFAULT_MAX_CHARS,
+    **options: Any,
+) -> Scorer:
+    """A shared, long-lived Scorer for this verifier and settings (its workers and cache survive between calls)."""
+    v = get_verifier(verifier, **options) if isinstance(verifier, str) else verifier
+    key = (v.cache_key(), workers, timeout, max_chars)
+    with _SCORERS_LOCK:
+        if key not in _SCORERS:
+            _SCORERS[key] = Scorer(v, workers=workers, timeout=timeout, max_chars=max_chars)
+        return _SCORERS[key]
+
+
+def score(
+    verifier: str | Verifier,
+    completions: Sequence[str],
+    references: Sequence[Any],
+    *,
+    workers: int | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    progress: bool = False,
+    **options: Any,
+) -> list[Verdict]:
+    """Grade ``completions`` against ``references`` with a registered verifier; results in input order."""
+    scorer = get_scorer(verifier, workers=workers, timeout=timeout, **options)
+    return scorer.score(completions, references, progress=progress)
+
+
+@atexit.register
+def close_all() -> None:
+    """Stop every shared scorer's workers (also run at interpreter exit)."""
+    with _SCORERS_LOCK:
+        for s in _SCORERS.values():
+            s.close()
+        _SCORERS.clear()
