@@ -6,19 +6,24 @@
 
 from rlvr.registry import DuplicateNameError, RegistryError, UnknownNameError
 from rlvr.scoring import Scorer, score
+from rlvr.tasks import TASKS, Task, load_task, register_task
 from rlvr.verifiers import VERIFIERS, Verdict, Verifier, get_verifier, register_verifier, verify
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "TASKS",
     "VERIFIERS",
     "DuplicateNameError",
     "RegistryError",
     "Scorer",
+    "Task",
     "UnknownNameError",
     "Verdict",
     "Verifier",
     "get_verifier",
+    "load_task",
+    "register_task",
     "register_verifier",
     "score",
     "verify",
