@@ -1,7 +1,7 @@
 """rlvr: reinforcement learning with verifiable rewards.
 
-    import rlvr
-    rlvr.verify("math", "... so the answer is \\boxed{\\frac{1}{2}}", "0.5")   # Verdict(reward=1.0, status='correct', ...)
+import rlvr
+rlvr.verify("math", "... so the answer is \\boxed{\\frac{1}{2}}", "0.5")   # Verdict(reward=1.0, status='correct', ...)
 """
 
 from rlvr.registry import DuplicateNameError, RegistryError, UnknownNameError

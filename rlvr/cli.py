@@ -16,6 +16,8 @@ import tempfile
 from collections.abc import Sequence
 from typing import Any
 
+from rlvr.sandbox import SandboxUnavailable  # standard library only at import time (docker is imported lazily)
+
 DELEGATED = {
     "sandbox": ("rlvr.sandbox", "build or check the Docker sandbox image"),
     "train": ("rlvr.train", "train a policy with RLVRTrainer (no config: the embedded CPU demo)"),
@@ -44,6 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"rlvr {args.command}: interrupted", file=sys.stderr)
         return 130
+    except SandboxUnavailable as exc:  # no Docker daemon or image: say what to do, not a traceback
+        print(f"rlvr {args.command}: error: {exc}", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,8 +62,13 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--output", required=True, help="JSONL: every input field plus reward, status, extracted, detail")
     s.add_argument("--workers", type=_positive_int, default=None, help="grader processes (default: one per core)")
     s.add_argument("--timeout", type=_positive_float, default=10.0, help="hard wall-clock limit per answer, seconds")
-    s.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
-                   help="verifier option (value parsed as JSON when it parses), repeatable")
+    s.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="verifier option (value parsed as JSON when it parses), repeatable",
+    )
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_score)
     for name, (_, text) in DELEGATED.items():
@@ -190,8 +200,10 @@ def summary_line(name: str, verdicts: Sequence[Any], seconds: float, graded: int
     accuracy = sum(v.reward for v in verdicts) / n if n else 0.0
     parts = " ".join(f"{k}={counts[k]}" for k in ("correct", "wrong", "no_answer", "timeout", "error") if k in counts)
     rate = n / seconds if seconds > 0 else float("inf")
-    return (f"rlvr score [{name}]: rows={n} accuracy={accuracy:.4f} {parts} "
-            f"graded={graded} time={seconds:.2f}s rows/s={rate:.1f}")
+    return (
+        f"rlvr score [{name}]: rows={n} accuracy={accuracy:.4f} {parts} "
+        f"graded={graded} time={seconds:.2f}s rows/s={rate:.1f}"
+    )
 
 
 if __name__ == "__main__":

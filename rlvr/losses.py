@@ -15,7 +15,9 @@ Notation (all losses are minimised, i.e. they are the negated objectives of the 
 
 Options every loss accepts:
   ``ref_logps`` (B, T) and ``beta``: adds ``beta`` times the k3 estimator of KL(pi || pi_ref) per token
-  (DeepSeekMath, Shao et al. 2024, eq. 4), aggregated the same way as the loss itself (as TRL does).
+  (DeepSeekMath, Shao et al. 2024, eq. 4), aggregated the same way as the loss itself (as TRL does);
+  ``kl_importance_weighting``: multiply that per-token KL by the loss's importance ratio (TRL's
+  ``use_bias_correction_kl``), which makes it unbiased when the tokens were sampled from pi_old.
   ``sample_weights`` (B, T) or (B, 1): detached per-token / per-sequence multipliers on the policy term (e.g. the
   truncated importance weights that correct for a vLLM sampler); not applied to the KL term.
 """
@@ -124,14 +126,23 @@ def _k3(logps: torch.Tensor, ref_logps: torch.Tensor) -> torch.Tensor:
     return torch.exp(delta) - delta - 1.0  # (B, T)
 
 
-def _with_penalty(policy_term: torch.Tensor, options: dict[str, Any], logps: torch.Tensor) -> torch.Tensor:
-    """Apply ``sample_weights`` to the policy term, then add ``beta * KL`` per token (both as TRL orders them)."""
+def _with_penalty(
+    policy_term: torch.Tensor, options: dict[str, Any], logps: torch.Tensor, ratio: torch.Tensor
+) -> torch.Tensor:
+    """Apply ``sample_weights`` to the policy term, then add ``beta * KL`` per token (both as TRL orders them).
+
+    With ``kl_importance_weighting`` the per-token KL is multiplied by the loss's own importance ratio: the tokens were
+    sampled from pi_old, so this makes the estimate unbiased for KL(pi || pi_ref) (DeepSeek-V3.2 report, sec. 3.1;
+    TRL's ``use_bias_correction_kl``)."""
     weights = options.get("sample_weights")
     if weights is not None:
         policy_term = policy_term * weights.detach()
     beta = float(options.get("beta", 0.0) or 0.0)
     if beta != 0.0:
-        policy_term = policy_term + beta * _k3(logps, options["ref_logps"])  # (B, T)
+        kl = _k3(logps, options["ref_logps"])  # (B, T)
+        if options.get("kl_importance_weighting", False):
+            kl = kl * ratio  # (B, T)
+        policy_term = policy_term + beta * kl  # (B, T)
     return policy_term
 
 
@@ -172,7 +183,9 @@ def _metrics(
             "approx_kl": _token_sum(torch.expm1(log_ratio) - log_ratio, mask) / mask.sum().clamp(min=1.0),
         }
         if float(options.get("beta", 0.0) or 0.0) != 0.0:
-            kl = _k3(logps.detach(), options["ref_logps"])
+            kl = _k3(logps.detach(), options["ref_logps"])  # (B, T)
+            if options.get("kl_importance_weighting", False):
+                kl = kl * ratio  # (B, T): the same importance-weighted estimate the loss uses
             metrics["kl"] = _token_sum(kl, mask) / mask.sum().clamp(min=1.0)
         return metrics
 
@@ -193,7 +206,7 @@ def grpo_loss(*, logps, old_logps, advantages, mask, epsilon_low, epsilon_high, 
     """GRPO (Shao et al. 2024, DeepSeekMath eq. 3): per-token clipped ratio, mean over each sequence's tokens, then
     mean over sequences."""
     log_ratio, ratio, adv, per_token = _token_surrogate(logps, old_logps, advantages, epsilon_low, epsilon_high)
-    per_token = _with_penalty(per_token, options, logps)  # (B, T)
+    per_token = _with_penalty(per_token, options, logps, ratio)  # (B, T)
     loss = _sample_mean(per_token, mask)
     return loss, _metrics(ratio, adv, mask, log_ratio, epsilon_low, epsilon_high, options, logps)
 
@@ -206,7 +219,7 @@ def dr_grpo_loss(*, logps, old_logps, advantages, mask, epsilon_low, epsilon_hig
     if not max_length:
         raise ValueError("loss 'dr_grpo' needs max_length= (the maximum completion length, a constant)")
     log_ratio, ratio, adv, per_token = _token_surrogate(logps, old_logps, advantages, epsilon_low, epsilon_high)
-    per_token = _with_penalty(per_token, options, logps)  # (B, T)
+    per_token = _with_penalty(per_token, options, logps, ratio)  # (B, T)
     loss = _token_sum(per_token, mask) / (mask.shape[0] * float(max_length))
     return loss, _metrics(ratio, adv, mask, log_ratio, epsilon_low, epsilon_high, options, logps)
 
@@ -217,7 +230,7 @@ def dapo_loss(*, logps, old_logps, advantages, mask, epsilon_low, epsilon_high, 
     (epsilon_high > epsilon_low, DAPO section 3.1). ``num_tokens`` replaces the denominator when the batch is a slice
     of a larger one (gradient accumulation: the trainer passes the token count of the whole accumulation window)."""
     log_ratio, ratio, adv, per_token = _token_surrogate(logps, old_logps, advantages, epsilon_low, epsilon_high)
-    per_token = _with_penalty(per_token, options, logps)  # (B, T)
+    per_token = _with_penalty(per_token, options, logps, ratio)  # (B, T)
     denominator = mask.sum().clamp(min=1.0) if num_tokens is None else torch.as_tensor(num_tokens).clamp(min=1.0)
     loss = _token_sum(per_token, mask) / denominator
     return loss, _metrics(ratio, adv, mask, log_ratio, epsilon_low, epsilon_high, options, logps)
@@ -241,7 +254,7 @@ def gspo_loss(*, logps, old_logps, advantages, mask, epsilon_low, epsilon_high, 
     seq_log_ratio = _sequence_log_ratio(logps, old_logps, mask)  # (B, 1)
     ratio = torch.exp(seq_log_ratio)  # (B, 1)
     per_seq = _clipped_surrogate(ratio, adv, epsilon_low, epsilon_high)  # (B, 1)
-    per_token = _with_penalty(per_seq, options, logps)  # (B, 1), or (B, T) with weights / KL
+    per_token = _with_penalty(per_seq, options, logps, ratio)  # (B, 1), or (B, T) with weights / KL
     loss = _sample_mean(per_token, mask)  # a (B, 1) term averages to itself: mean over sequences
     return loss, _metrics(ratio, adv, mask, logps - old_logps, epsilon_low, epsilon_high, options, logps)
 
@@ -256,7 +269,7 @@ def gspo_token_loss(*, logps, old_logps, advantages, mask, epsilon_low, epsilon_
     ratio = torch.exp(token_log_ratio)  # (B, T)
     adv = _as_column(advantages)  # (B, 1) or (B, T)
     per_token = _clipped_surrogate(ratio, adv, epsilon_low, epsilon_high)  # (B, T)
-    per_token = _with_penalty(per_token, options, logps)  # (B, T)
+    per_token = _with_penalty(per_token, options, logps, ratio)  # (B, T)
     loss = _sample_mean(per_token, mask)
     metrics = _metrics(ratio, adv, mask, logps - old_logps, epsilon_low, epsilon_high, options, logps)
     return loss, metrics
@@ -277,7 +290,7 @@ def gmpo_loss(*, logps, old_logps, advantages, mask, epsilon_low, epsilon_high, 
     bounded = sign * torch.min(sign * log_ratio, sign * clipped)  # (B, T): pessimistic side, as in PPO's min
     geo_ratio = torch.exp(_seq_mean(bounded, mask)).unsqueeze(1)  # (B, 1)
     per_seq = -adv * geo_ratio  # (B, 1)
-    per_token = _with_penalty(per_seq, options, logps)
+    per_token = _with_penalty(per_seq, options, logps, torch.exp(log_ratio))  # (B, T)
     loss = _sample_mean(per_token, mask)
     token_ratio = torch.exp(log_ratio)  # (B, T): clip fractions are counted per token, in ratio space
     metrics = _metrics(

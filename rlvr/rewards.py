@@ -73,3 +73,56 @@ class VerifierReward:
         state = dict(self.__dict__)
         state["last_verdicts"] = []
         return state
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Overlong reward shaping (DAPO, Yu et al. 2025, sec. 3.4)
+
+
+def overlong_penalty(length: Any, *, max_length: int, buffer: int, factor: float = 1.0) -> Any:
+    """DAPO's soft overlong punishment (eq. 13) for a completion of ``length`` tokens; an int/float or a tensor.
+
+    0 while length <= max_length - buffer; then linear, (max_length - buffer - length) / buffer * factor, down to
+    -factor at max_length; -factor beyond. ``buffer`` = 0 gives a hard cliff: 0 up to max_length, -factor beyond.
+    """
+    if buffer < 0 or buffer > max_length:
+        raise ValueError(f"overlong buffer must be in [0, max_length={max_length}]; got {buffer}")
+    start = max_length - buffer
+    if hasattr(length, "clamp"):  # a torch tensor: the same formula, elementwise
+        excess = (length.to(dtype=_float_dtype(length)) - start).clamp(min=0.0)
+        if buffer == 0:
+            return -factor * (excess > 0).to(excess.dtype)
+        return -factor * (excess / buffer).clamp(max=1.0)
+    excess = max(float(length) - start, 0.0)
+    if buffer == 0:
+        return -float(factor) if excess > 0 else 0.0
+    return -float(factor) * min(excess / buffer, 1.0)
+
+
+def _float_dtype(tensor: Any) -> Any:
+    import torch  # lazily: verifier-only users of this module need no torch
+
+    return tensor.dtype if tensor.is_floating_point() else torch.float32
+
+
+class OverlongPenalty:
+    """A TRL reward function: ``overlong_penalty`` of each completion's token count (TRL passes ``completion_ids``).
+
+    The trainer adds it (weight 1) when ``overlong_buffer`` > 0, so it is logged as ``rewards/overlong_penalty/mean``
+    and summed into the reward before the group advantages are computed. A callable class so that it pickles.
+    """
+
+    __name__ = "overlong_penalty"
+
+    def __init__(self, *, max_length: int, buffer: int, factor: float = 1.0) -> None:
+        overlong_penalty(0, max_length=max_length, buffer=buffer, factor=factor)  # validate now, not mid-training
+        self.max_length, self.buffer, self.factor = max_length, buffer, factor
+
+    def __call__(self, prompts: Sequence[Any] | None = None, completions: Sequence[Any] = (), **kwargs: Any):
+        completion_ids = kwargs.get("completion_ids")
+        if completion_ids is None:
+            raise KeyError("overlong_penalty needs the completion token ids (TRL passes them as completion_ids=)")
+        return [
+            overlong_penalty(len(ids), max_length=self.max_length, buffer=self.buffer, factor=self.factor)
+            for ids in completion_ids
+        ]

@@ -22,9 +22,11 @@ run on a thread pool of ``verifier.concurrency()`` threads instead.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import multiprocessing as mp
 import os
+import sys
 import threading
 import time
 import traceback
@@ -95,16 +97,47 @@ def _context() -> mp.context.BaseContext:
     if "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
         # Workers (and their replacements) fork from a server that has already paid for these imports.
-        ctx.set_forkserver_preload(["rlvr.verifiers"])
+        ctx.set_forkserver_preload(["rlvr.verifiers", "rlvr.verifiers._preload"])
         return ctx
     return mp.get_context("spawn")
+
+
+@contextlib.contextmanager
+def _main_module_hidden():
+    """Start workers without re-running the caller's script.
+
+    multiprocessing's forkserver/spawn children re-import ``__main__``; a script or notebook that calls
+    ``rlvr.score`` at top level without an ``if __name__ == "__main__"`` guard would then recurse and every row would
+    come back as an error. Workers need only the verifier's own module, so ``__main__`` is hidden while they start
+    (verifiers must therefore live in an importable module, which ``_check_importable`` says plainly).
+    """
+    main = sys.modules.get("__main__")
+    saved = {k: main.__dict__.pop(k) for k in ("__file__",) if main is not None and k in main.__dict__}
+    spec = getattr(main, "__spec__", None)
+    if main is not None:
+        main.__spec__ = None
+    try:
+        yield
+    finally:
+        if main is not None:
+            main.__dict__.update(saved)
+            main.__spec__ = spec
+
+
+def _check_importable(verifier: Verifier) -> None:
+    if type(verifier).__module__ == "__main__":
+        raise TypeError(
+            f"verifier {verifier.name!r} is defined in the __main__ script; grader processes cannot import it. "
+            f"Move it into a module (e.g. my_verifiers.py) and import it from there."
+        )
 
 
 class _Worker:
     def __init__(self, ctx: mp.context.BaseContext, memory_mb: int) -> None:
         self.conn, child = ctx.Pipe(duplex=True)
         self.proc = ctx.Process(target=_worker_main, args=(child, memory_mb), daemon=True, name="rlvr-scorer")
-        self.proc.start()
+        with _main_module_hidden():
+            self.proc.start()
         child.close()
         self.known: set[str] = set()  # verifier keys this worker already holds
 
@@ -142,6 +175,7 @@ class WorkerPool:
         on_done: Callable[[int, Verdict], None],
     ) -> None:
         """Judge ``jobs`` [(extracted, reference)], calling ``on_done(index, verdict)`` as each finishes."""
+        _check_importable(verifier)
         self._ensure()
         key = verifier.cache_key()
         todo = list(range(len(jobs)))[::-1]
@@ -226,9 +260,7 @@ class Scorer:
         self._lock = threading.Lock()
         self.last = ScoreStats()
 
-    def score(
-        self, completions: Sequence[str], references: Sequence[Any], *, progress: bool = False
-    ) -> list[Verdict]:
+    def score(self, completions: Sequence[str], references: Sequence[Any], *, progress: bool = False) -> list[Verdict]:
         if len(completions) != len(references):
             raise ValueError(f"{len(completions)} completions but {len(references)} references")
         with self._lock:

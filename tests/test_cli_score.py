@@ -45,8 +45,9 @@ def test_output_keeps_fields_and_order_and_adds_verdicts(tmp_path):
 
 def test_example_file_shipped_in_the_repo_scores():
     out = os.path.join(REPO, "runs", "test-example", "scored.jsonl")
-    proc = run("score", "--verifier", "math", "--input", "examples/math_sample.jsonl", "--output", out,
-               "--timeout", "3")
+    proc = run(
+        "score", "--verifier", "math", "--input", "examples/math_sample.jsonl", "--output", out, "--timeout", "3"
+    )
     assert proc.returncode == 0, proc.stderr
     got = {r["id"]: r for r in map(json.loads, open(out))}
     assert got["half"]["status"] == "correct" and got["wrong"]["status"] == "wrong"
@@ -58,7 +59,7 @@ def test_example_file_shipped_in_the_repo_scores():
     [
         (['{"completion": "a", "reference": "1"}', "{not json"], ":2: not valid JSON"),
         (['{"completion": "a"}'], ":1: missing field 'reference'"),
-        (['[1, 2]'], ":1: expected a JSON object"),
+        (["[1, 2]"], ":1: expected a JSON object"),
         (['{"completion": 5, "reference": "1"}'], ":1: 'completion' must be a string"),
     ],
     ids=["malformed_json", "missing_field", "not_an_object", "completion_not_string"],
@@ -74,15 +75,23 @@ def test_bad_rows_name_the_line_exit_2_and_write_nothing(tmp_path, lines, messag
 
 
 def test_unknown_verifier_lists_known(tmp_path):
-    proc = run("score", "--verifier", "maths", "--input", write(tmp_path / "in.jsonl", []),
-               "--output", str(tmp_path / "o.jsonl"))
+    proc = run(
+        "score",
+        "--verifier",
+        "maths",
+        "--input",
+        write(tmp_path / "in.jsonl", []),
+        "--output",
+        str(tmp_path / "o.jsonl"),
+    )
     assert proc.returncode == 2
     assert "unknown verifier 'maths'" in proc.stderr and "math" in proc.stderr and "format" in proc.stderr
 
 
 def test_missing_input_file(tmp_path):
-    proc = run("score", "--verifier", "math", "--input", str(tmp_path / "nope.jsonl"),
-               "--output", str(tmp_path / "o.jsonl"))
+    proc = run(
+        "score", "--verifier", "math", "--input", str(tmp_path / "nope.jsonl"), "--output", str(tmp_path / "o.jsonl")
+    )
     assert proc.returncode == 2 and "input file not found" in proc.stderr
 
 
@@ -94,8 +103,17 @@ def test_bad_flag_values(tmp_path):
 def test_verifier_options_from_the_command_line(tmp_path):
     rows = [{"completion": "ANSWER 12", "reference": None}, {"completion": "answer 12", "reference": None}]
     out = tmp_path / "o.jsonl"
-    proc = run("score", "--verifier", "format", "--option", "pattern=^ANSWER \\d+$", "--input",
-               write(tmp_path / "in.jsonl", rows), "--output", str(out))
+    proc = run(
+        "score",
+        "--verifier",
+        "format",
+        "--option",
+        "pattern=^ANSWER \\d+$",
+        "--input",
+        write(tmp_path / "in.jsonl", rows),
+        "--output",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stderr
     assert [json.loads(x)["reward"] for x in out.read_text().splitlines()] == [1.0, 0.0]
 

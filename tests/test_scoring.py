@@ -131,3 +131,44 @@ def test_mismatched_lengths_and_bad_timeout_are_errors():
 def test_non_string_completion_is_an_error_row():
     verdicts = score("test_length", ["a", None], ["1", "1"], workers=1, timeout=5)  # type: ignore[list-item]
     assert verdicts[0].status == "correct" and verdicts[1].status == "error"
+
+
+def test_script_without_main_guard_scores(tmp_path):
+    """Workers must not re-run the caller's script (no `if __name__ == "__main__"` guard, as in most notebooks)."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import rlvr\n"
+        "print('RAN')\n"
+        "v = rlvr.score('format', ['<think>a</think> \\\\boxed{1}', 'no'], [None, None], workers=2, timeout=20)\n"
+        "print([x.reward for x in v])\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": REPO},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == ["RAN", "[1.0,", "0.0]"]
+
+
+def test_verifier_defined_in_main_gets_a_clear_error():
+    from dataclasses import dataclass
+
+    from rlvr.scoring import _check_importable
+    from rlvr.verifiers.base import Verifier
+
+    @dataclass(frozen=True)
+    class Local(Verifier):
+        pass
+
+    Local.__module__ = "__main__"
+    with pytest.raises(TypeError, match="defined in the __main__ script"):
+        _check_importable(Local())

@@ -93,6 +93,10 @@ class Verifier:
         """Return a message when ``reference`` is malformed for this verifier, else None (used to fail fast on input)."""
         return None
 
+    @classmethod
+    def warm_up(cls) -> None:
+        """Pay one-off costs (imports, parser tables) once, in the forkserver every grader process is forked from."""
+
     def concurrency(self) -> int | None:
         """For ``isolation = "thread"`` verifiers: how many rows to judge at once (None: the engine's worker count)."""
         return None
@@ -126,7 +130,9 @@ def get_verifier(name: str, **options: Any) -> Verifier:
         return cls(**options)
     except TypeError as exc:
         fields = [f.name for f in dataclasses.fields(cls)] if dataclasses.is_dataclass(cls) else []
-        raise TypeError(f"bad options for verifier {name!r}: {exc}; it takes: {', '.join(fields) or 'no options'}") from None
+        raise TypeError(
+            f"bad options for verifier {name!r}: {exc}; it takes: {', '.join(fields) or 'no options'}"
+        ) from None
 
 
 def verify(name: str, completion: str, reference: Any, **options: Any) -> Verdict:

@@ -1,0 +1,161 @@
+"""GRPO-shaped math scoring: ``rlvr score --verifier math`` (whole process) vs a plain math-verify loop.
+
+The batch: 256 MATH-500 problems x 16 completions (4,096 rows), built from the shared offline copy. Inside a group
+the answers repeat, as they do in RL (about 60% the gold in a few equivalent spellings, the rest two or three
+recurring wrong answers and an occasional truncation), and every completion carries a realistic ~1 KB of reasoning.
+
+- rlvr: ``python -m rlvr.cli score --verifier math`` as a subprocess, timed as a whole process (interpreter start,
+  imports, worker start-up, extraction, cache, grading, writing the output).
+- baseline: one process, in-process loop, per row ``parse(gold)`` + ``parse(completion)`` + ``verify`` -- what a
+  typical TRL / open-r1 reward function does.
+
+It prints both wall times, the ratio, and how often the two rewards agree. Bar: >= 4x on 2 cores.
+
+    python benchmarks/bench_math_scoring.py [--problems 256] [--group 16] [--workers 2] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MATH500 = ROOT.parent / "shared" / "data" / "math500" / "test.jsonl"
+
+STEPS = [
+    "First, let's restate the problem in our own words and identify what is being asked.",
+    "We can set up an equation using the given information and simplify both sides.",
+    "Expanding the product and collecting like terms gives a simpler expression.",
+    "Let me double-check this step: substituting back into the original condition confirms it.",
+    "Now we consider the remaining case separately, which follows the same reasoning.",
+    "Simplifying the fraction, we divide numerator and denominator by their greatest common divisor.",
+    "Using the identity $\\sin^2 x + \\cos^2 x = 1$ we can rewrite the expression as shown.",
+    "So $a + b = 12$ and $ab = 35$, which means $a$ and $b$ are roots of $t^2 - 12t + 35 = 0$.",
+]
+
+
+def _spellings(gold: str) -> list[str]:
+    """Equivalent ways a model writes the gold answer (all still correct)."""
+    out = [gold, f"{gold}", gold.replace("\\frac", "\\dfrac")]
+    if gold.lstrip("-").isdigit():
+        out.append(f"{int(gold):,}" if abs(int(gold)) >= 1000 else f"{gold}.0")
+    return out
+
+
+def _wrong(gold: str, rng: random.Random) -> str:
+    """A near miss in the gold's own form (one digit off, as most wrong RL answers are), sometimes a stray value."""
+    if gold.lstrip("-").isdigit():
+        return str(int(gold) + rng.choice([-2, -1, 1, 2, 10]))
+    digits = [i for i, ch in enumerate(gold) if ch.isdigit()]
+    if digits and rng.random() < 0.8:
+        i = rng.choice(digits)
+        return gold[:i] + rng.choice([d for d in "123456789" if d != gold[i]]) + gold[i + 1 :]
+    return rng.choice([f"{gold}+1", f"2\\left({gold}\\right)", "0", "\\frac{1}{2}", "-1"])
+
+
+def _completion(answer: str | None, rng: random.Random) -> str:
+    body = " ".join(rng.choice(STEPS) for _ in range(rng.randint(6, 12)))
+    if answer is None:  # cut off by the length limit
+        return body + " Therefore, continuing the computation, we find that the value of"
+    ending = rng.choice(
+        [
+            "Therefore, the final answer is $\\boxed{%s}$.",
+            "**Final Answer**\n\\[\n\\boxed{%s}\n\\]",
+            "So the answer is \\(\\boxed{%s}\\).",
+        ]
+    )
+    return body + "\n\n" + ending % answer
+
+
+def build_batch(problems: int, group: int, seed: int = 0) -> list[dict]:
+    rng = random.Random(seed)
+    rows = [json.loads(line) for line in MATH500.read_text(encoding="utf-8").splitlines() if line.strip()]
+    batch = []
+    for p in rng.sample(rows, problems):
+        gold = p["answer"]
+        wrongs = [_wrong(gold, rng) for _ in range(rng.randint(1, 3))]
+        for _ in range(group):
+            u = rng.random()
+            answer = rng.choice(_spellings(gold)) if u < 0.6 else None if u > 0.95 else rng.choice(wrongs)
+            batch.append({"id": p["unique_id"], "completion": _completion(answer, rng), "reference": gold})
+    return batch
+
+
+def time_rlvr(path: Path, workers: int) -> tuple[float, list[float]]:
+    out = path.with_suffix(".scored.jsonl")
+    cmd = [
+        sys.executable,
+        "-m",
+        "rlvr.cli",
+        "score",
+        "--verifier",
+        "math",
+        "--input",
+        str(path),
+        "--output",
+        str(out),
+        "--workers",
+        str(workers),
+        "--no-progress",
+    ]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"rlvr score failed:\n{proc.stderr}")
+    print(proc.stderr.strip().splitlines()[-1])
+    return seconds, [json.loads(line)["reward"] for line in out.read_text(encoding="utf-8").splitlines()]
+
+
+def time_plain_math_verify(rows: list[dict]) -> tuple[float, list[float]]:
+    from math_verify import parse, verify
+
+    logging.getLogger("math_verify").setLevel(logging.CRITICAL)
+    start = time.perf_counter()
+    rewards = []
+    for r in rows:
+        gold = parse(f"${r['reference']}$")
+        pred = parse(r["completion"])
+        rewards.append(float(verify(gold, pred)))
+    return time.perf_counter() - start, rewards
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--problems", type=int, default=256)
+    parser.add_argument("--group", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out", default=None, help="also write the report to this file")
+    args = parser.parse_args(argv)
+    rows = build_batch(args.problems, args.group)
+    with tempfile.TemporaryDirectory(prefix="rlvr-bench-") as tmp:
+        path = Path(tmp) / "batch.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        rlvr_s, rlvr_rewards = time_rlvr(path, args.workers)
+    base_s, base_rewards = time_plain_math_verify(rows)
+    agree = sum(a == b for a, b in zip(rlvr_rewards, base_rewards)) / len(rows)
+    lines = [
+        f"batch: {args.problems} MATH-500 problems x {args.group} completions = {len(rows)} rows",
+        f"cores available: {len(os.sched_getaffinity(0))}  rlvr workers: {args.workers}",
+        f"rlvr score --verifier math (whole process): {rlvr_s:.2f}s  ({len(rows) / rlvr_s:.0f} rows/s)",
+        f"plain math-verify loop (in-process):        {base_s:.2f}s  ({len(rows) / base_s:.0f} rows/s)",
+        f"speed-up: {base_s / rlvr_s:.1f}x  (bar: >= 4x)",
+        f"reward agreement between the two: {agree:.4f}; mean reward rlvr {sum(rlvr_rewards) / len(rows):.4f}, "
+        f"math-verify {sum(base_rewards) / len(rows):.4f}",
+    ]
+    print("\n".join(lines))
+    if args.out:
+        Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

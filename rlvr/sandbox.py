@@ -1,0 +1,650 @@
+"""Host side of the Docker sandbox: a warm pool of hardened containers that run untrusted Python tests.
+
+The ``code`` verifier (rlvr/verifiers/code.py) turns a completion and a reference into a *job* (the program, the test
+inputs, limits) and judges what comes back; this module only runs jobs. Each container runs the in-box worker
+(sandboxes/python/worker.py) as PID 1; jobs go in on its attached stdin and records come back on its stdout, so a job
+costs no ``docker exec`` and no container start: each test is one ``fork`` inside an already-running box.
+
+Threat model: what a hostile program can and cannot do
+-------------------------------------------------------
+Contained (each line is a test in tests/test_sandbox_adversarial.py):
+
+- **network**: the container has its own empty network namespace (``network_mode="none"``): no interface but its
+  own loopback, so the host's 127.0.0.1 listeners, the LAN and the internet are unreachable.
+- **host files and secrets**: the box sees only its image (read-only root filesystem) and its own tmpfs scratch; no
+  host path is mounted, no host environment variable is passed, and the program's environment is reset.
+- **privileges**: the container starts as root only so that PID 1 can drop privileges per test; it keeps just
+  CAP_SETUID, CAP_SETGID and CAP_KILL (every other capability dropped) and ``no-new-privileges``. Each test runs in a
+  child that calls setgroups/setgid/setuid(65534): with every uid non-zero the kernel clears all its capabilities,
+  and no-new-privileges makes setuid binaries inert. It cannot signal, ptrace or read ``/proc`` of PID 1 (another
+  uid), cannot write the image, and holds no fd of the host channel (0/1/2 are its own pipes; the rest are closed).
+- **resources**: per test a wall-clock limit (killed on expiry), RLIMIT_CPU, RLIMIT_AS (memory), RLIMIT_FSIZE,
+  RLIMIT_NOFILE and an output cap; per container a memory cgroup without swap (the program, not PID 1, is the OOM
+  victim), a pids cgroup (fork bombs stop there), a CPU quota, a 16 MB tmpfs ``/tmp`` and a 1 MB ``/dev/shm``, and
+  SysV IPC / POSIX message queues sized to zero (no state that outlives a wipe).
+- **persistence**: after every test PID 1 kills every other process in the pid namespace and reaps them (daemons
+  included) and wipes the scratch; a box is replaced after ``jobs_per_container`` jobs and whenever anything looks
+  wrong (no reply in time, a malformed or mismatched reply, a failed wipe, a dead worker).
+- **reward hacks**: expected outputs never enter the box. The box returns raw stdout and, for function-call tests, the
+  return value as JSON text; the host parses and compares with strict types. Exit statuses, marker lines and
+  anything the program writes on any channel are only ever data to compare against an answer it has not seen.
+- **clean-up**: containers carry the label ``rlvr.sandbox`` and their owner (host, pid, process start time); they
+  are removed on close, at interpreter exit, on SIGTERM/SIGHUP/Ctrl-C (``atexit``), and with ``auto_remove`` plus
+  ``stdin_once`` a box whose host died (even by SIGKILL) sees EOF, exits and is removed by the daemon. A new pool
+  also sweeps stale boxes whose owning process is gone.
+
+Not contained: the kernel is shared. A kernel exploit, a CPU side channel (Spectre-class) or a Docker/runc escape is
+out of scope; for hostile code from the open internet, run the daemon with gVisor (``runsc``) or in a VM. Timing
+(how long a test took) is visible to the program; and HumanEval-style ``test_code`` that cannot be turned into
+host-judged calls is judged inside the box (see rlvr/verifiers/code.py), which a program that walks the
+interpreter's frames can fake.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import hashlib
+import json
+import os
+import queue
+import secrets
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEFAULT_IMAGE = os.environ.get("RLVR_SANDBOX_IMAGE", "rlvr-sandbox-python:latest")
+LABEL = "rlvr.sandbox"
+SANDBOX_DIR = Path(__file__).resolve().parent.parent / "sandboxes" / "python"
+UNPRIVILEGED_UID = 65534
+_WORKER_VERSION = 1
+
+
+class SandboxUnavailable(RuntimeError):
+    """No Docker daemon answers, or the sandbox image is missing: nothing can be graded (never a silent reward 0)."""
+
+
+class SandboxFault(RuntimeError):
+    """A box misbehaved while running a job (the job's verdict is ``error``; the box has been replaced)."""
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Container limits. The per-test limits (time, memory, output) travel with each job instead."""
+
+    image: str = DEFAULT_IMAGE
+    containers: int = 0  # 0: one per core
+    memory_mb: int = 1024  # the whole container: the worker plus one test at a time (RLIMIT_AS caps each test)
+    pids: int = 64
+    cpus: float = 1.0
+    scratch_mb: int = 16
+    jobs_per_container: int = 500
+    start_timeout: float = 30.0
+
+    def size(self) -> int:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        return self.containers if self.containers > 0 else max(1, cores)
+
+
+@dataclass
+class Job:
+    """One row's tests, all run in one box. ``tests``: stdin texts, argument lists, or test sources (by ``mode``)."""
+
+    mode: str  # "stdin" | "call" | "script"
+    program: str
+    tests: list[Any]
+    time_limit: float = 4.0  # seconds per test, wall clock
+    memory_mb: int = 512  # RLIMIT_AS per test
+    output_limit: int = 1 << 20  # bytes of stdout per test
+    stop_on_failure: bool = False  # stop after a test that crashes or times out (the row has failed anyway)
+    fn_name: str | None = None
+    token: str | None = None  # script mode: written on the result pipe once the test code has run to its end
+
+    def payload(self, job_id: str) -> dict[str, Any]:
+        return {
+            "id": job_id,
+            "mode": self.mode,
+            "program": self.program,
+            "tests": self.tests,
+            "time_limit": self.time_limit,
+            "memory_mb": self.memory_mb,
+            "output_limit": self.output_limit,
+            "stop_on_failure": self.stop_on_failure,
+            "fn_name": self.fn_name,
+            "token": self.token,
+        }
+
+    def deadline(self) -> float:
+        """Host-side patience: every test at its limit, plus the per-test sweep and a margin for a loaded machine."""
+        return len(self.tests) * (self.time_limit + 1.0) + 10.0
+
+
+@dataclass(frozen=True)
+class TestRun:
+    """What one test did, as reported by the box. Plain data to be judged on the host; nothing here is trusted."""
+
+    exit: int | None
+    signal: int | None
+    seconds: float
+    timed_out: bool
+    output_exceeded: bool
+    stdout: str
+    stderr: str
+    result: str | None  # call mode: JSON text of the return value, or None when the function did not return
+
+    @classmethod
+    def parse(cls, raw: Any) -> TestRun:
+        if not isinstance(raw, dict):
+            raise SandboxFault(f"malformed test record from the box: {str(raw)[:200]}")
+        try:
+            return cls(
+                exit=_opt(raw["exit"], int),
+                signal=_opt(raw["signal"], int),
+                seconds=float(raw["seconds"]),
+                timed_out=bool(raw["timed_out"]),
+                output_exceeded=bool(raw["output_exceeded"]),
+                stdout=_opt(raw["stdout"], str) or "",
+                stderr=_opt(raw["stderr"], str) or "",
+                result=_opt(raw["result"], str),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SandboxFault(f"malformed test record from the box ({exc}): {str(raw)[:200]}") from None
+
+    def failure(self) -> str | None:
+        """Why the process itself failed (before any comparison), or None when it exited cleanly."""
+        if self.timed_out:
+            return "time limit exceeded"
+        if self.output_exceeded:
+            return "output limit exceeded"
+        if self.signal is not None:
+            name = signal.Signals(self.signal).name if self.signal in signal.Signals._value2member_map_ else ""
+            return f"killed by signal {self.signal} {name}".strip() + (
+                " (CPU time limit)" if name == "SIGXCPU" else ""
+            )
+        if self.exit != 0:
+            tail = self.stderr.strip().splitlines()[-1:] if self.stderr.strip() else []
+            return f"exit status {self.exit}" + (f": {tail[0][:300]}" if tail else "")
+        return None
+
+
+def _opt(value: Any, kind: type) -> Any:
+    if value is None:
+        return None
+    if type(value) is not kind:
+        raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+# ------------------------------------------------------------------------------------------------------------ docker
+
+
+def docker_client(timeout: float = 60.0):
+    """A docker SDK client for the daemon at $DOCKER_HOST (default unix:///var/run/docker.sock), or SandboxUnavailable."""
+    try:
+        import docker
+    except ImportError:
+        raise SandboxUnavailable("the docker SDK is not installed: pip install 'docker>=7'") from None
+    where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    try:
+        client = docker.from_env(timeout=int(timeout))
+        client.ping()
+    except Exception as exc:
+        raise SandboxUnavailable(
+            f"no Docker daemon answers at {where} ({type(exc).__name__}); start one (as root: "
+            f"`bash sandboxes/setup-docker.sh`, which also builds the image) or point DOCKER_HOST at one"
+        ) from None
+    return client
+
+
+def require_image(client, image: str) -> None:
+    import docker
+
+    try:
+        client.images.get(image)
+    except docker.errors.ImageNotFound:
+        raise SandboxUnavailable(
+            f"the sandbox image {image!r} is missing; build it with `rlvr sandbox build` "
+            f"(or `sudo bash sandboxes/setup-docker.sh` on a machine without a registry)"
+        ) from None
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{_start_time(os.getpid())}"
+
+
+def _start_time(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return "?"
+
+
+def _owner_alive(owner: str) -> bool:
+    host, _, rest = owner.partition(":")
+    pid, _, started = rest.partition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True  # not ours to judge: another machine's daemon client, or a label we do not understand
+    return os.path.exists(f"/proc/{pid}") and _start_time(int(pid)) == started
+
+
+def sweep_stale(client) -> int:
+    """Remove labelled boxes whose owning process (on this host) is gone. Returns how many were removed."""
+    removed = 0
+    for c in client.containers.list(all=True, filters={"label": LABEL}):
+        if not _owner_alive(c.labels.get(f"{LABEL}.owner", "")):
+            try:
+                c.remove(force=True)
+                removed += 1
+            except Exception:
+                pass  # already gone (auto_remove), or being removed by the daemon
+    return removed
+
+
+# --------------------------------------------------------------------------------------------------------------- box
+
+
+class _Box:
+    """One running container and its attach socket. Used by one thread at a time (the pool hands it out)."""
+
+    def __init__(self, client, config: SandboxConfig, pool_id: str) -> None:
+        self.jobs = 0
+        self.id = _create(client, config, pool_id)
+        self._client = client
+        try:
+            raw = client.api.attach_socket(self.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+            self._sock: socket.socket = getattr(raw, "_sock", raw)
+            self._raw = raw  # keeps the HTTP response (and so the socket) alive
+            self._buf = bytearray()  # demultiplexed stdout not yet consumed
+            self._stderr = bytearray()
+            client.api.start(self.id)
+            hello = self._read(time.monotonic() + config.start_timeout)
+            if hello.get("hello") != _WORKER_VERSION or hello.get("uid") != 0:
+                raise SandboxFault(f"unexpected greeting from the box: {hello}; rebuild with `rlvr sandbox build`")
+        except BaseException:
+            self.close()
+            raise
+
+    def run(self, payload: dict[str, Any], deadline: float) -> dict[str, Any]:
+        body = json.dumps(payload).encode()
+        self._sock.settimeout(max(0.1, deadline - time.monotonic()))
+        try:
+            self._sock.sendall(struct.pack(">I", len(body)) + body)
+        except OSError as exc:
+            raise SandboxFault(f"could not send the job to the box: {exc}") from None
+        self.jobs += 1
+        return self._read(deadline)
+
+    def _read(self, deadline: float) -> dict[str, Any]:
+        while True:
+            if len(self._buf) >= 4:
+                n = struct.unpack(">I", self._buf[:4])[0]
+                if len(self._buf) >= 4 + n:
+                    body = bytes(self._buf[4 : 4 + n])
+                    del self._buf[: 4 + n]
+                    try:
+                        return json.loads(body)
+                    except ValueError:
+                        raise SandboxFault(f"unreadable reply from the box: {body[:200]!r}") from None
+            self._read_frame(deadline)
+
+    def _read_frame(self, deadline: float) -> None:
+        """One frame of Docker's multiplexed attach stream: 8-byte header (stream, 0, 0, 0, size), then the data."""
+        head = self._recv(8, deadline)
+        size = struct.unpack(">I", head[4:])[0]
+        data = self._recv(size, deadline)
+        if head[0] == 1:
+            self._buf += data
+        else:
+            self._stderr = (self._stderr + data)[-4000:]
+
+    def _recv(self, n: int, deadline: float) -> bytes:
+        out = bytearray()
+        while len(out) < n:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise SandboxFault("the box did not answer in time")
+            self._sock.settimeout(left)
+            try:
+                chunk = self._sock.recv(min(n - len(out), 1 << 20))
+            except TimeoutError:
+                raise SandboxFault("the box did not answer in time") from None
+            except OSError as exc:
+                raise SandboxFault(f"lost the connection to the box: {exc}") from None
+            if not chunk:
+                tail = self._stderr.decode("utf-8", "replace").strip()[-500:]
+                raise SandboxFault("the box's worker exited" + (f": {tail}" if tail else ""))
+            out += chunk
+        return bytes(out)
+
+    def close(self) -> None:
+        try:
+            self._sock.close()
+        except Exception:
+            pass
+        try:
+            self._client.api.remove_container(self.id, force=True)
+        except Exception:
+            pass  # auto_remove may have won the race
+
+
+def _create(client, config: SandboxConfig, pool_id: str) -> str:
+    """Create (not start) one box with the low-level API: the high-level one cannot set ``stdin_once``."""
+    api = client.api
+    host_config = api.create_host_config(
+        auto_remove=True,
+        network_mode="none",
+        read_only=True,
+        tmpfs={"/tmp": f"rw,nosuid,nodev,noexec,size={config.scratch_mb}m,nr_inodes=4096,mode=1777"},
+        shm_size=1 << 20,
+        mem_limit=f"{config.memory_mb}m",
+        memswap_limit=f"{config.memory_mb}m",  # no swap
+        pids_limit=config.pids,
+        nano_cpus=int(config.cpus * 1e9),
+        cap_drop=["ALL"],
+        cap_add=["SETUID", "SETGID", "KILL"],  # PID 1 only; a test child loses them when it becomes uid 65534
+        security_opt=["no-new-privileges"],
+        sysctls={"kernel.shmmni": "0", "kernel.msgmni": "0", "kernel.sem": "0 0 0 0", "fs.mqueue.queues_max": "0"},
+        ulimits=[_ulimit("nofile", 1024), _ulimit("core", 0)],
+    )
+    created = api.create_container(
+        config.image,
+        user="0:0",
+        stdin_open=True,
+        detach=False,  # with stdin_open this sets StdinOnce: when our attach socket closes (even if this process is
+        tty=False,  # SIGKILLed) the worker reads EOF, exits, and auto_remove deletes the box: no orphans
+        environment={},
+        network_disabled=True,
+        labels={LABEL: "1", f"{LABEL}.owner": _owner(), f"{LABEL}.pool": pool_id},
+        host_config=host_config,
+    )
+    return created["Id"]
+
+
+def _ulimit(name: str, value: int):
+    import docker
+
+    return docker.types.Ulimit(name=name, soft=value, hard=value)
+
+
+# -------------------------------------------------------------------------------------------------------------- pool
+
+
+class SandboxPool:
+    """``size`` warm boxes; ``run(job)`` sends a job to a free one. Thread-safe; close it (or use ``with``)."""
+
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        self.config = config or SandboxConfig()
+        self.id = secrets.token_hex(6)
+        self.replaced = 0
+        self._client = docker_client()
+        require_image(self._client, self.config.image)
+        sweep_stale(self._client)
+        self._idle: queue.Queue[_Box | None] = queue.Queue()
+        self._boxes: set[_Box] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+        _register(self)
+        try:
+            self._fill(self.config.size())
+        except SandboxFault as exc:
+            self.close()
+            raise SandboxUnavailable(f"could not start a sandbox box from {self.config.image!r}: {exc}") from None
+        except BaseException:
+            self.close()
+            raise
+
+    def _fill(self, n: int) -> None:
+        """Start ``n`` boxes in parallel (a container start is mostly waiting on the daemon)."""
+        errors: list[BaseException] = []
+
+        def start() -> None:
+            try:
+                self._idle.put(self._new_box())
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=start, daemon=True) for _ in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            raise errors[0]
+
+    def _new_box(self) -> _Box:
+        box = _Box(self._client, self.config, self.id)
+        with self._lock:
+            if self._closed:
+                box.close()
+                raise SandboxFault("the sandbox pool is closed")
+            self._boxes.add(box)
+        return box
+
+    def run(self, job: Job) -> list[TestRun]:
+        """Run every test of ``job`` in one box; SandboxFault if the box misbehaved (it is replaced first)."""
+        box = self._take()
+        job_id = secrets.token_hex(8)
+        try:
+            reply = box.run(job.payload(job_id), time.monotonic() + job.deadline())
+            runs = self._check(reply, job_id, len(job.tests))
+        except BaseException as exc:
+            self._retire(box)
+            if isinstance(exc, SandboxFault):
+                raise
+            if isinstance(exc, Exception):
+                raise SandboxFault(f"{type(exc).__name__}: {exc}") from exc
+            raise
+        if not reply.get("wiped") or box.jobs >= self.config.jobs_per_container:
+            self._retire(box)
+        else:
+            self._idle.put(box)
+        return runs
+
+    def _check(self, reply: dict[str, Any], job_id: str, n_tests: int) -> list[TestRun]:
+        if not isinstance(reply, dict) or reply.get("id") != job_id:
+            raise SandboxFault(f"reply does not belong to this job: {str(reply)[:200]}")
+        if "fault" in reply:
+            raise SandboxFault(f"the box's worker failed: {reply['fault']}")
+        results = reply.get("results")
+        if not isinstance(results, list) or len(results) > n_tests:
+            raise SandboxFault(
+                f"reply has {len(results) if isinstance(results, list) else 'no'} results for {n_tests} tests"
+            )
+        return [TestRun.parse(r) for r in results]
+
+    def _take(self) -> _Box:
+        while True:
+            if self._closed:
+                raise SandboxFault("the sandbox pool is closed")
+            box = self._idle.get()
+            if box is not None:
+                return box
+            try:  # a slot whose box was retired: start its replacement in this thread
+                return self._new_box()
+            except BaseException:
+                self._idle.put(None)
+                raise
+
+    def _retire(self, box: _Box) -> None:
+        with self._lock:
+            self._boxes.discard(box)
+        box.close()
+        self.replaced += 1
+        self._idle.put(None)  # an empty slot: the next taker starts a fresh box
+
+    def containers(self) -> list[str]:
+        with self._lock:
+            return [b.id for b in self._boxes]
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            boxes = list(self._boxes)
+            self._boxes.clear()
+        for box in boxes:
+            box.close()
+        try:
+            for c in self._client.containers.list(all=True, filters={"label": f"{LABEL}.pool={self.id}"}):
+                c.remove(force=True)
+        except Exception:
+            pass
+        _unregister(self)
+
+    def __enter__(self) -> SandboxPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# ------------------------------------------------------------------------------------- process-wide pool and clean-up
+
+_POOLS: set[SandboxPool] = set()
+_SHARED: dict[SandboxConfig, SandboxPool] = {}
+_POOLS_LOCK = threading.RLock()  # shared_pool() holds it while a new pool registers itself
+_HANDLERS_SET = False
+
+
+def shared_pool(config: SandboxConfig | None = None) -> SandboxPool:
+    """The process-wide pool for ``config``, started on first use and closed at exit."""
+    config = config or SandboxConfig()
+    with _POOLS_LOCK:
+        pool = _SHARED.get(config)
+        if pool is None or pool._closed:
+            pool = _SHARED[config] = SandboxPool(config)
+        return pool
+
+
+def _register(pool: SandboxPool) -> None:
+    with _POOLS_LOCK:
+        _POOLS.add(pool)
+    _install_signal_handlers()
+
+
+def _unregister(pool: SandboxPool) -> None:
+    with _POOLS_LOCK:
+        _POOLS.discard(pool)
+
+
+@atexit.register
+def close_all() -> None:
+    """Remove every box this process started (also run at interpreter exit, after Ctrl-C and SIGTERM)."""
+    with _POOLS_LOCK:
+        pools = list(_POOLS)
+        _SHARED.clear()
+    for pool in pools:
+        pool.close()
+
+
+def _install_signal_handlers() -> None:
+    """SIGTERM/SIGHUP would end Python without running atexit: turn them into SystemExit (only if nobody else cares)."""
+    global _HANDLERS_SET
+    if _HANDLERS_SET or threading.current_thread() is not threading.main_thread():
+        return
+    _HANDLERS_SET = True
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) == signal.SIG_DFL:
+            signal.signal(sig, _exit_on_signal)
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+# --------------------------------------------------------------------------------------------- `rlvr sandbox` command
+
+
+def worker_sha256() -> str | None:
+    path = SANDBOX_DIR / "worker.py"
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+def build_image(image: str = DEFAULT_IMAGE, base: str | None = None) -> str:
+    """Build the sandbox image: offline from Debian packages when no registry base is asked for, else the Dockerfile."""
+    if not (SANDBOX_DIR / "Dockerfile").is_file():
+        raise SandboxUnavailable(f"sandbox sources not found at {SANDBOX_DIR}; run from a checkout of rlvr")
+    docker_client()  # fail early with the message that says how to start a daemon
+    if base is None:
+        cmd = ["bash", str(SANDBOX_DIR / "build-offline.sh"), image]
+    else:
+        cmd = [
+            "docker",
+            "build",
+            "--build-arg",
+            f"BASE={base}",
+            "--build-arg",
+            f"WORKER_SHA256={worker_sha256()}",
+            "-t",
+            image,
+            str(SANDBOX_DIR),
+        ]
+    subprocess.run(cmd, check=True, env={**os.environ, "DOCKER_BUILDKIT": "0"})
+    return image
+
+
+def check(image: str = DEFAULT_IMAGE) -> list[tuple[str, bool, str]]:
+    """(what, ok, detail) for: the daemon answers, the image exists and is current, a job round-trips."""
+    out: list[tuple[str, bool, str]] = []
+    try:
+        client = docker_client(timeout=20)
+        out.append(("daemon", True, f"Docker {client.version().get('Version', '?')} answers"))
+        require_image(client, image)
+        label = client.images.get(image).labels.get(f"{LABEL}.worker_sha256")
+        current = worker_sha256()
+        stale = current is not None and label != current
+        out.append(
+            ("image", not stale, f"{image}" + (" is stale: rebuild with `rlvr sandbox build`" if stale else ""))
+        )
+        with SandboxPool(SandboxConfig(image=image, containers=1)) as pool:
+            t0 = time.perf_counter()
+            runs = pool.run(Job("call", "def add(a, b):\n    return a + b\n", [[2, 3]], time_limit=5, fn_name="add"))
+            ms = (time.perf_counter() - t0) * 1000
+        ok = len(runs) == 1 and runs[0].result == "5"
+        out.append(("round trip", ok, f"add(2, 3) -> {runs[0].result if runs else None} in {ms:.0f} ms"))
+    except (SandboxUnavailable, SandboxFault) as exc:
+        out.append(("sandbox", False, str(exc)))
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="rlvr sandbox", description="Build or check the Docker sandbox for `code`.")
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    b = sub.add_parser("build", help="build the sandbox image (offline from Debian packages unless --base is given)")
+    b.add_argument("--image", default=DEFAULT_IMAGE, help="tag to build (default: %(default)s)")
+    b.add_argument("--base", default=None, help="registry base image, e.g. python:3.11-slim-bookworm (needs a pull)")
+    c = sub.add_parser("check", help="does the daemon answer, does the image exist, does a job round-trip?")
+    c.add_argument("--image", default=DEFAULT_IMAGE, help="image to check (default: %(default)s)")
+    args = p.parse_args(list(argv) if argv is not None else None)
+    if args.action == "build":
+        try:
+            print(build_image(args.image, args.base))
+        except (SandboxUnavailable, subprocess.CalledProcessError) as exc:
+            print(f"rlvr sandbox build: error: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    results = check(args.image)
+    for what, ok, detail in results:
+        print(f"{'ok ' if ok else 'FAIL'} {what:<10} {detail}")
+    return 0 if all(ok for _, ok, _ in results) and len(results) == 3 else 1
+
+
+__all__ = [
+    "Job",
+    "SandboxConfig",
+    "SandboxFault",
+    "SandboxPool",
+    "SandboxUnavailable",
+    "TestRun",
+    "check",
+    "main",
+    "shared_pool",
+]

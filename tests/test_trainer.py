@@ -1,0 +1,393 @@
+"""RLVRTrainer on a tiny model built in the test: our GSPO equals TRL's, real training steps move the parameters,
+dynamic sampling keeps the batch size, ungraded rows stay out of the group statistics, overlong shaping is applied."""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+
+import pytest
+import torch
+from datasets import Dataset
+from transformers import AutoModelForCausalLM, AutoTokenizer
+from trl import GRPOConfig, GRPOTrainer
+
+from rlvr.rewards import VerifierReward, overlong_penalty
+from rlvr.tiny import save_tiny_checkpoint
+from rlvr.trainer import RLVRConfig, RLVRTrainer
+
+G = 4  # completions per prompt
+MAX_LEN = 8  # max_completion_length
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Trivial reward functions: module-level callables (TRL may pickle them), no dependence on other helpers
+
+
+def distinct_chars(completions, **kwargs):
+    """Number of distinct characters: random completions from the tiny model almost always differ."""
+    return [float(len(set(c))) for c in completions]
+
+
+def easy_prompts_constant(prompts, completions, **kwargs):
+    """1.0 for every completion of an 'easy' prompt (zero spread), distinct characters otherwise."""
+    return [1.0 if "easy" in p else float(len(set(c))) for p, c in zip(prompts, completions, strict=True)]
+
+
+def always_one(completions, **kwargs):
+    return [1.0] * len(completions)
+
+
+class GradeUnlessMarked:
+    """Distinct characters, but None (could not grade) for every completion of a prompt marked 'outage', and for the
+    first completion of every other group. Remembers what it returned."""
+
+    __name__ = "flaky"
+
+    def __init__(self) -> None:
+        self.returned: list[float | None] = []
+
+    def __call__(self, prompts, completions, **kwargs):
+        out = [
+            None if ("outage" in p or i % G == 0) else float(len(set(c)))
+            for i, (p, c) in enumerate(zip(prompts, completions, strict=True))
+        ]
+        self.returned = out
+        return out
+
+
+def two_point_five(completions, **kwargs):
+    return [2.5] * len(completions)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Set-up
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory) -> str:
+    return save_tiny_checkpoint(str(tmp_path_factory.mktemp("tiny") / "ckpt"))
+
+
+def prompts(n: int, tag: str = "q") -> Dataset:
+    return Dataset.from_dict({"prompt": [f"{tag}{i}:" for i in range(n)]})
+
+
+def config(tmp_path, **overrides) -> RLVRConfig:
+    values = dict(
+        output_dir=str(tmp_path / "out"),
+        bf16=False,
+        use_cpu=True,
+        per_device_train_batch_size=2 * G,
+        num_generations=G,
+        max_completion_length=MAX_LEN,
+        max_steps=2,
+        learning_rate=5e-3,
+        report_to=[],
+        logging_steps=1,
+        save_strategy="no",
+        disable_tqdm=True,
+        seed=0,
+    )
+    values.update(overrides)
+    return RLVRConfig(**values)
+
+
+def make_trainer(checkpoint, args, reward_funcs, dataset, cls=RLVRTrainer):
+    tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+    model = AutoModelForCausalLM.from_pretrained(checkpoint)
+    return cls(model=model, reward_funcs=reward_funcs, args=args, train_dataset=dataset, processing_class=tokenizer)
+
+
+def generation_batch(trainer) -> list[dict]:
+    trainer.model.train()
+    return next(iter(trainer.get_train_dataloader()))
+
+
+def snapshot(model) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.named_parameters()}
+
+
+def changed(before: dict[str, torch.Tensor], model) -> int:
+    return sum(not torch.equal(before[k], v) for k, v in model.named_parameters())
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The same loss as TRL where TRL has it
+
+
+def test_constructor_signature_is_grpo_trainers():
+    ours = [(p.name, p.default) for p in inspect.signature(RLVRTrainer.__init__).parameters.values()]
+    theirs = [(p.name, p.default) for p in inspect.signature(GRPOTrainer.__init__).parameters.values()]
+    assert ours == theirs
+
+
+def _prepared_inputs(tokenizer, seed: int = 0) -> dict[str, torch.Tensor]:
+    """A prepared batch as TRL's _generate_and_score_completions returns it, off-policy (old logps differ) and with a
+    reference model's logps, built by hand so both trainers see identical tensors."""
+    g = torch.Generator().manual_seed(seed)
+    batch, prompt_len, completion_len = 2 * G, 3, MAX_LEN
+    vocab = len(tokenizer)
+    prompt_ids = torch.randint(7, vocab, (batch, prompt_len), generator=g)
+    completion_ids = torch.randint(7, vocab, (batch, completion_len), generator=g)
+    lengths = torch.randint(2, completion_len + 1, (batch,), generator=g)
+    completion_mask = (torch.arange(completion_len)[None] < lengths[:, None]).long()  # (B, T), right padded
+    completion_ids = torch.where(completion_mask.bool(), completion_ids, tokenizer.pad_token_id)
+    return {
+        "prompt_ids": prompt_ids,
+        "prompt_mask": torch.ones_like(prompt_ids),
+        "completion_ids": completion_ids,
+        "completion_mask": completion_mask,
+        "advantages": torch.randn(batch, generator=g),
+        "num_items_in_batch": completion_mask.sum(),
+        # filled in from the model below
+        "old_per_token_logps": None,
+        "ref_per_token_logps": None,
+    }
+
+
+def _loss_and_grads(trainer, inputs):
+    trainer.model.train()
+    trainer.model.zero_grad()
+    trainer.current_gradient_accumulation_steps = 1
+    loss = trainer.compute_loss(trainer.model, inputs)
+    loss.backward()
+    grads = {k: p.grad.detach().clone() for k, p in trainer.model.named_parameters() if p.grad is not None}
+    return loss.item(), grads
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.04])
+def test_gspo_equals_trl_sequence_level_grpo(checkpoint, tmp_path, beta):
+    common = dict(
+        output_dir=str(tmp_path / "out"), bf16=False, use_cpu=True, per_device_train_batch_size=2 * G,
+        num_generations=G, max_completion_length=MAX_LEN, report_to=[], epsilon=3e-3, epsilon_high=4e-3, beta=beta,
+    )  # fmt: skip
+    ours = make_trainer(checkpoint, RLVRConfig(policy_loss="gspo", **common), [distinct_chars], prompts(4))
+    theirs = make_trainer(
+        checkpoint,
+        GRPOConfig(importance_sampling_level="sequence", loss_type="grpo", **common),
+        [distinct_chars],
+        prompts(4),
+        cls=GRPOTrainer,
+    )
+    inputs = _prepared_inputs(ours.processing_class)
+    with torch.no_grad():  # old and reference logps near the current policy, so some sequences clip and some don't
+        ids = torch.cat([inputs["prompt_ids"], inputs["completion_ids"]], 1)
+        mask = torch.cat([inputs["prompt_mask"], inputs["completion_mask"]], 1)
+        logps, _, _ = ours._get_per_token_logps_and_entropies(ours.model, ids, mask, MAX_LEN)
+    g = torch.Generator().manual_seed(1)
+    inputs["old_per_token_logps"] = logps + 0.01 * torch.randn(logps.shape, generator=g)
+    inputs["ref_per_token_logps"] = logps + 0.1 * torch.randn(logps.shape, generator=g)
+    if beta == 0.0:
+        del inputs["ref_per_token_logps"]
+
+    our_loss, our_grads = _loss_and_grads(ours, dict(inputs))
+    their_loss, their_grads = _loss_and_grads(theirs, dict(inputs))
+    assert our_loss == pytest.approx(their_loss, abs=1e-6)
+    assert our_grads.keys() == their_grads.keys() and our_grads
+    for name in our_grads:
+        torch.testing.assert_close(our_grads[name], their_grads[name], atol=1e-6, rtol=1e-5)
+    clipped = ours._metrics["train"]["clip_ratio/region_mean"][-1]
+    assert 0.0 < clipped < 1.0, "the comparison must exercise both clipped and unclipped sequences"
+    assert ours._metrics["train"]["clip_ratio/region_mean"][-1] == pytest.approx(
+        theirs._metrics["train"]["clip_ratio/region_mean"][-1]
+    )
+    if beta:
+        assert ours._metrics["train"]["kl"][-1] == pytest.approx(theirs._metrics["train"]["kl"][-1], rel=1e-5)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Real training steps
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("loss", "extra"),
+    [
+        ("grpo", {}),
+        ("dr_grpo", {}),
+        ("dapo", {"epsilon_high": 0.28, "steps_per_generation": 2, "per_device_train_batch_size": G}),
+        ("gspo", {"epsilon": 3e-4, "epsilon_high": 4e-4}),
+        ("gspo_token", {"epsilon": 3e-4, "epsilon_high": 4e-4}),
+        ("gmpo", {"epsilon": 0.4, "epsilon_high": 0.4}),
+    ],
+)
+def test_two_training_steps_change_the_parameters(checkpoint, tmp_path, loss, extra):
+    args = config(tmp_path, policy_loss=loss, beta=0.04, num_iterations=2, **extra)
+    trainer = make_trainer(checkpoint, args, [distinct_chars], prompts(8))
+    before = snapshot(trainer.model)
+    trainer.train()
+    assert trainer.state.global_step == 2
+    assert changed(before, trainer.model) > 0
+    logs = {k for entry in trainer.state.log_history for k in entry}
+    expected = {
+        "reward", "reward_std", "frac_reward_zero_std", "rewards/distinct_chars/mean", "clip_ratio/low_mean",
+        "clip_ratio/high_mean", "kl", "approx_kl", "ratio/mean", "completions/mean_length",
+        "completions/max_length", "completions/clipped_ratio", "time/generation", "time/rewards", "time/update",
+    }  # fmt: skip
+    assert expected <= logs
+    second = trainer.state.log_history[1]  # the reused batch: off-policy, the ratio has moved away from 1
+    assert second["approx_kl"] > 0
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Dynamic sampling
+
+
+def test_dynamic_sampling_drops_zero_spread_groups_and_keeps_the_batch_size(checkpoint, tmp_path):
+    data = Dataset.from_dict({"prompt": [f"{'easy' if i % 2 else 'hard'}{i}:" for i in range(16)]})
+    args = config(tmp_path, dynamic_sampling=True, max_resample_rounds=4)
+    trainer = make_trainer(checkpoint, args, [easy_prompts_constant], data)
+    trainer.model.train()
+    batch = [{"prompt": "easy0:"}] * G + [{"prompt": "hard1:"}] * G  # one group without spread, one with
+    output = trainer._generate_and_score_completions(batch)
+    assert output["completion_ids"].shape[0] == len(batch) == 2 * G
+    assert output["advantages"].shape == (2 * G,)
+    groups = output["advantages"].view(-1, G)
+    assert (groups.abs().sum(dim=1) > 0).all(), "every kept group carries signal"
+    metrics = trainer._metrics["train"]
+    assert metrics["dynamic_sampling/frac_groups_dropped"][-1] > 0
+    assert metrics["dynamic_sampling/extra_rounds"][-1] >= 1
+    assert metrics["frac_reward_zero_std"][0] == 0.5  # TRL's own view of the first round
+    assert output["num_items_in_batch"].item() == output["completion_mask"].sum().item()
+
+
+def test_dynamic_sampling_cap_warns_and_keeps_the_batch(checkpoint, tmp_path):
+    args = config(tmp_path, dynamic_sampling=True, max_resample_rounds=1)
+    trainer = make_trainer(checkpoint, args, [always_one], prompts(8))
+    batch = generation_batch(trainer)
+    with pytest.warns(UserWarning, match="max_resample_rounds"):
+        output = trainer._generate_and_score_completions(batch)
+    assert output["completion_ids"].shape[0] == 2 * G
+    assert torch.all(output["advantages"] == 0)
+    assert trainer._metrics["train"]["dynamic_sampling/extra_rounds"][-1] == 1
+    assert trainer._metrics["train"]["dynamic_sampling/frac_groups_dropped"][-1] == 1.0
+
+
+@pytest.mark.slow
+def test_dynamic_sampling_trains(checkpoint, tmp_path):
+    data = Dataset.from_dict({"prompt": [f"{'easy' if i % 4 else 'hard'}{i}:" for i in range(16)]})
+    args = config(tmp_path, dynamic_sampling=True, policy_loss="gspo", epsilon=3e-4, epsilon_high=4e-4)
+    trainer = make_trainer(checkpoint, args, [easy_prompts_constant], data)
+    before = snapshot(trainer.model)
+    trainer.train()
+    assert changed(before, trainer.model) > 0
+    dropped = [entry["dynamic_sampling/frac_groups_dropped"] for entry in trainer.state.log_history[:2]]
+    assert max(dropped) > 0  # three prompts in four have no spread
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Ungraded rows (None rewards)
+
+
+def test_none_rewards_stay_out_of_the_group_statistics(checkpoint, tmp_path):
+    data = Dataset.from_dict({"prompt": ["outage0:", "fine1:"]})
+    flaky = GradeUnlessMarked()
+    args = config(tmp_path)
+    # two reward functions: TRL alone would count the partly graded rows as flaky = 0 (its nansum)
+    trainer = make_trainer(checkpoint, args, [flaky, two_point_five], data)
+    batch = generation_batch(trainer)
+    output = trainer._generate_and_score_completions(batch)
+    advantages, mask = output["advantages"], output["completion_mask"]
+    returned = flaky.returned
+    for row, value in enumerate(returned):
+        if value is None:
+            assert advantages[row] == 0 and mask[row].sum() == 0, f"row {row} could not be graded"
+    groups_checked = 0
+    for start in range(0, len(returned), G):
+        graded = [(r, v + 2.5) for r, v in enumerate(returned[start : start + G], start) if v is not None]
+        if len(graded) < 2:
+            continue
+        values = torch.tensor([v for _, v in graded])
+        expected = (values - values.mean()) / (values.std() + 1e-4)
+        assert advantages[[r for r, _ in graded]].tolist() == pytest.approx(expected.tolist(), abs=1e-5)
+        groups_checked += 1
+    assert groups_checked >= 1
+    assert trainer._metrics["train"]["rewards/frac_ungraded"][-1] == pytest.approx(
+        returned.count(None) / len(returned)
+    )
+    assert output["num_items_in_batch"].item() == mask.sum().item()
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Overlong shaping and filtering
+
+
+def test_overlong_penalty_enters_the_reward(checkpoint, tmp_path):
+    args = config(tmp_path, overlong_buffer=4, overlong_penalty=0.5)
+    trainer = make_trainer(checkpoint, args, [distinct_chars], prompts(4))
+    assert trainer.reward_func_names == ["distinct_chars", "overlong_penalty"]
+    batch = generation_batch(trainer)
+    output = trainer._generate_and_score_completions(batch)
+    lengths = output["completion_mask"].sum(dim=1)  # (B,)
+    expected = overlong_penalty(lengths, max_length=MAX_LEN, buffer=4, factor=0.5)
+    torch.testing.assert_close(trainer._last_rewards[:, 1], expected.float())
+    assert (expected < 0).any(), "the tiny model runs into the length limit"
+    logged = trainer._metrics["train"]["rewards/overlong_penalty/mean"][-1]
+    assert logged == pytest.approx(expected.mean().item(), abs=1e-6)
+
+
+def test_overlong_filtering_masks_truncated_completions(checkpoint, tmp_path):
+    args = config(tmp_path, overlong_filtering=True)
+    trainer = make_trainer(checkpoint, args, [distinct_chars], prompts(4))
+    batch = generation_batch(trainer)
+    output = trainer._generate_and_score_completions(batch)
+    eos = trainer.processing_class.eos_token_id
+    pad = trainer.processing_class.pad_token_id
+    for ids, mask in zip(output["completion_ids"], output["completion_mask"], strict=True):
+        truncated = ids[-1].item() not in (eos, pad)
+        assert (mask.sum() == 0) == truncated
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# A real verifier reward, config and version checks
+
+
+@pytest.mark.slow
+def test_one_step_with_the_format_verifier(checkpoint, tmp_path):
+    data = Dataset.from_dict({"prompt": [f"q{i}:" for i in range(4)], "reference": ["1"] * 4})
+    args = config(tmp_path, max_steps=1, policy_loss="grpo")
+    trainer = make_trainer(checkpoint, args, [VerifierReward("format", workers=1)], data)
+    trainer.train()
+    history = trainer.state.log_history[0]
+    assert history["rewards/format/mean"] == 0.0  # a random tiny model never writes <think>...</think> \boxed{}
+    assert history["rewards/frac_ungraded"] == 0.0
+
+
+def test_config_validation(tmp_path):
+    with pytest.raises(ValueError, match="unknown policy_loss 'ppo'"):
+        config(tmp_path, policy_loss="ppo")
+    with pytest.raises(ValueError, match="top_entropy_quantile"):
+        config(tmp_path, top_entropy_quantile=0.2)
+    with pytest.raises(ValueError, match="overlong_buffer"):
+        config(tmp_path, overlong_buffer=MAX_LEN + 1)
+    with pytest.warns(UserWarning, match="importance_sampling_level"):
+        config(tmp_path, importance_sampling_level="sequence")
+    assert config(tmp_path, overlong_filtering=True).mask_truncated_completions is True
+    assert RLVRConfig.__dataclass_fields__["policy_loss"].metadata["help"]
+
+
+def test_plain_grpo_config_is_refused_with_the_fix(checkpoint, tmp_path):
+    args = GRPOConfig(output_dir=str(tmp_path), bf16=False, use_cpu=True, report_to=[])
+    with pytest.raises(TypeError, match="RLVRConfig"):
+        make_trainer(checkpoint, args, [distinct_chars], prompts(4))
+
+
+def test_config_parses_from_the_command_line(tmp_path):
+    from trl import TrlParser
+
+    (args,) = TrlParser((RLVRConfig,)).parse_args_into_dataclasses(
+        ["--output_dir", str(tmp_path), "--use_cpu", "true", "--bf16", "false", "--policy_loss", "gspo",
+         "--dynamic_sampling", "true", "--overlong_buffer", "64", "--max_resample_rounds", "2"]
+    )  # fmt: skip
+    assert (args.policy_loss, args.dynamic_sampling, args.overlong_buffer, args.max_resample_rounds) == (
+        "gspo", True, 64, 2,
+    )  # fmt: skip
+
+
+def test_trl_version_pin_names_the_fix():
+    code = "import trl; trl.__version__ = '1.17.0'; import rlvr.trainer"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "trl>=1.16,<1.17" in result.stderr
