@@ -60,8 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--verifier", required=True, help="registered verifier name (see `rlvr verifiers`)")
     s.add_argument("--input", required=True, help="JSONL rows with `completion` and `reference`")
     s.add_argument("--output", required=True, help="JSONL: every input field plus reward, status, extracted, detail")
-    s.add_argument("--workers", type=_positive_int, default=None, help="grader processes (default: one per core)")
-    s.add_argument("--timeout", type=_positive_float, default=10.0, help="hard wall-clock limit per answer, seconds")
+    s.add_argument("--workers", type=positive_int, default=None, help="grader processes (default: one per core)")
+    s.add_argument("--timeout", type=positive_float, default=10.0, help="hard wall-clock limit per answer, seconds")
     s.add_argument(
         "--option",
         action="append",
@@ -76,14 +76,14 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
     return value
 
 
-def _positive_float(text: str) -> float:
+def positive_float(text: str) -> float:
     value = float(text)
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be positive, got {text}")
@@ -169,6 +169,14 @@ def cmd_score(args: argparse.Namespace) -> int:
         verifier = get_verifier(args.verifier, **parse_options(args.option))
     except (RegistryError, TypeError, ValueError) as exc:
         raise InputError(str(exc)) from None
+    scorer = Scorer(verifier, workers=args.workers, timeout=args.timeout)
+    try:
+        return _score_file(args, verifier, scorer.start())
+    finally:
+        scorer.close()
+
+
+def _score_file(args: argparse.Namespace, verifier: Any, scorer: Any) -> int:
     rows = read_jsonl(args.input, required=("completion", "reference"))
     for row in rows:
         if not isinstance(row["completion"], str):
@@ -176,13 +184,9 @@ def cmd_score(args: argparse.Namespace) -> int:
         problem = verifier.check_reference(row["reference"])
         if problem:
             raise InputError(f"{args.input}:{row['__line__']}: bad reference: {problem}")
-    scorer = Scorer(verifier, workers=args.workers, timeout=args.timeout)
-    try:
-        verdicts = scorer.score(
-            [r["completion"] for r in rows], [r["reference"] for r in rows], progress=not args.no_progress
-        )
-    finally:
-        scorer.close()
+    verdicts = scorer.score(
+        [r["completion"] for r in rows], [r["reference"] for r in rows], progress=not args.no_progress
+    )
     out = []
     for row, verdict in zip(rows, verdicts):
         row.pop("__line__")

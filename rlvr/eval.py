@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rlvr.cli import positive_int
 from rlvr.metrics import Sample, summarize
 
 DEFAULT_BENCHMARKS = "math500,aime24,aime25,amc23,gsm8k"
@@ -470,24 +471,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--benchmarks", default=DEFAULT_BENCHMARKS, help=f"comma-separated task names (default: {DEFAULT_BENCHMARKS})"
     )
-    p.add_argument("--samples", type=_positive_int, default=1, help="completions per problem, k (default 1)")
+    p.add_argument("--samples", type=positive_int, default=1, help="completions per problem, k (default 1)")
     p.add_argument("--temperature", type=_non_negative, default=0.0, help="0 = greedy (default)")
     p.add_argument("--top-p", type=_probability, default=1.0)
-    p.add_argument("--max-tokens", type=_positive_int, default=1024, help="new tokens per completion")
-    p.add_argument("--limit", type=_positive_int, default=None, help="first N problems of each benchmark")
+    p.add_argument("--max-tokens", type=positive_int, default=1024, help="new tokens per completion")
+    p.add_argument("--limit", type=positive_int, default=None, help="first N problems of each benchmark")
     p.add_argument("--data-dir", default=None, help="local benchmark folder laid out like shared/data (default: hub)")
     p.add_argument("--output-dir", default="runs/eval", help="where results.json and samples go (default runs/eval)")
     p.add_argument("--backend", choices=("auto", "vllm", "hf"), default="auto", help="auto: vLLM when usable, else hf")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--batch-size",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="hf: sequences per generate() call (default 32); vllm: problems per call (default 256)",
     )
     p.add_argument("--verifier", default=None, help="grader for --completions (default math); tasks use their own")
     p.add_argument("--name", default=None, help="benchmark name for --completions (default: the file's stem)")
-    p.add_argument("--workers", type=_positive_int, default=None, help="grader processes (default: one per core)")
+    p.add_argument("--workers", type=positive_int, default=None, help="grader processes (default: one per core)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--no-plot", action="store_true", help="skip results.png")
     return p
@@ -762,13 +763,6 @@ def _bar(total: int, initial: int, enabled: bool, desc: str):
     from tqdm.auto import tqdm
 
     return tqdm(total=total, initial=initial, desc=desc or "problems", unit="problem", dynamic_ncols=True)
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
-    return value
 
 
 def _non_negative(text: str) -> float:

@@ -163,7 +163,8 @@ class WorkerPool:
         self._workers: list[_Worker] = []
         self.replaced = 0
 
-    def _ensure(self) -> None:
+    def ensure(self) -> None:
+        """Start missing workers (blocks until each one runs)."""
         while len(self._workers) < self.size:
             self._workers.append(_Worker(self._ctx, self.memory_mb))
 
@@ -176,7 +177,7 @@ class WorkerPool:
     ) -> None:
         """Judge ``jobs`` [(extracted, reference)], calling ``on_done(index, verdict)`` as each finishes."""
         _check_importable(verifier)
-        self._ensure()
+        self.ensure()
         key = verifier.cache_key()
         todo = list(range(len(jobs)))[::-1]
         idle = list(self._workers)
@@ -257,6 +258,7 @@ class Scorer:
         self._cache_size = cache_size
         self._memory_mb = memory_mb
         self._pool: WorkerPool | None = None
+        self._starting: threading.Thread | None = None
         self._lock = threading.Lock()
         self.last = ScoreStats()
 
@@ -265,6 +267,17 @@ class Scorer:
             raise ValueError(f"{len(completions)} completions but {len(references)} references")
         with self._lock:
             return self._score(completions, references, progress)
+
+    def start(self) -> Scorer:
+        """Start the grader processes in the background now (they take a second or two to import the verifiers), so
+        that reading and extracting the input overlaps with it. Optional: ``score`` starts them when needed."""
+        with self._lock:
+            if self.verifier.isolation == "process" and self._pool is None:
+                _check_importable(self.verifier)
+                self._pool = WorkerPool(self.workers, self._memory_mb)
+                self._starting = threading.Thread(target=self._pool.ensure, name="rlvr-pool-start", daemon=True)
+                self._starting.start()
+        return self
 
     def _score(self, completions: Sequence[str], references: Sequence[Any], progress: bool) -> list[Verdict]:
         start = time.perf_counter()
@@ -307,6 +320,9 @@ class Scorer:
             elif jobs:
                 if self._pool is None:
                     self._pool = WorkerPool(self.workers, self._memory_mb)
+                if self._starting is not None:
+                    self._starting.join()
+                    self._starting = None
                 self._pool.run(self.verifier, jobs, self.timeout, done)
         finally:
             if bar is not None:
@@ -348,6 +364,9 @@ class Scorer:
 
     def close(self) -> None:
         with self._lock:
+            if self._starting is not None:
+                self._starting.join()
+                self._starting = None
             if self._pool is not None:
                 self._pool.close()
                 self._pool = None

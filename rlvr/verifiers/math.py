@@ -721,12 +721,6 @@ def _quiet() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
-# A few common answer shapes (written for this purpose; no benchmark data). Parsing them once in the forkserver
-# loads math-verify, sympy and the LaTeX grammar, so replacement workers start ready. Kept short on purpose: ANTLR
-# learns each new shape in the worker that meets it, and a long list costs a one-shot `rlvr score` more than it saves.
-_WARM_UP = (r"\frac{\sqrt{2}}{2}+x^2", r"\left(3,\frac{\pi}{2}\right]", r"\begin{pmatrix}1\\2\end{pmatrix}")
-
-
 @functools.lru_cache(maxsize=2048)  # a GRPO group asks for the same gold many times
 def _parse(s: str) -> Any:
     from math_verify import LatexExtractionConfig, parse
@@ -856,14 +850,16 @@ class MathVerifier(Verifier):
 
     @classmethod
     def warm_up(cls) -> None:
-        """Import math-verify/sympy and warm the LaTeX parser once, in the forkserver (see scoring.py).
+        """Import math-verify, sympy and the LaTeX grammar once, in the forkserver (see scoring.py).
 
-        A worker forked after this needs no imports; ANTLR still learns rarer shapes in the worker that meets them.
+        A worker forked after this, a replacement for a killed one too, needs no imports. Deliberately minimal:
+        ANTLR learns each new answer shape in the worker that meets it, and parsing a list of shapes here would delay
+        the start of every one-shot `rlvr score` more than it saves (measured with benchmarks/bench_math_scoring.py).
         """
         _quiet()
-        for latex in _WARM_UP:
-            _parse(latex)
-        cls().judge("\\frac{\\sqrt{2}}{2}+x^2", "x^2+\\frac{1}{\\sqrt{2}}")
+        from math_verify import verify
+
+        verify(_parse("\\frac{1}{2}"), _parse("x"), timeout_seconds=None)
         _parse.cache_clear()
 
     def check_reference(self, reference: Any) -> str | None:
