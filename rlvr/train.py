@@ -150,12 +150,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         run = parse(argv)
         plan = prepare(run)
+        summary = execute(run, plan, started)  # a model that does not load is still bad input (before any step)
     except SystemExit as exc:  # argparse has printed the usage and the offending flag
         return exc.code if isinstance(exc.code, int) else 2
     except TrainInputError as exc:
         print(f"rlvr train: error: {exc}", file=sys.stderr)
         return 2
-    summary = execute(run, plan, started)
     if summary is not None:
         print(_summary_line(summary), file=sys.stderr)
     return 0
@@ -210,12 +210,14 @@ def _parser():
 
     from rlvr.trainer import RLVRConfig
 
-    return TrlParser((RLVRConfig, ModelArguments, TaskArguments, DemoArguments), prog="rlvr train")
+    # allow_abbrev=False: argparse would otherwise take a misspelt `--learning_rat` as `--learning_rate`
+    return TrlParser((RLVRConfig, ModelArguments, TaskArguments, DemoArguments), prog="rlvr train", allow_abbrev=False)
 
 
 def parse(argv: list[str]) -> Run:
     is_demo = _names_no_model(argv)
     parser = _parser()
+    parser.set_defaults(activation_checkpointing=True)  # TRL's default, by its new name (the old one warns)
     if not _has_cuda():
         parser.set_defaults(bf16=False)  # GRPOConfig defaults to bf16, which a CPU-only machine refuses
     if is_demo:
@@ -244,7 +246,7 @@ def _names_no_model(argv: list[str]) -> bool:
     """True when neither the flags nor the YAML file name a model: the run is the demo."""
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--config")
-    pre.add_argument("--model_name_or_path")
+    pre.add_argument("--model_name_or_path", "--model-name-or-path")
     known, _ = pre.parse_known_args(argv)
     if known.model_name_or_path:
         return False
@@ -278,6 +280,10 @@ def _config_error(exc: ValueError, argv: list[str]) -> str:
             "field of RLVRConfig (TRL's GRPOConfig + rlvr's), the model, task or demo arguments "
             "(see `rlvr train --help`)"
         )
+    if text.startswith("Some specified arguments are not used"):
+        flags = [item for item in _listed(text) if item.startswith("-")] or _listed(text)
+        return (f"unknown flag{'s' if len(flags) > 1 else ''} {', '.join(flags)}: not a field of RLVRConfig, the "
+                "model, task or demo arguments (see `rlvr train --help`)")
     return f"bad configuration: {text}"
 
 
@@ -539,7 +545,7 @@ def _policy(run: Run, plan: Plan) -> tuple[Any, Any, dict[str, Any] | None]:
         kwargs = {} if run.model.dtype == "auto" else {"dtype": _dtype(run.model.dtype)}
         model = AutoModelForCausalLM.from_pretrained(run.model.model_name_or_path, **kwargs)
     except (OSError, ValueError) as exc:
-        raise SystemExit(f"rlvr train: error: could not load model {run.model.model_name_or_path!r}: {exc}") from None
+        raise TrainInputError(f"could not load model {run.model.model_name_or_path!r}: {exc}") from None
     return model, tokenizer, None
 
 
@@ -560,7 +566,7 @@ def _dtype(name: str) -> Any:
 
     value = getattr(torch, name, None)
     if not isinstance(value, torch.dtype):
-        raise SystemExit(f"rlvr train: error: --dtype {name!r} is not a torch dtype (try bfloat16 or float32)")
+        raise TrainInputError(f"--dtype {name!r} is not a torch dtype (try bfloat16 or float32)")
     return value
 
 
@@ -728,8 +734,9 @@ def _summary(
         summary["eval_problems"] = len(plan.evaluator.problems)
         key = f"{plan.evaluator.prefix}/{plan.evaluator.task.name}/accuracy"
         evals = {h["step"]: h[key] for h in trainer.state.log_history if key in h}  # restored by --resume too
-        if after is not None:
-            evals[after["step"]] = after["accuracy"]
+        for point in (before, after):  # the demo's before-RL figure is measured outside the trainer
+            if point is not None:
+                evals.setdefault(point.get("step", 0), point["accuracy"])
         summary["eval_history"] = [{"step": k, "accuracy": v} for k, v in sorted(evals.items())]
     if before is None and plan.checkpoint is None and summary.get("eval_history"):
         first = summary["eval_history"][0]

@@ -45,6 +45,7 @@ MAX_NODES = 4000  # sympy tree size beyond which an answer is refused
 
 _BOX = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
 _BRACE = re.compile(r"(?<!\\)[{}]")
+_BOX_EMPTY = re.compile(r"\\(?:boxed|fbox)\s*\{\s*\}")
 _BARE_TOKEN = re.compile(r"[^\s$]+")
 _MARKER = re.compile(
     r"(?:####|final\s+answer\s*\**\s*(?:is\s*:?|:|\n)|\banswer\s*\**\s*(?:is\s*:?|:))[*\s]*", re.IGNORECASE
@@ -134,7 +135,9 @@ def extract_answer(completion: str) -> str | None:
                 distinct.pop(re.sub(r"\s+", "", cleaned), None)
                 distinct[re.sub(r"\s+", "", cleaned)] = cleaned
         kept = list(distinct.values())[-MAX_CANDIDATES:]
-        return HEDGE_SEP.join(kept) if kept else None
+        if kept:
+            return HEDGE_SEP.join(kept)
+        region = _BOX_EMPTY.sub("", region)  # only empty boxes (an echoed instruction): read the answer line instead
     marked = _marker_answer(region)
     if marked is not None:
         return _clean(marked) or None
@@ -211,6 +214,7 @@ def _normalize(s: str) -> str:
         s = pattern.sub(repl, s)
     s = _TEXT.sub(lambda m: f" {m.group(1).strip()} ", s)
     s = re.sub(r"\s+", " ", s).strip()
+    s = re.sub(r"(?<=\d) (?=i\b)", "", s)  # "12 i" -> "12i": latex2sympy reads the two as different symbols
     s = re.sub(r"\s+\^", "^", s)
     s = _strip_units(s)
     if _THOUSANDS.match(s):
@@ -257,6 +261,9 @@ def _exact_number(s: str) -> _Num | None:
     return None if num is None else _Num(num[0], num[1], percent)
 
 
+_REPEAT = re.compile(r"^([-+]?)(\d*)\.(\d*)\\(?:overline|bar)\{(\d+)\}$")
+
+
 def _plain_number(s: str) -> tuple[Fraction, int | None] | None:
     if m := _INT_OR_DEC.match(s):
         sign = -1 if m.group(1) == "-" else 1
@@ -271,6 +278,11 @@ def _plain_number(s: str) -> tuple[Fraction, int | None] | None:
         if int(m.group(4)) == 0:
             return None
         value = int(m.group(2)) + Fraction(int(m.group(3)), int(m.group(4)))
+        return (-value if m.group(1) == "-" else value), None
+    if m := _REPEAT.match(s):  # 0.1\overline{6} = 1/6 exactly
+        head, rep = m.group(3), m.group(4)
+        value = int(m.group(2) or 0) + Fraction(int(head or 0), 10 ** len(head))
+        value += Fraction(int(rep), 10 ** len(head) * (10 ** len(rep) - 1))
         return (-value if m.group(1) == "-" else value), None
     if m := _SCI.match(s):
         mantissa, exponent = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
@@ -478,7 +490,7 @@ def _compare_tuple(p: _Shape, g: _Shape) -> tuple[bool, str]:
         p = _Shape("tuple", p.items, "()")
     if p.kind != "tuple" or len(p.items) != len(g.items):
         return False, f"expected {len(g.items)} ordered entries"
-    is_interval = len(g.items) == 2 and g.brackets != "()" or len(g.items) == 2 and "\\infty" in "".join(g.items)
+    is_interval = len(g.items) == 2 and (g.brackets != "()" or p.brackets != "()" or "\\infty" in "".join(g.items))
     if p.brackets != g.brackets and (is_interval or p.brackets in ("[)", "(]") or g.brackets in ("[)", "(]")):
         return False, f"interval ends differ: {p.brackets} vs {g.brackets}"
     for a, b in zip(p.items, g.items):

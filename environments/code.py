@@ -1,0 +1,190 @@
+"""Code tasks: programs written by the model run against unit tests in the sandbox, through the ``code`` verifier.
+
+Three families, one per reference form of the ``code`` verifier (rlvr/verifiers/code.py):
+
+- ``humaneval`` (``openai/openai_humaneval``): complete a function; the reference is HumanEval's own
+  ``{"test_code": check(candidate) ..., "entry_point": name}``.
+- ``mbpp`` (``google-research-datasets/mbpp``): write a function from a description and one example assert; the asserts
+  (``assert f(1, 2) == 3``) become a ``check(candidate)`` body, which the verifier splits into host-judged calls.
+- ``code_stdio``: competitive-programming problems read from stdin and print to stdout. Rows carry ``tests``
+  (``[{"stdin", "stdout"}]``) or APPS/TACO's ``input_output`` (``{"inputs": [...], "outputs": [...]}``, JSON text or
+  an object; with ``fn_name`` it becomes a function-call reference). Hub default: ``codeparrot/apps``; pass
+  ``data_files=`` for your own rows.
+
+Every prompt asks for the answer in a fenced ```` ```python ```` block, the block the verifier runs. Gold completions
+(``Task.solution(row)``) wrap the dataset's reference solution the same way; the task tests check that they score 1.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from typing import Any
+
+from rlvr.tasks import Task, TaskDataError, register_task
+
+FENCE_INSTRUCTION = "Write your solution in a single ```python code block."
+
+
+def fenced(code: str) -> str:
+    return f"```python\n{code.rstrip()}\n```"
+
+
+class CodeTask(Task):
+    """Shared shape of the code family: verifier ``code``, references are objects (JSON across Arrow)."""
+
+    verifiers = {"code": 1.0}
+    time_limit: float | None = None  # seconds per test; None: the verifier's default
+    memory_limit_mb: int | None = None
+
+    def reference(self, row: dict[str, Any]) -> dict[str, Any]:
+        ref = self.tests(row)
+        if self.time_limit is not None:
+            ref["time_limit"] = self.time_limit
+        if self.memory_limit_mb is not None:
+            ref["memory_limit_mb"] = self.memory_limit_mb
+        return ref
+
+    def tests(self, row: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def solution(self, row: dict[str, Any]) -> str:
+        """A gold completion: the dataset's reference solution in a python fence."""
+        raise NotImplementedError
+
+
+@register_task("humaneval")
+class HumanEval(CodeTask):
+    """HumanEval: 164 Python functions to complete, graded by their check(candidate) tests in the sandbox."""
+
+    dataset = "openai/openai_humaneval"
+    split = "test"
+    id_field = "task_id"
+
+    def prompt(self, row: dict[str, Any]) -> str:
+        return f"Complete this Python function.\n\n{fenced(row['prompt'])}\n\n{FENCE_INSTRUCTION}"
+
+    def tests(self, row: dict[str, Any]) -> dict[str, Any]:
+        return {"test_code": row["test"], "entry_point": row["entry_point"]}
+
+    def solution(self, row: dict[str, Any]) -> str:
+        return fenced(row["prompt"] + row["canonical_solution"])
+
+
+@register_task("mbpp")
+class MBPP(CodeTask):
+    """MBPP: short Python functions from a description and one example assert, graded by all its asserts."""
+
+    dataset = "google-research-datasets/mbpp"
+    dataset_config = "full"
+    split = "test"
+    id_field = "task_id"
+
+    def prompt(self, row: dict[str, Any]) -> str:
+        return f"{row['text']}\nYour code should pass this test:\n{row['test_list'][0]}\n{FENCE_INSTRUCTION}"
+
+    def tests(self, row: dict[str, Any]) -> dict[str, Any]:
+        asserts = list(row["test_list"]) + list(row.get("challenge_test_list") or [])
+        name = entry_point(asserts, row.get("code", ""))
+        setup = (row.get("test_setup_code") or "").strip()
+        call = re.compile(rf"(?<![\w.]){re.escape(name)}\s*\(")  # `f(`, `f (`; not `my_f(`, `obj.f(`
+        body = "\n".join("    " + call.sub("candidate(", a.strip()) for a in asserts if a.strip())
+        return {
+            "test_code": (setup + "\n\n" if setup else "") + f"def check(candidate):\n{body}\n",
+            "entry_point": name,
+        }
+
+    def solution(self, row: dict[str, Any]) -> str:
+        return fenced(row["code"].replace("\r\n", "\n"))
+
+
+def entry_point(asserts: list[str], code: str = "") -> str:
+    """The function the asserts call: the first called name that the reference code defines (or the first call)."""
+    defined = _defined_functions(code)
+    called: list[str] = []
+    for text in asserts:
+        try:
+            tree = ast.parse(text.strip())
+        except SyntaxError as exc:
+            raise TaskDataError(f"test {text[:60]!r} is not valid Python ({exc.msg})") from None
+        called += [n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
+    for name in called:
+        if name in defined:
+            return name
+    if called:
+        return called[0]
+    raise TaskDataError(f"no function call in the tests {asserts[:1]!r}")
+
+
+def _defined_functions(code: str) -> set[str]:
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return set()
+    return {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+
+
+@register_task("code_stdio")
+class CodeStdio(CodeTask):
+    """Stdin/stdout programming problems (APPS/TACO-style input_output, or tests: [{stdin, stdout}])."""
+
+    dataset = "codeparrot/apps"
+    dataset_config = "all"
+    split = "test"
+    id_field = None
+    problem_field = "question"
+    max_tests: int | None = None  # keep the first N tests of each problem (long suites slow RL down)
+
+    def prompt(self, row: dict[str, Any]) -> str:
+        text = row.get(self.problem_field) or row.get("problem") or row.get("question")
+        if not text:
+            raise KeyError(f"no problem text (field {self.problem_field!r})")
+        io = "a function" if self._call_based(row) else "a program that reads from stdin and writes to stdout"
+        return f"{text}\n\nWrite {io} in Python. {FENCE_INSTRUCTION}"
+
+    def tests(self, row: dict[str, Any]) -> dict[str, Any]:
+        if row.get("tests"):
+            tests = [{"stdin": str(t["stdin"]), "stdout": str(t["stdout"])} for t in row["tests"]]
+            return {"tests": tests[: self.max_tests]}
+        io = self._input_output(row)
+        pairs = list(zip(io["inputs"], io["outputs"]))[: self.max_tests]
+        if not pairs:
+            raise ValueError("input_output has no tests")
+        if io.get("fn_name"):
+            return {"fn_name": io["fn_name"], "tests": [{"args": _args(i), "expected": _unwrap(o)} for i, o in pairs]}
+        return {"tests": [{"stdin": _text(i), "stdout": _text(o)} for i, o in pairs]}
+
+    def solution(self, row: dict[str, Any]) -> str:
+        solutions = row.get("solutions") or row.get("solution")
+        if isinstance(solutions, str) and solutions.lstrip().startswith("["):
+            solutions = json.loads(solutions)
+        code = solutions[0] if isinstance(solutions, list) else solutions
+        if not code:
+            raise TaskDataError("row has no reference solution")
+        return fenced(code)
+
+    def _call_based(self, row: dict[str, Any]) -> bool:
+        return not row.get("tests") and bool(self._input_output(row).get("fn_name"))
+
+    @staticmethod
+    def _input_output(row: dict[str, Any]) -> dict[str, Any]:
+        io = row.get("input_output")
+        if isinstance(io, str):
+            io = json.loads(io) if io.strip() else None
+        if not isinstance(io, dict) or "inputs" not in io or "outputs" not in io:
+            raise KeyError("row has neither 'tests' nor an 'input_output' object with inputs and outputs")
+        return io
+
+
+def _text(value: Any) -> str:
+    return "\n".join(map(str, value)) + "\n" if isinstance(value, list) else str(value)
+
+
+def _args(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _unwrap(value: Any) -> Any:
+    """APPS stores a call-based expected return value wrapped in a one-element list."""
+    return value[0] if isinstance(value, list) and len(value) == 1 else value
