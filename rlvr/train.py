@@ -72,6 +72,10 @@ class ModelArguments:
 @dataclass
 class TaskArguments:
     task: str = field(default="demo", metadata={"help": "Registered task to train on (see `rlvr tasks`)."})
+    imports: list[str] | None = field(
+        default=None,
+        metadata={"help": "Python modules to import first: they register your tasks, verifiers or losses.", "nargs": "+"},
+    )
     data_dir: str | None = field(default=None, metadata={"help": "Folder of local task data (<task>/<split>.jsonl)."})
     data_files: list[str] | None = field(
         default=None, metadata={"help": "Local .jsonl/.json/.parquet file(s) with the task's rows.", "nargs": "+"}
@@ -311,9 +315,14 @@ def _json_object(text: str, flag: str) -> dict[str, Any]:
 
 def prepare(run: Run) -> Plan:
     """Load and check the task, its data, the reward functions, the eval task and the checkpoint to resume."""
+    for module in run.task.imports or []:
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise TrainInputError(f"--imports {module!r}: cannot import it ({exc})") from None
     task = _load_task(run.task.task, _task_options(run.task))
     dataset = _dataset(task)
-    funcs = task.reward_funcs() + [_import_reward(spec) for spec in run.task.reward_funcs or []]
+    funcs = _task_rewards(task) + [_import_reward(spec) for spec in run.task.reward_funcs or []]
     _check_weights(run.config, task, funcs)
     probe_rewards(funcs, dataset)
     evaluator = _evaluator(run)
@@ -352,6 +361,15 @@ def _dataset(task: Any) -> Any:
     if len(dataset) == 0:
         raise TrainInputError(f"task {task.name!r}: the dataset is empty (split {task.split!r}, limit {task.limit})")
     return dataset
+
+
+def _task_rewards(task: Any) -> list[Callable[..., Any]]:
+    from rlvr.registry import RegistryError
+
+    try:
+        return task.reward_funcs()
+    except (RegistryError, TypeError, ValueError) as exc:
+        raise TrainInputError(f"task {task.name!r}, verifiers {task.verifiers}: {exc}") from None
 
 
 def _import_reward(spec: str) -> Callable[..., Any]:

@@ -70,6 +70,29 @@ def test_reward_function_with_wrong_number_of_values(tmp_path, capsys, monkeypat
     assert not (out / "warm_start").exists()  # the demo's warm start never began
 
 
+MY_TASKS = '''
+import rlvr
+
+
+@rlvr.register_task("test_sums", replace=True)
+class Sums(rlvr.Task):
+    """Tiny sums from a local file."""
+
+    split = "train"
+    verifiers = {"math": 1.0, "no_such_verifier": 0.5}
+'''
+
+
+def test_imports_register_a_task_before_it_is_looked_up(tmp_path, capsys, monkeypatch):
+    (tmp_path / "my_tasks.py").write_text(MY_TASKS)
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"problem": "1+1", "answer": 2}\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    err = run_bad(["--imports", "my_tasks", "--task", "test_sums", "--data_files", str(rows), "--model_name_or_path",
+                   "some/model", "--output_dir", str(tmp_path / "out")], capsys)
+    assert "unknown verifier 'no_such_verifier'" in err  # the task was found; its bad verifier is named
+
+
 def test_unknown_config_key(tmp_path, capsys):
     config = tmp_path / "run.yaml"
     config.write_text("max_steps: 3\nlearning_rat: 1.0e-5\n")
@@ -91,10 +114,11 @@ def test_unknown_flag_even_a_prefix_of_a_known_one(tmp_path, capsys):
         (["--model_name_or_path", "", "--task", "math500"], "needs a model"),
         (["--reward_weights", "1.0", "2.0"], "reward_weights has 2 values but there are 1 reward functions"),
         (["--reward_funcs", "no_such_module:f"], "cannot import it"),
+        (["--imports", "no_such_module"], "--imports 'no_such_module': cannot import it"),
         (["--eval_task", "no_such_benchmark"], "unknown task 'no_such_benchmark'"),
         (["--model_name_or_path", "/nonexistent/model"], "could not load model '/nonexistent/model'"),
     ],
-    ids=["task_option", "task_options_json", "resume_nothing", "task_without_model", "weights", "import",
+    ids=["task_option", "task_options_json", "resume_nothing", "task_without_model", "weights", "import", "imports",
          "eval_task", "model"],
 )
 def test_other_bad_input(tmp_path, capsys, extra, message):

@@ -51,6 +51,16 @@ _MARKER = re.compile(
     r"(?:####|final\s+answer\s*\**\s*(?:is\s*:?|:|\n)|\banswer\s*\**\s*(?:is\s*:?|:))[*\s]*", re.IGNORECASE
 )
 _HOPE = re.compile(r"\.?\s*I hope it is correct\.?\s*$", re.IGNORECASE)
+_CONCLUSION = re.compile(
+    r"\s*(?:therefore|thus|so|hence|in total|in conclusion|finally|overall|altogether)\b", re.IGNORECASE
+)
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)\s+(?=[A-Z])")
+_NUMBER = re.compile(r"(?<![\w.])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|(?<![\w.])-?\d+(?:\.\d+)?(?!\d)")
+_PROSE_OR = re.compile(r"\bor\b", re.IGNORECASE)
+_STATED = re.compile(
+    r"(?:\$|\b(?:is|are|was|were|be|equals|makes|made|earns|earned|costs?|spent|needs?|has|have|had)\s+\$?)"
+    r"(-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|-?\d+(?:\.\d+)?(?!\d))"
+)
 _PROSE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")  # words of prose (not \\frac, not x)
 _SHORT_PLAIN = 80  # a completion with no marker is taken whole only when it is one short line
 
@@ -144,7 +154,32 @@ def extract_answer(completion: str) -> str | None:
     plain = region.strip()
     if plain and "\n" not in plain and len(plain) <= _SHORT_PLAIN and len(_PROSE.findall(plain)) <= 2:
         return _clean(plain) or None
-    return None
+    return _concluding_number(plain)
+
+
+def _concluding_number(text: str) -> str | None:
+    """The last number of a finished concluding sentence ("Therefore, Janet makes $18 every day.").
+
+    Unboxed chat models (and GSM8K-style few-shot outputs) state the answer this way; a careful grader accepts it.
+    Only a sentence that opens with a conclusion word and ends the completion counts: a truncated completion, or one
+    that ends on anything else, still has no answer. Several numbers joined by "or" are returned as a hedge.
+    """
+    if not text.endswith((".", "!")):
+        return None
+    last_line = text.rsplit("\n", 1)[-1]
+    sentence = _SENTENCE_SPLIT.split(last_line.rstrip(".! "))[-1]
+    if not _CONCLUSION.match(sentence):
+        return None
+    numbers = [n.replace(",", "") for n in _NUMBER.findall(sentence)]
+    if not numbers:
+        return None
+    if _PROSE_OR.search(sentence) and len(set(numbers)) > 1:
+        return HEDGE_SEP.join(numbers[-MAX_CANDIDATES:])
+    if "=" in sentence:  # "in total, Mike scores 4 + 5 = 9 points": the result of the last equation
+        after = _NUMBER.findall(sentence.rsplit("=", 1)[1])
+        return after[-1].replace(",", "") if after else None
+    stated = _STATED.findall(sentence)  # "... 20 candles is $30.00", "makes $7425.00 in 1 week"
+    return (stated[-1] if stated else numbers[-1]).replace(",", "")
 
 
 # --------------------------------------------------------------------------------------------------- normalisation
