@@ -12,8 +12,8 @@ setup:  ## Python deps: the CPU torch wheel first (a bare `torch` pulls GBs of C
 docker:  ## Docker daemon + the sandbox image built offline from Debian packages (root; skipped where a daemon answers and the image exists)
 	bash sandboxes/setup-docker.sh
 
-demo: setup
-	rlvr score --verifier math --input examples/math_sample.jsonl --output $(OUT)/scored.jsonl
+demo: setup  ## the main job: the embedded CPU demo (tiny model built in code, warm start, RL; about 3 minutes)
+	HF_HUB_OFFLINE=1 rlvr train --output_dir $(OUT)
 
 test: setup docker
 	HF_HUB_OFFLINE=1 $(PYTHON) -m pytest -m "not gpu" -q

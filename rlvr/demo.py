@@ -5,14 +5,15 @@ gets zero reward and learns nothing, and a model trained to convergence leaves R
 
 1. builds a ~0.3M-parameter Qwen2 model and a character tokenizer in code (``rlvr.tiny``: nothing to download);
 2. gives it a short supervised warm start on part of the ``demo`` task's train split (a few hundred AdamW steps on
-   gold completions), which leaves it at a middling held-out accuracy (about 25%) where samples at temperature 1 are
+   gold completions), which leaves it at a middling held-out accuracy (about 30%) where samples at temperature 1 are
    sometimes right and sometimes wrong: the reward spread that GRPO-family losses learn from;
 3. hands it to ``RLVRTrainer`` with the real ``demo`` task and the real ``math`` verifier (``rlvr.train``);
 4. measures greedy accuracy on held-out problems (the ``test`` split, disjoint from ``train``) before and after RL,
    with the ``rlvr eval`` protocol (``EvalCallback``).
 
-Measured on a 2-core CPU: 400 warm-start steps take about a minute and end near 25% held-out accuracy; 600 RL steps
-(lr 3e-4, 8 prompts x 8 samples) take about 75 s and raise it to about 60%.
+Measured on this project's 2-core CPU (``rlvr train --output_dir D``, defaults, seed 0): the warm start stops after
+400 steps (about 15 s) at 0.29 held-out accuracy (500 problems, greedy); 1000 RL steps (lr 3e-4, 8 prompts x 8
+samples, about 0.12 s each) raise it to 0.80; 150 s in all. Seeds 1-3 (``--seed``): +24 to +41 points after 800 steps.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import os
 import random
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,36 +66,67 @@ def warm_start(
     examples: list[dict[str, Any]],
     completions: list[str],
     *,
-    steps: int,
+    max_steps: int,
+    target: float | None = None,
+    validate: Callable[[Any], float] | None = None,
+    check_every: int = 50,
     lr: float = 3e-3,
     batch_size: int = 64,
     seed: int = 0,
-    log_every: int = 100,
-) -> list[float]:
-    """Supervised fine-tuning on (prompt, gold completion) pairs; loss on completion tokens only. Returns losses."""
+) -> dict[str, Any]:
+    """Supervised fine-tuning on (prompt, gold completion) pairs, loss on completion tokens only.
+
+    Stops after ``max_steps``, or earlier, at the first ``check_every`` boundary where ``validate(model)`` (greedy
+    accuracy on train-split problems outside the fine-tuning set) reaches ``target``. A fixed step count would not
+    do: the accuracy reached after N steps varies a lot with the seed (0.08 to 0.33 after 400 steps), and RL needs a
+    start with reward spread. Returns ``{"steps", "loss", "validation"}``.
+    """
     import torch
 
     pairs = [_encode(tokenizer, ex["prompt"], text) for ex, text in zip(examples, completions)]
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / 50))  # short linear warmup
-    rng, losses, start = random.Random(seed), [], time.time()
+    rng, start, accuracy, step, loss = random.Random(seed), time.time(), None, 0, float("nan")
     model.train()
-    for step in range(1, steps + 1):
+    for step in range(1, max_steps + 1):
         ids, mask, labels = _batch(rng.sample(pairs, min(batch_size, len(pairs))), tokenizer.pad_token_id)
-        loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
-        loss.backward()
+        out = model(input_ids=ids, attention_mask=mask, labels=labels)
+        out.loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         schedule.step()
         optimizer.zero_grad(set_to_none=True)
-        losses.append(loss.item())
-        if log_every and (step % log_every == 0 or step == steps):
-            print(
-                f"[rlvr demo] warm start {step}/{steps} loss {loss.item():.3f} ({time.time() - start:.0f}s)",
-                file=sys.stderr,
-                flush=True,
+        loss = out.loss.item()
+        if step % check_every == 0 and validate is not None and target is not None:
+            accuracy = validate(model)
+            model.train()
+            _say(
+                f"warm start {step}/{max_steps}: loss {loss:.3f}, validation accuracy {accuracy:.3f} "
+                f"(target {target:.2f}) ({time.time() - start:.0f}s)"
             )
-    return losses
+            if accuracy >= target:
+                break
+    return {"steps": step, "loss": loss, "validation": accuracy}
+
+
+def _say(text: str) -> None:
+    print(f"[rlvr demo] {text}", file=sys.stderr, flush=True)
+
+
+def greedy_accuracy(model: Any, tokenizer: Any, examples: list[dict[str, Any]], max_tokens: int) -> float:
+    """Greedy accuracy through the ``rlvr eval`` generator and the task's ``math`` verifier (scoring engine)."""
+    from rlvr.eval import HFGenerator, Sampling
+    from rlvr.scoring import score
+
+    generator = HFGenerator(model, tokenizer, batch_size=256)
+    sampling = Sampling(samples=1, temperature=0.0, max_tokens=max_tokens)
+    texts: list[str] = []
+    for i in range(0, len(examples), 256):
+        chunk = examples[i : i + 256]
+        gens = generator.generate([generator.render(ex["prompt"]) for ex in chunk], sampling, seed=0)
+        texts += [g[0].text for g in gens]
+    verdicts = score("math", texts, [ex["reference"] for ex in examples])
+    return sum(v.reward for v in verdicts) / max(1, len(verdicts))
 
 
 def _encode(tokenizer: Any, prompt: Any, completion: str) -> tuple[list[int], list[int]]:
@@ -136,10 +169,10 @@ def load_warm_start(folder: str, expect: dict[str, Any]) -> tuple[Any, Any, dict
         info = json.load(f)
     if info.get("settings") != expect:
         return None
-    from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
+    from transformers import AutoModelForCausalLM
 
-    # PreTrainedTokenizerFast, not AutoTokenizer: with transformers 5, AutoTokenizer maps a qwen2 config to
-    # Qwen2Tokenizer, which re-tokenises the character vocabulary differently (it drops "\n").
-    tokenizer = PreTrainedTokenizerFast.from_pretrained(folder)
+    from rlvr.tiny import load_tokenizer
+
+    tokenizer = load_tokenizer(folder)  # not AutoTokenizer: see rlvr.tiny.load_tokenizer
     model = AutoModelForCausalLM.from_pretrained(folder)
     return model, tokenizer, info

@@ -81,10 +81,12 @@ class HFGenerator:
     @classmethod
     def load(cls, model_id: str, *, batch_size: int = 32, dtype: str = "auto") -> HFGenerator:
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoModelForCausalLM
+
+        from rlvr.tiny import load_tokenizer
 
         try:
-            tokenizer = AutoTokenizer.from_pretrained(model_id)
+            tokenizer = load_tokenizer(model_id)
             model = AutoModelForCausalLM.from_pretrained(model_id, dtype=_torch_dtype(dtype))
         except Exception as exc:  # OSError, ValueError, EnvironmentError...: all mean "cannot use this model"
             raise EvalError(f"could not load model {model_id!r}: {_first_line(exc)}{_model_hint(model_id)}") from None

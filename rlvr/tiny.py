@@ -80,6 +80,27 @@ def tiny_model(
     return model
 
 
+def load_tokenizer(path_or_id: str):
+    """``AutoTokenizer.from_pretrained``, except for a local checkpoint whose tokenizer is a plain ``tokenizer.json``
+    (``rlvr.tiny``'s, or any ``PreTrainedTokenizerFast`` saved as such).
+
+    With transformers 5, AutoTokenizer picks the tokenizer class from the *model* type: a qwen2 config gets
+    ``Qwen2Tokenizer``, which rebuilds a byte-level tokenizer from the vocabulary and silently drops characters
+    ("\\n", spaces) of a character-level one. The saved ``tokenizer.json`` is the faithful copy, so it is loaded as is.
+    """
+    import json
+    import os
+
+    from transformers import AutoTokenizer, PreTrainedTokenizerFast
+
+    config = os.path.join(path_or_id, "tokenizer_config.json")
+    if os.path.isfile(config):
+        with open(config, encoding="utf-8") as f:
+            if json.load(f).get("tokenizer_class") in ("TokenizersBackend", "PreTrainedTokenizerFast"):
+                return PreTrainedTokenizerFast.from_pretrained(path_or_id)
+    return AutoTokenizer.from_pretrained(path_or_id)
+
+
 def save_tiny_checkpoint(path: str, **model_kwargs) -> str:
     """Write a tiny model + tokenizer to ``path`` (a local checkpoint that ``from_pretrained(path)`` loads)."""
     tokenizer = tiny_tokenizer()

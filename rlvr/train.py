@@ -1,7 +1,7 @@
 """``rlvr train``: one command from a task and a model to a trained checkpoint, a summary and a learning curve.
 
     rlvr train                                             # the embedded CPU demo (rlvr.demo): no download
-    rlvr train --config examples/recipes/qwen2.5-math-1.5b-gspo.yaml --max_steps 200 --learning_rate 2e-6
+    rlvr train --config examples/recipes/qwen2.5-math-1.5b-math-gspo.yaml --max_steps 200 --learning_rate 2e-6
     accelerate launch -m rlvr train --config recipe.yaml   # unchanged under accelerate (one process per device)
     rlvr train --config recipe.yaml --resume               # continue from the last checkpoint in output_dir
 
@@ -16,7 +16,7 @@ cannot be imported or that returns the wrong number of values on a probe batch, 
 
 Outputs in ``output_dir``: ``checkpoint-N/`` (every ``save_steps``), the final model, ``summary.json`` (steps,
 world_size, resumed_from_step, wall time, rewards; for the demo accuracy_before/after and eval_problems),
-``log_history.jsonl`` and ``curve.png`` (reward and held-out accuracy against step).
+``log_history.jsonl`` and ``curve.png`` (reward and held-out accuracy against step); see ``rlvr.report``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from typing import Any
 
 DEMO_DEFAULTS: dict[str, Any] = {
     "output_dir": "runs/demo",
-    "max_steps": 800,
+    "max_steps": 1000,
     "learning_rate": 3e-4,
     "lr_scheduler_type": "constant",
     "per_device_train_batch_size": 64,  # 8 prompts x 8 samples per process and step
@@ -74,7 +74,10 @@ class TaskArguments:
     task: str = field(default="demo", metadata={"help": "Registered task to train on (see `rlvr tasks`)."})
     imports: list[str] | None = field(
         default=None,
-        metadata={"help": "Python modules to import first: they register your tasks, verifiers or losses.", "nargs": "+"},
+        metadata={
+            "help": "Python modules to import first: they register your tasks, verifiers or losses.",
+            "nargs": "+",
+        },
     )
     data_dir: str | None = field(default=None, metadata={"help": "Folder of local task data (<task>/<split>.jsonl)."})
     data_files: list[str] | None = field(
@@ -110,7 +113,15 @@ class TaskArguments:
 @dataclass
 class DemoArguments:
     warm_start_steps: int = field(
-        default=400, metadata={"help": "Demo: supervised warm-start steps before RL (0: start RL from random)."}
+        default=2000,
+        metadata={"help": "Demo: most supervised warm-start steps before RL (0: start RL from the random model)."},
+    )
+    warm_start_target: float = field(
+        default=0.25,
+        metadata={
+            "help": "Demo: stop the warm start once greedy accuracy on 200 train-split problems it does not "
+            "learn from reaches this (checked every 50 steps; 0: always run warm_start_steps)."
+        },
     )
     warm_start_problems: int = field(
         default=2000, metadata={"help": "Demo: train-split problems the warm start learns from."}
@@ -161,7 +172,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rlvr train: error: {exc}", file=sys.stderr)
         return 2
     if summary is not None:
-        print(_summary_line(summary), file=sys.stderr)
+        from rlvr.report import summary_line
+
+        print(summary_line(summary), file=sys.stderr)
     return 0
 
 
@@ -198,10 +211,27 @@ def _launch_cpu_workers(n: int, argv: list[str]) -> int:
     import subprocess
 
     port = os.environ.get("MASTER_PORT", "29500")
-    print(f"rlvr train: accelerate launch --cpu started 1 process for --num_processes {n}; starting {n} CPU workers "
-          "with torch.distributed.run", file=sys.stderr, flush=True)
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(n), "--master_addr",
-           os.environ["MASTER_ADDR"], "--master_port", port, "-m", "rlvr", "train", *argv]
+    print(
+        f"rlvr train: accelerate launch --cpu started 1 process for --num_processes {n}; starting {n} CPU workers "
+        "with torch.distributed.run",
+        file=sys.stderr,
+        flush=True,
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        str(n),
+        "--master_addr",
+        os.environ["MASTER_ADDR"],
+        "--master_port",
+        port,
+        "-m",
+        "rlvr",
+        "train",
+        *argv,
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
     return subprocess.call(cmd, env=env)
 
@@ -286,8 +316,10 @@ def _config_error(exc: ValueError, argv: list[str]) -> str:
         )
     if text.startswith("Some specified arguments are not used"):
         flags = [item for item in _listed(text) if item.startswith("-")] or _listed(text)
-        return (f"unknown flag{'s' if len(flags) > 1 else ''} {', '.join(flags)}: not a field of RLVRConfig, the "
-                "model, task or demo arguments (see `rlvr train --help`)")
+        return (
+            f"unknown flag{'s' if len(flags) > 1 else ''} {', '.join(flags)}: not a field of RLVRConfig, the "
+            "model, task or demo arguments (see `rlvr train --help`)"
+        )
     return f"bad configuration: {text}"
 
 
@@ -548,7 +580,9 @@ def execute(run: Run, plan: Plan, started: float) -> dict[str, Any] | None:
         return None
     after = _final_eval(trainer, plan)
     summary = _summary(run, plan, trainer, before, after, started, train_seconds)
-    _write_outputs(run.config.output_dir, summary, trainer.state.log_history)
+    from rlvr.report import write_outputs
+
+    write_outputs(run.config.output_dir, summary, trainer.state.log_history)
     return summary
 
 
@@ -559,24 +593,14 @@ def _policy(run: Run, plan: Plan) -> tuple[Any, Any, dict[str, Any] | None]:
     from transformers import AutoModelForCausalLM
 
     try:
+        from rlvr.tiny import load_tokenizer
+
         tokenizer = load_tokenizer(run.model.model_name_or_path)
         kwargs = {} if run.model.dtype == "auto" else {"dtype": _dtype(run.model.dtype)}
         model = AutoModelForCausalLM.from_pretrained(run.model.model_name_or_path, **kwargs)
     except (OSError, ValueError) as exc:
         raise TrainInputError(f"could not load model {run.model.model_name_or_path!r}: {exc}") from None
     return model, tokenizer, None
-
-
-def load_tokenizer(path: str) -> Any:
-    """AutoTokenizer, except for tokenizer.json-only checkpoints (rlvr.tiny), which AutoTokenizer would re-map."""
-    from transformers import AutoTokenizer, PreTrainedTokenizerFast
-
-    config = os.path.join(path, "tokenizer_config.json")
-    if os.path.isfile(config):
-        with open(config, encoding="utf-8") as f:
-            if json.load(f).get("tokenizer_class") in ("TokenizersBackend", "PreTrainedTokenizerFast"):
-                return PreTrainedTokenizerFast.from_pretrained(path)
-    return AutoTokenizer.from_pretrained(path)
 
 
 def _dtype(name: str) -> Any:
@@ -597,6 +621,7 @@ def _demo_policy(run: Run, plan: Plan) -> tuple[Any, Any, dict[str, Any]]:
     folder = os.path.join(run.config.output_dir, demo.WARM_START_DIR)
     settings = {
         "steps": run.demo.warm_start_steps,
+        "target": run.demo.warm_start_target,
         "problems": run.demo.warm_start_problems,
         "hidden_size": run.demo.demo_hidden_size,
         "layers": run.demo.demo_layers,
@@ -625,21 +650,27 @@ def _demo_policy(run: Run, plan: Plan) -> tuple[Any, Any, dict[str, Any]]:
 
 
 def _demo_warm_start(run: Run, model: Any, tokenizer: Any) -> None:
+    """Fine-tune on the first ``warm_start_problems`` train problems; validate on the next 200 (never the test split)."""
     from rlvr import demo
     from rlvr.tasks import load_task
 
     if run.demo.warm_start_steps <= 0:
         return
-    task = load_task("demo", size=run.demo.warm_start_problems, seed=run.config.seed)
+    task = load_task("demo", size=run.demo.warm_start_problems + 200, seed=run.config.seed)
     examples = task.examples()
-    demo.warm_start(
+    train, validation = examples[: run.demo.warm_start_problems], examples[run.demo.warm_start_problems :]
+    max_tokens = run.config.max_completion_length or 12
+    result = demo.warm_start(
         model,
         tokenizer,
-        examples,
-        [task.solution(ex) for ex in examples],
-        steps=run.demo.warm_start_steps,
+        train,
+        [task.solution(ex) for ex in train],
+        max_steps=run.demo.warm_start_steps,
+        target=run.demo.warm_start_target or None,
+        validate=lambda m: demo.greedy_accuracy(m, tokenizer, validation, max_tokens),
         seed=run.config.seed,
     )
+    demo._say(f"warm start done after {result['steps']} steps (loss {result['loss']:.3f})")
 
 
 def _warn_existing_checkpoints(folder: str) -> None:
@@ -653,6 +684,8 @@ def _warn_existing_checkpoints(folder: str) -> None:
 
 def _install_callbacks(trainer: Any, run: Run, plan: Plan) -> None:
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    from rlvr.report import Progress
 
     trainer.remove_callback(PrinterCallback)  # their raw metric dicts are replaced by one readable line per log
     trainer.remove_callback(ProgressCallback)
@@ -673,54 +706,6 @@ def _final_eval(trainer: Any, plan: Plan) -> dict[str, Any] | None:
 
 
 # --------------------------------------------------------------------------------------------------------- report
-
-
-try:
-    from transformers import TrainerCallback as _CallbackBase
-except ImportError:  # pragma: no cover
-    _CallbackBase = object  # type: ignore[assignment,misc]
-
-
-class Progress(_CallbackBase):  # type: ignore[misc,valid-type]
-    """One line per logging step: step, reward, per-verifier rewards, held-out accuracy, speed and time left."""
-
-    def __init__(self, task: str) -> None:
-        self.task = task
-        self.started = 0.0
-        self.first_step = 0
-
-    def on_train_begin(self, args, state, control, **kwargs):
-        self.started, self.first_step = time.time(), state.global_step
-        if state.is_world_process_zero:
-            print(
-                f"[rlvr train] task {self.task}: steps {state.global_step} -> {state.max_steps}, "
-                f"{args.world_size} process(es), output {args.output_dir}",
-                file=sys.stderr,
-                flush=True,
-            )
-
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        if not state.is_world_process_zero or not logs:
-            return
-        parts = [f"step {state.global_step}/{state.max_steps}"]
-        if "reward" in logs:
-            parts.append(f"reward {logs['reward']:.3f}")
-            parts += [
-                f"{k[8:-5]} {v:.3f}" for k, v in logs.items() if k.startswith("rewards/") and k.endswith("/mean")
-            ]
-        parts += [f"{k} {v:.3f}" for k, v in logs.items() if k.startswith("eval/") and k.endswith("/accuracy")]
-        if len(parts) == 1:
-            return
-        done = state.global_step - self.first_step
-        if done > 0:
-            per_step = (time.time() - self.started) / done
-            parts.append(f"{per_step:.2f}s/step, {_clock(per_step * (state.max_steps - state.global_step))} left")
-        print("[rlvr train] " + " | ".join(parts), file=sys.stderr, flush=True)
-
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
 def _summary(
@@ -766,64 +751,6 @@ def _summary(
     if before is not None and after is not None:
         summary["accuracy_gain"] = round(after["accuracy"] - before["accuracy"], 4)
     return summary
-
-
-def _summary_line(summary: dict[str, Any]) -> str:
-    line = (
-        f"rlvr train: steps={summary['steps']} world_size={summary['world_size']} wall_time={summary['wall_time_s']}s"
-    )
-    if "accuracy_before" in summary and "accuracy_after" in summary:
-        line += (
-            f" held-out accuracy {summary['accuracy_before']:.3f} -> {summary['accuracy_after']:.3f} "
-            f"on {summary['eval_problems']} problems"
-        )
-    return line + f" -> {os.path.join(summary['output_dir'], 'summary.json')}"
-
-
-def _write_outputs(folder: str, summary: dict[str, Any], history: list[dict[str, Any]]) -> None:
-    os.makedirs(folder, exist_ok=True)
-    summary["curve"] = plot_curve(history, summary, os.path.join(folder, "curve.png"))
-    with open(os.path.join(folder, "log_history.jsonl"), "w", encoding="utf-8") as f:
-        for row in history:
-            f.write(json.dumps(row) + "\n")
-    tmp = os.path.join(folder, ".summary.json.part")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(summary, f, indent=2)
-    os.replace(tmp, os.path.join(folder, "summary.json"))
-
-
-def plot_curve(history: list[dict[str, Any]], summary: dict[str, Any], path: str) -> str:
-    """Reward per logged step and held-out accuracy per evaluation, on one chart (matplotlib, Agg)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4))
-    points = [(h["step"], h["reward"]) for h in history if "reward" in h]
-    if points:
-        ax.plot(*zip(*points), label="train reward (mean over samples)", color="tab:blue")
-    evals = summary.get("eval_history") or []
-    if "accuracy_before" in summary and not any(e["step"] == 0 for e in evals):
-        evals = [{"step": 0, "accuracy": summary["accuracy_before"]}] + evals
-    if evals:
-        ax.plot(
-            [e["step"] for e in evals],
-            [e["accuracy"] for e in evals],
-            "o-",
-            color="tab:orange",
-            label=f"held-out accuracy ({summary.get('eval_task')}, {summary.get('eval_problems')} problems)",
-        )
-    ax.set_xlabel("RL step")
-    ax.set_ylabel("reward / accuracy")
-    ax.set_ylim(0, 1)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower right")
-    ax.set_title(f"rlvr train: {summary['task']} ({summary['steps']} steps, {summary['world_size']} process(es))")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
 
 
 if __name__ == "__main__":

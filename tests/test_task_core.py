@@ -93,3 +93,13 @@ def test_object_references_cross_arrow_as_json(tmp_path):
     path.write_text(json.dumps({"problem": "p", "tests": {"tests": [{"stdin": "1", "stdout": "1"}]}}) + "\n")
     ds = rlvr.load_task("test_objects", data_files=str(path)).dataset()
     assert json.loads(ds[0]["reference"]) == {"tests": [{"stdin": "1", "stdout": "1"}]}
+
+
+def test_tiny_checkpoint_reloads_with_a_faithful_tokenizer(tmp_path):
+    """transformers 5's AutoTokenizer maps a qwen2 config to Qwen2Tokenizer, which drops '\\n' and spaces."""
+    from rlvr.tiny import load_tokenizer, save_tiny_checkpoint
+
+    tokenizer = load_tokenizer(save_tiny_checkpoint(str(tmp_path / "tiny")))
+    text = "12 + 3 =\n\\boxed{15}"
+    assert tokenizer.decode(tokenizer(text)["input_ids"]) == text
+    assert tokenizer.chat_template and tokenizer.pad_token == "<pad>"

@@ -63,13 +63,25 @@ def test_demo_bad_options_are_clear_errors(options, message):
 
 
 MATH_ROWS = [  # written for this test, in the MATH format (problem, worked solution ending in \boxed{})
-    {"problem": "What is $\\frac{1}{2}+\\frac{1}{3}$?", "level": "Level 1", "type": "Prealgebra",
-     "solution": "Common denominator 6: $\\frac{3}{6}+\\frac{2}{6}=\\boxed{\\frac{5}{6}}$."},
-    {"problem": "Solve $x^2=9$ for $x>0$.", "level": "Level 2", "type": "Algebra",
-     "solution": "$x=\\pm 3$ and $x>0$, so $x=\\boxed{3}$."},
+    {
+        "problem": "What is $\\frac{1}{2}+\\frac{1}{3}$?",
+        "level": "Level 1",
+        "type": "Prealgebra",
+        "solution": "Common denominator 6: $\\frac{3}{6}+\\frac{2}{6}=\\boxed{\\frac{5}{6}}$.",
+    },
+    {
+        "problem": "Solve $x^2=9$ for $x>0$.",
+        "level": "Level 2",
+        "type": "Algebra",
+        "solution": "$x=\\pm 3$ and $x>0$, so $x=\\boxed{3}$.",
+    },
     {"problem": "A row with no boxed answer.", "level": "Level 3", "type": "Algebra", "solution": "It is 4."},
-    {"problem": "Simplify $\\sqrt{8}$.", "level": "Level 3", "type": "Algebra",
-     "solution": "$\\sqrt{8}=\\sqrt{4\\cdot 2}=\\boxed{2\\sqrt{2}}$."},
+    {
+        "problem": "Simplify $\\sqrt{8}$.",
+        "level": "Level 3",
+        "type": "Algebra",
+        "solution": "$\\sqrt{8}=\\sqrt{4\\cdot 2}=\\boxed{2\\sqrt{2}}$.",
+    },
 ]
 
 
@@ -143,8 +155,11 @@ APPS_CALL_ROW = {
     "solutions": ["def double(x):\n    return 2 * x\n"],
     "input_output": {"fn_name": "double", "inputs": [[1], [4]], "outputs": [[2], [8]]},
 }
-TESTS_ROW = {"problem": "Echo the input line.", "tests": [{"stdin": "hi\n", "stdout": "hi\n"}],
-             "solution": "print(input())"}
+TESTS_ROW = {
+    "problem": "Echo the input line.",
+    "tests": [{"stdin": "hi\n", "stdout": "hi\n"}],
+    "solution": "print(input())",
+}
 
 
 def write_jsonl(tmp_path, name, rows):
@@ -168,19 +183,23 @@ def test_code_references_have_the_verifier_forms(tmp_path):
     assert refs[1] == {"fn_name": "double", "tests": [{"args": [1], "expected": 2}, {"args": [4], "expected": 8}]}
     limited = load_task("code_stdio", data_files=write_jsonl(tmp_path, "t.jsonl", [TESTS_ROW]), time_limit=2.0)
     assert limited.examples()[0]["reference"] == {"tests": TESTS_ROW["tests"], "time_limit": 2.0}
-    assert all(t.reward_weights == [1.0] and [f.__name__ for f in t.reward_funcs()] == ["code"]
-               for t in (he, mbpp, stdio))
+    assert all(
+        t.reward_weights == [1.0] and [f.__name__ for f in t.reward_funcs()] == ["code"] for t in (he, mbpp, stdio)
+    )
     if importlib.util.find_spec("rlvr.verifiers.code") is not None:  # the verifier accepts every form (no Docker)
         code = rlvr.get_verifier("code")
-        for ref in [he.examples()[0]["reference"], ref, *refs, limited.examples()[0]["reference"]]:
-            assert code.check_reference(ref) is None, ref
+        for form in [he.examples()[0]["reference"], ref, *refs, limited.examples()[0]["reference"]]:
+            assert code.check_reference(form) is None, form
 
 
 def test_mbpp_renames_only_calls_of_the_entry_point():
     from environments.code import MBPP
 
     row = {**MBPP_ROW, "test_list": ["assert f(g.f(2)) == my_f(1) + f (3)"], "code": "def f(x):\n    return x"}
-    assert MBPP().tests(row)["test_code"] == "def check(candidate):\n    assert candidate(g.f(2)) == my_f(1) + candidate(3)\n"
+    assert (
+        MBPP().tests(row)["test_code"]
+        == "def check(candidate):\n    assert candidate(g.f(2)) == my_f(1) + candidate(3)\n"
+    )
 
 
 def test_code_row_without_tests_is_a_clear_error(tmp_path):

@@ -21,8 +21,18 @@ from rlvr.train import last_checkpoint, main
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RECIPES = os.path.join(REPO, "examples", "recipes")
 # A demo run small enough for tests: a few warm-start steps, a few RL steps, 20 held-out problems.
-SMALL = ["--warm_start_steps", "20", "--eval_problems", "20", "--per_device_train_batch_size", "16",
-         "--num_generations", "4", "--logging_steps", "2"]
+SMALL = [
+    "--warm_start_steps",
+    "20",
+    "--eval_problems",
+    "20",
+    "--per_device_train_batch_size",
+    "16",
+    "--num_generations",
+    "4",
+    "--logging_steps",
+    "2",
+]
 
 
 def env() -> dict[str, str]:
@@ -45,24 +55,34 @@ def run_bad(argv, capsys) -> str:
 
 
 def test_unknown_task(tmp_path, capsys):
-    err = run_bad(["--task", "no_such_task", "--model_name_or_path", "some/model", "--output_dir", str(tmp_path)],
-                  capsys)
+    err = run_bad(
+        ["--task", "no_such_task", "--model_name_or_path", "some/model", "--output_dir", str(tmp_path)], capsys
+    )
     assert "unknown task 'no_such_task'" in err and "rlvr tasks" in err
     assert not os.listdir(tmp_path)
 
 
 def test_missing_dataset_file(tmp_path, capsys):
     missing = str(tmp_path / "nope.jsonl")
-    err = run_bad(["--task", "math_train", "--data_files", missing, "--model_name_or_path", "some/model",
-                   "--output_dir", str(tmp_path / "out")], capsys)
+    err = run_bad(
+        [
+            "--task",
+            "math_train",
+            "--data_files",
+            missing,
+            "--model_name_or_path",
+            "some/model",
+            "--output_dir",
+            str(tmp_path / "out"),
+        ],
+        capsys,
+    )
     assert f"data file not found: {missing}" in err
     assert not (tmp_path / "out").exists()
 
 
 def test_reward_function_with_wrong_number_of_values(tmp_path, capsys, monkeypatch):
-    (tmp_path / "my_rewards.py").write_text(
-        "def one_for_all(prompts, completions, **kwargs):\n    return [1.0]\n"
-    )
+    (tmp_path / "my_rewards.py").write_text("def one_for_all(prompts, completions, **kwargs):\n    return [1.0]\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     out = tmp_path / "out"
     err = run_bad(["--reward_funcs", "my_rewards:one_for_all", "--output_dir", str(out), *SMALL], capsys)
@@ -88,8 +108,21 @@ def test_imports_register_a_task_before_it_is_looked_up(tmp_path, capsys, monkey
     rows = tmp_path / "rows.jsonl"
     rows.write_text('{"problem": "1+1", "answer": 2}\n')
     monkeypatch.syspath_prepend(str(tmp_path))
-    err = run_bad(["--imports", "my_tasks", "--task", "test_sums", "--data_files", str(rows), "--model_name_or_path",
-                   "some/model", "--output_dir", str(tmp_path / "out")], capsys)
+    err = run_bad(
+        [
+            "--imports",
+            "my_tasks",
+            "--task",
+            "test_sums",
+            "--data_files",
+            str(rows),
+            "--model_name_or_path",
+            "some/model",
+            "--output_dir",
+            str(tmp_path / "out"),
+        ],
+        capsys,
+    )
     assert "unknown verifier 'no_such_verifier'" in err  # the task was found; its bad verifier is named
 
 
@@ -118,8 +151,17 @@ def test_unknown_flag_even_a_prefix_of_a_known_one(tmp_path, capsys):
         (["--eval_task", "no_such_benchmark"], "unknown task 'no_such_benchmark'"),
         (["--model_name_or_path", "/nonexistent/model"], "could not load model '/nonexistent/model'"),
     ],
-    ids=["task_option", "task_options_json", "resume_nothing", "task_without_model", "weights", "import", "imports",
-         "eval_task", "model"],
+    ids=[
+        "task_option",
+        "task_options_json",
+        "resume_nothing",
+        "task_without_model",
+        "weights",
+        "import",
+        "imports",
+        "eval_task",
+        "model",
+    ],
 )
 def test_other_bad_input(tmp_path, capsys, extra, message):
     err = run_bad(["--output_dir", str(tmp_path / "out"), *SMALL, *extra], capsys)
@@ -137,9 +179,53 @@ def test_every_recipe_parses():
     recipes = sorted(f for f in os.listdir(RECIPES) if f.endswith(".yaml"))
     assert len(recipes) >= 3
     for name in recipes:
-        run = parse(["--config", os.path.join(RECIPES, name), "--output_dir", "/tmp/unused", "--use_cpu", "true",
-                     "--bf16", "false", "--use_vllm", "false"])
+        run = parse(
+            [
+                "--config",
+                os.path.join(RECIPES, name),
+                "--output_dir",
+                "/tmp/unused",
+                "--use_cpu",
+                "true",
+                "--bf16",
+                "false",
+                "--use_vllm",
+                "false",
+            ]
+        )
         assert run.config.max_steps > 0, name
+
+
+def test_warm_start_stops_at_the_validation_target_and_lowers_the_loss():
+    from rlvr import demo
+    from rlvr.tasks import load_task
+
+    model, tokenizer = demo.build(demo.DemoModel(hidden_size=32, layers=1))
+    task = load_task("demo", size=64)
+    examples = task.examples()
+    checks: list[int] = []
+    gold = [task.solution(e) for e in examples]
+    untrained = demo.warm_start(model, tokenizer, examples, gold, max_steps=1, batch_size=8)["loss"]
+
+    def validate(m) -> float:  # reaches the target at the third check
+        checks.append(1)
+        return 0.1 * len(checks)
+
+    result = demo.warm_start(
+        model,
+        tokenizer,
+        examples,
+        gold,
+        max_steps=100,
+        target=0.3,
+        validate=validate,
+        check_every=6,
+        batch_size=8,
+        lr=1e-2,
+    )
+    assert result["steps"] == 18 and len(checks) == 3 and result["validation"] == pytest.approx(0.3)
+    assert result["loss"] < untrained - 0.5
+    assert demo.greedy_accuracy(model, tokenizer, examples[:8], max_tokens=12) == 0.0  # 19 steps know no sums
 
 
 def test_last_checkpoint_skips_an_incomplete_one(tmp_path):
@@ -159,8 +245,21 @@ def test_last_checkpoint_skips_an_incomplete_one(tmp_path):
 @pytest.mark.slow
 def test_small_demo_run_writes_checkpoints_summary_and_curve(tmp_path):
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "rlvr", "train", "--output_dir", str(out), "--max_steps", "4", "--save_steps", "2",
-           "--eval_steps", "2", *SMALL]
+    cmd = [
+        sys.executable,
+        "-m",
+        "rlvr",
+        "train",
+        "--output_dir",
+        str(out),
+        "--max_steps",
+        "4",
+        "--save_steps",
+        "2",
+        "--eval_steps",
+        "2",
+        *SMALL,
+    ]
     proc = subprocess.run(cmd, env=env(), capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     s = summary(out)
@@ -176,10 +275,22 @@ def test_small_demo_run_writes_checkpoints_summary_and_curve(tmp_path):
 @pytest.mark.slow
 def test_sigkill_after_first_checkpoint_then_resume_finishes(tmp_path):
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "rlvr", "train", "--output_dir", str(out), "--max_steps", "30", "--save_steps", "10",
-           *SMALL]
-    proc = subprocess.Popen(cmd, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)  # its own process group: the kill takes the grader workers too
+    cmd = [
+        sys.executable,
+        "-m",
+        "rlvr",
+        "train",
+        "--output_dir",
+        str(out),
+        "--max_steps",
+        "30",
+        "--save_steps",
+        "10",
+        *SMALL,
+    ]
+    proc = subprocess.Popen(
+        cmd, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )  # its own process group: the kill takes the grader workers too
     first = out / "checkpoint-10" / "trainer_state.json"
     deadline = time.time() + 300
     while not first.is_file() and proc.poll() is None and time.time() < deadline:
@@ -200,8 +311,23 @@ def test_sigkill_after_first_checkpoint_then_resume_finishes(tmp_path):
 @pytest.mark.slow
 def test_accelerate_launch_two_cpu_processes(tmp_path):
     out = tmp_path / "run"
-    cmd = ["accelerate", "launch", "--cpu", "--num_processes", "2", "--main_process_port", "29517", "-m", "rlvr",
-           "train", "--output_dir", str(out), "--max_steps", "4", *SMALL]
+    cmd = [
+        "accelerate",
+        "launch",
+        "--cpu",
+        "--num_processes",
+        "2",
+        "--main_process_port",
+        "29517",
+        "-m",
+        "rlvr",
+        "train",
+        "--output_dir",
+        str(out),
+        "--max_steps",
+        "4",
+        *SMALL,
+    ]
     proc = subprocess.run(cmd, env=env(), capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     s = summary(out)
@@ -216,16 +342,42 @@ def test_yaml_config_with_a_checkpoint_and_flag_overrides(tmp_path):
     model = save_tiny_checkpoint(str(tmp_path / "tiny"), hidden_size=32, layers=1)
     config = tmp_path / "recipe.yaml"
     config.write_text(
-        "\n".join([
-            f"model_name_or_path: {model}", "task: demo", "task_options: {size: 64, max_operand: 9}",
-            "eval_task: demo", "eval_split: test", "eval_problems: 8", "eval_steps: 1", "max_steps: 50",
-            "max_completion_length: 8", "per_device_train_batch_size: 8", "num_generations: 4",
-            "learning_rate: 1.0e-3", "bf16: false", "activation_checkpointing: false", "report_to: none",
-            "policy_loss: gspo", "save_steps: 100", "logging_steps: 1",
-        ])
+        "\n".join(
+            [
+                f"model_name_or_path: {model}",
+                "task: demo",
+                "task_options: {size: 64, max_operand: 9}",
+                "eval_task: demo",
+                "eval_split: test",
+                "eval_problems: 8",
+                "eval_steps: 1",
+                "max_steps: 50",
+                "max_completion_length: 8",
+                "per_device_train_batch_size: 8",
+                "num_generations: 4",
+                "learning_rate: 1.0e-3",
+                "bf16: false",
+                "activation_checkpointing: false",
+                "report_to: none",
+                "policy_loss: gspo",
+                "save_steps: 100",
+                "logging_steps: 1",
+            ]
+        )
     )
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "rlvr", "train", "--config", str(config), "--max_steps", "2", "--output_dir", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "rlvr",
+        "train",
+        "--config",
+        str(config),
+        "--max_steps",
+        "2",
+        "--output_dir",
+        str(out),
+    ]
     proc = subprocess.run(cmd, env=env(), capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     s = summary(out)
