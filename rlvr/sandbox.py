@@ -63,7 +63,17 @@ from typing import Any
 
 DEFAULT_IMAGE = os.environ.get("RLVR_SANDBOX_IMAGE", "rlvr-sandbox-python:latest")
 LABEL = "rlvr.sandbox"
-SANDBOX_DIR = Path(__file__).resolve().parent.parent / "sandboxes" / "python"
+def _sandbox_dir() -> Path:
+    """``sandboxes/python``: the installed package data, or the checkout's folder."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("sandboxes")
+    if spec is not None and spec.submodule_search_locations:
+        return Path(next(iter(spec.submodule_search_locations))) / "python"
+    return Path(__file__).resolve().parent.parent / "sandboxes" / "python"
+
+
+SANDBOX_DIR = _sandbox_dir()
 UNPRIVILEGED_UID = 65534
 _WORKER_VERSION = 1
 
