@@ -35,13 +35,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rlvr.cli import positive_int
+from rlvr.cli import InputError, positive_int, read_jsonl
 from rlvr.metrics import Sample, summarize
 
 DEFAULT_BENCHMARKS = "math500,aime24,aime25,amc23,gsm8k"
 
 
-class EvalError(Exception):
+class EvalError(InputError):
     """Bad input to ``rlvr eval`` (unknown benchmark, missing file, unloadable model...): exit status 2."""
 
 
@@ -629,33 +629,25 @@ def read_completions(path: str, verifier: Any) -> list[dict[str, Any]]:
     """Rows ``{"id", "reference", "completions": [str, ...]}``; every problem is checked before any grading."""
     if not os.path.isfile(path):
         raise EvalError(f"completions file not found: {path}")
-    rows, seen = [], set()
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise EvalError(f"{path}:{n}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-            problem = _completions_row_problem(row, verifier)
-            if problem:
-                raise EvalError(f"{path}:{n}: {problem}")
-            if str(row["id"]) in seen:
-                raise EvalError(f"{path}:{n}: id {row['id']!r} appears twice; ids must be unique")
-            seen.add(str(row["id"]))
-            rows.append(row)
+    try:
+        rows = read_jsonl(path, required=("id", "reference", "completions"))
+    except InputError as exc:
+        raise EvalError(f"{exc} (rows need id, reference, completions)") from None
+    seen: set[str] = set()
+    for row in rows:
+        n = row.pop("__line__")
+        problem = _completions_row_problem(row, verifier)
+        if problem:
+            raise EvalError(f"{path}:{n}: {problem}")
+        if str(row["id"]) in seen:
+            raise EvalError(f"{path}:{n}: id {row['id']!r} appears twice; ids must be unique")
+        seen.add(str(row["id"]))
     if not rows:
         raise EvalError(f"{path}: no rows")
     return rows
 
 
-def _completions_row_problem(row: Any, verifier: Any) -> str | None:
-    if not isinstance(row, dict):
-        return f"expected a JSON object, got {type(row).__name__}"
-    missing = [k for k in ("id", "reference", "completions") if k not in row]
-    if missing:
-        return f"missing field {', '.join(repr(k) for k in missing)} (rows need id, reference, completions)"
+def _completions_row_problem(row: dict[str, Any], verifier: Any) -> str | None:
     comps = row["completions"]
     if not isinstance(comps, list) or not comps or not all(isinstance(c, str) for c in comps):
         return "'completions' must be a non-empty list of strings"
