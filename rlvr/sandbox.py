@@ -63,6 +63,8 @@ from typing import Any
 
 DEFAULT_IMAGE = os.environ.get("RLVR_SANDBOX_IMAGE", "rlvr-sandbox-python:latest")
 LABEL = "rlvr.sandbox"
+
+
 def _sandbox_dir() -> Path:
     """``sandboxes/python``: the installed package data, or the checkout's folder."""
     import importlib.util
