@@ -384,3 +384,24 @@ def test_yaml_config_with_a_checkpoint_and_flag_overrides(tmp_path):
     assert s["steps"] == 2 and s["policy_loss"] == "gspo" and s["model"] == model  # the flag beat the YAML
     assert s["eval_task"] == "demo" and [e["step"] for e in s["eval_history"]] == [0, 1, 2]
     assert "accuracy_before" not in s or s["accuracy_before"] == s["eval_history"][0]["accuracy"]
+
+
+@pytest.mark.slow
+def test_the_default_demo_learns_at_least_20_points_within_15_minutes(tmp_path):
+    """The README's main job, exactly as a user runs it: `rlvr train --output_dir D` with no config."""
+    out = tmp_path / "demo"
+    started = time.time()
+    proc = subprocess.run(
+        [sys.executable, "-m", "rlvr", "train", "--output_dir", str(out)],
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": REPO},
+        capture_output=True,
+        text=True,
+        timeout=15 * 60,
+    )
+    wall = time.time() - started
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    s = summary(out)
+    assert s["eval_problems"] >= 200
+    gain = s["accuracy_after"] - s["accuracy_before"]
+    assert gain >= 0.20, f"held-out accuracy {s['accuracy_before']:.3f} -> {s['accuracy_after']:.3f} in {wall:.0f}s"
+    assert wall < 15 * 60
