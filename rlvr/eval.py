@@ -66,7 +66,20 @@ class Generation:
 # --------------------------------------------------------------------------------------------------------- generators
 
 
-class HFGenerator:
+class _Generator:
+    """What both back ends share: prompts rendered with the tokenizer's chat template when it has one."""
+
+    tokenizer: Any
+
+    @property
+    def chat_template(self) -> str | None:
+        return getattr(self.tokenizer, "chat_template", None) or None
+
+    def render(self, prompt: Any) -> str:
+        return render_prompt(self.tokenizer, prompt)
+
+
+class HFGenerator(_Generator):
     """Batched ``transformers`` generation for a loaded model and tokenizer (also used by ``EvalCallback``)."""
 
     backend = "hf"
@@ -93,13 +106,6 @@ class HFGenerator:
         model.to("cuda" if torch.cuda.is_available() else "cpu")
         model.eval()
         return cls(model, tokenizer, batch_size=batch_size)
-
-    @property
-    def chat_template(self) -> str | None:
-        return getattr(self.tokenizer, "chat_template", None) or None
-
-    def render(self, prompt: Any) -> str:
-        return render_prompt(self.tokenizer, prompt)
 
     def problems_per_call(self, sampling: Sampling) -> int:
         per_prompt = sampling.samples if sampling.temperature > 0 else 1
@@ -156,7 +162,7 @@ class HFGenerator:
         return Generation(text, len(kept), end is None and len(ids) >= max_tokens)
 
 
-class VLLMGenerator:
+class VLLMGenerator(_Generator):
     """vLLM generation (needs ``pip install 'rlvr[vllm]'`` and a CUDA GPU). Not exercised by the test suite."""
 
     backend = "vllm"
@@ -170,13 +176,6 @@ class VLLMGenerator:
             raise EvalError(f"could not load model {model_id!r} with vLLM: {_first_line(exc)}") from None
         self.tokenizer = self.llm.get_tokenizer()
         self.batch_size = batch_size  # problems per call: the resume granularity
-
-    @property
-    def chat_template(self) -> str | None:
-        return getattr(self.tokenizer, "chat_template", None) or None
-
-    def render(self, prompt: Any) -> str:
-        return render_prompt(self.tokenizer, prompt)
 
     def problems_per_call(self, sampling: Sampling) -> int:
         return self.batch_size
