@@ -52,7 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from rlvr import __version__
+
     p = argparse.ArgumentParser(prog="rlvr", description="Reinforcement learning with verifiable rewards.")
+    p.add_argument("--version", action="version", version=f"rlvr {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("verifiers", help="list registered verifiers").set_defaults(func=cmd_verifiers)
     sub.add_parser("tasks", help="list registered tasks").set_defaults(func=cmd_tasks)
