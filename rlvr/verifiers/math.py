@@ -115,7 +115,7 @@ def _marker_answer(text: str) -> str | None:
     line = rest.split("\n", 1)[0].strip()
     if not line:
         line = rest.strip().split("\n", 1)[0].strip() if rest.strip() else ""
-    return line or None
+    return line  # "" when the marker is followed by nothing: the model gave no answer
 
 
 def _clean(answer: str) -> str:
@@ -134,6 +134,7 @@ def extract_answer(completion: str) -> str | None:
     region = _answer_region(completion)
     if region is None:
         return None
+    region = _drop_continuation(region)
     boxes, truncated = _boxed(region)
     if truncated:
         return None
@@ -155,6 +156,21 @@ def extract_answer(completion: str) -> str | None:
     if plain and "\n" not in plain and len(plain) <= _SHORT_PLAIN and len(_PROSE.findall(plain)) <= 2:
         return _clean(plain) or None
     return _concluding_number(plain)
+
+
+_NEXT_QUESTION = re.compile(r"\n\s*(?:Question|Problem|Q)\s*:", re.IGNORECASE)
+
+
+def _drop_continuation(text: str) -> str:
+    """Cut a few-shot model's invented next question ("#### 3\n\nQuestion: ...") once an answer was given.
+
+    Linear time: one search for the first answer, one for the first "Question:" after it.
+    """
+    starts = [m.start() for m in (_MARKER.search(text), _BOX.search(text)) if m is not None]
+    if not starts:
+        return text
+    following = _NEXT_QUESTION.search(text, min(starts))
+    return text[: following.start()] if following else text
 
 
 def _concluding_number(text: str) -> str | None:
@@ -456,6 +472,8 @@ def _equivalent(pred: str, gold: str) -> tuple[bool, str]:
     if letter is not None:
         got = _choice_letter(p)
         return got == letter, "" if got == letter else f"chose {got or p!r}, expected {letter}"
+    if (labelled := re.fullmatch(r"\(([A-E])\)\s*(.+)", p)) is not None:  # "(C) 12" against the value 12
+        return _equivalent(labelled.group(2), gold)
     if _is_placeholder(p, g):
         return False, f"bare variable or placeholder {p!r}"
     if _is_words(g):
