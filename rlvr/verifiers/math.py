@@ -474,6 +474,8 @@ def _equivalent(pred: str, gold: str) -> tuple[bool, str]:
         return got == letter, "" if got == letter else f"chose {got or p!r}, expected {letter}"
     if (labelled := re.fullmatch(r"\(([A-E])\)\s*(.+)", p)) is not None:  # "(C) 12" against the value 12
         return _equivalent(labelled.group(2), gold)
+    if (union := _inequalities_as_union(p)) is not None:  # "x<2 or x>3" against (-\infty,2)\cup(3,\infty)
+        return _equivalent(union, gold)
     if _is_placeholder(p, g):
         return False, f"bare variable or placeholder {p!r}"
     if _is_words(g):
@@ -483,6 +485,35 @@ def _equivalent(pred: str, gold: str) -> tuple[bool, str]:
     # x=5 vs 5 and 5 vs x=5 are the same answer; an equation such as 2x+3y=6 is compared whole
     p_value = _strip_lhs(p) if g_value != g or "=" not in g else p
     return _compare_shapes(_shape(p_value), _shape(g_value))
+
+
+_ONE_SIDED = re.compile(r"^([a-zA-Z])\s*(<|>|\\le|\\ge)\s*([^<>]+?)$")
+_TWO_SIDED = re.compile(r"^([^<>]+?)\s*(<|\\le)\s*([a-zA-Z])\s*(<|\\le)\s*([^<>]+?)$")
+_UNION_OF_CASES = re.compile(r"\s+or\s+|\\lor|\\vee|\\cup")
+
+
+def _inequalities_as_union(p: str) -> str | None:
+    """``x<2 or x>3`` -> ``(-\\infty,2)\\cup(3,\\infty)``: a disjunction of inequalities in one variable is a union of
+    intervals. None unless every part is such an inequality (and there are at least two parts)."""
+    parts = [part.strip() for part in _UNION_OF_CASES.split(p)]
+    if len(parts) < 2:
+        return None
+    intervals, variables = [], set()
+    for part in parts:
+        if m := _ONE_SIDED.match(part):
+            var, op, bound = m.groups()
+            closed = op.startswith("\\")
+            below = op in ("<", "\\le")
+            intervals.append(
+                f"(-\\infty,{bound}{']' if closed else ')'}" if below else f"{'[' if closed else '('}{bound},\\infty)"
+            )
+        elif m := _TWO_SIDED.match(part):
+            low, op1, var, op2, high = m.groups()
+            intervals.append(f"{'[' if op1 != '<' else '('}{low},{high}{']' if op2 != '<' else ')'}")
+        else:
+            return None
+        variables.add(var)
+    return "\\cup".join(intervals) if len(variables) == 1 else None
 
 
 def _choice_letter(s: str) -> str | None:
