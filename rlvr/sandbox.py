@@ -248,13 +248,22 @@ def _owner_alive(owner: str) -> bool:
     return os.path.exists(f"/proc/{pid}") and _start_time(int(pid)) == started
 
 
+def labelled_containers(client, label: str = LABEL) -> list[dict[str, Any]]:
+    """Containers carrying ``label``, as the daemon lists them (``Id``, ``Labels``...).
+
+    The low-level call on purpose: docker-py's ``containers.list()`` inspects each container after listing it and
+    raises NotFound for one that was removed in between, which ``auto_remove`` boxes routinely are.
+    """
+    return client.api.containers(all=True, filters={"label": label})
+
+
 def sweep_stale(client) -> int:
     """Remove labelled boxes whose owning process (on this host) is gone. Returns how many were removed."""
     removed = 0
-    for c in client.containers.list(all=True, filters={"label": LABEL}):
-        if not _owner_alive(c.labels.get(f"{LABEL}.owner", "")):
+    for c in labelled_containers(client):
+        if not _owner_alive((c.get("Labels") or {}).get(f"{LABEL}.owner", "")):
             try:
-                c.remove(force=True)
+                client.api.remove_container(c["Id"], force=True)
                 removed += 1
             except Exception:
                 pass  # already gone (auto_remove), or being removed by the daemon
@@ -505,10 +514,14 @@ class SandboxPool:
         for box in boxes:
             box.close()
         try:
-            for c in self._client.containers.list(all=True, filters={"label": f"{LABEL}.pool={self.id}"}):
-                c.remove(force=True)
+            leftovers = labelled_containers(self._client, f"{LABEL}.pool={self.id}")
         except Exception:
-            pass
+            leftovers = []  # the daemon is gone; auto_remove and stdin_once end the boxes
+        for c in leftovers:
+            try:
+                self._client.api.remove_container(c["Id"], force=True)
+            except Exception:
+                pass  # already gone (auto_remove)
         _unregister(self)
 
     def __enter__(self) -> SandboxPool:

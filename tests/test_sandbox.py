@@ -32,14 +32,14 @@ def client():
 
 
 def labelled(client, **match: str) -> list:
-    found = client.containers.list(all=True, filters={"label": sandbox.LABEL})
-    return [c for c in found if all(c.labels.get(f"{sandbox.LABEL}.{k}") == v for k, v in match.items())]
+    found = sandbox.labelled_containers(client)
+    return [c for c in found if all((c["Labels"] or {}).get(f"{sandbox.LABEL}.{k}") == v for k, v in match.items())]
 
 
 def wait_gone(client, ids: list[str], seconds: float = 15.0) -> list[str]:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        left = [c.id for c in client.containers.list(all=True) if c.id in ids]
+        left = [c["Id"] for c in client.api.containers(all=True) if c["Id"] in ids]
         if not left:
             return []
         time.sleep(0.2)

@@ -462,8 +462,8 @@ def test_zz_no_box_left_behind_and_daemon_answers(v):
     time.sleep(0.5)
     mine = [
         c
-        for c in client.containers.list(all=True, filters={"label": sandbox.LABEL})
-        if c.labels.get(f"{sandbox.LABEL}.owner") == sandbox._owner()
+        for c in sandbox.labelled_containers(client)
+        if (c["Labels"] or {}).get(f"{sandbox.LABEL}.owner") == sandbox._owner()
     ]
     assert mine == []
     assert client.ping()
