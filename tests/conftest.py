@@ -33,6 +33,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+def require_sandbox():
+    """A Docker client when a daemon answers and the sandbox image exists; else skip, or fail where CI=true (CI
+    installs Docker and builds the image, so a missing sandbox there is a broken set-up, not a reason to skip)."""
+    from rlvr import sandbox
+
+    try:
+        client = sandbox.docker_client(timeout=10)
+        sandbox.require_image(client, sandbox.DEFAULT_IMAGE)
+    except sandbox.SandboxUnavailable as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but the Docker sandbox is unavailable: {exc}")
+        pytest.skip(f"no Docker sandbox here ({exc})")
+    return client
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> str:
     if not os.path.isdir(SHARED_DATA):

@@ -10,10 +10,10 @@ import sys
 
 import pytest
 
-from rlvr import sandbox
 from rlvr.sandbox import SandboxUnavailable
 from rlvr.verifiers import get_verifier
 from rlvr.verifiers.code import CodeVerifier, humaneval_calls, same_stdout, same_value
+from tests.conftest import require_sandbox
 
 V = CodeVerifier()
 
@@ -182,15 +182,6 @@ def test_missing_daemon_is_a_clear_error_not_a_zero(monkeypatch):
 
 
 # -------------------------------------------------------------------------------------------------- end to end
-
-
-def require_sandbox() -> None:
-    try:
-        sandbox.require_image(sandbox.docker_client(timeout=10), sandbox.DEFAULT_IMAGE)
-    except SandboxUnavailable as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but the Docker sandbox is unavailable: {exc}")
-        pytest.skip(f"no Docker sandbox here ({exc})")
 
 
 ROWS = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -13,6 +12,7 @@ import pytest
 
 from rlvr import sandbox
 from rlvr.sandbox import Job, SandboxConfig, SandboxFault, SandboxPool, SandboxUnavailable
+from tests.conftest import require_sandbox
 
 pytestmark = pytest.mark.docker
 
@@ -21,14 +21,7 @@ ADD = Job("call", "def add(a, b):\n    return a + b\n", [[1, 2]], time_limit=5, 
 
 @pytest.fixture(scope="module")
 def client():
-    try:
-        c = sandbox.docker_client(timeout=10)
-        sandbox.require_image(c, sandbox.DEFAULT_IMAGE)
-    except SandboxUnavailable as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but the Docker sandbox is unavailable: {exc}")
-        pytest.skip(f"no Docker sandbox here ({exc})")
-    return c
+    return require_sandbox()
 
 
 def labelled(client, **match: str) -> list:

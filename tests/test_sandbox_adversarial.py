@@ -17,8 +17,9 @@ import time
 import pytest
 
 from rlvr import sandbox
-from rlvr.sandbox import Job, SandboxConfig, SandboxPool, SandboxUnavailable
+from rlvr.sandbox import Job, SandboxConfig, SandboxPool
 from rlvr.verifiers.code import CodeVerifier
+from tests.conftest import require_sandbox
 
 pytestmark = pytest.mark.docker
 
@@ -35,16 +36,6 @@ HONEST = {
     "call": ("def add(a, b):\n    return a + b\n", ADD_CALL),
     "humaneval": ("def add(a, b):\n    return a + b\n", ADD_HUMANEVAL),
 }
-
-
-def require_sandbox() -> None:
-    try:
-        client = sandbox.docker_client(timeout=10)
-        sandbox.require_image(client, sandbox.DEFAULT_IMAGE)
-    except SandboxUnavailable as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but the Docker sandbox is unavailable: {exc}")
-        pytest.skip(f"no Docker sandbox here ({exc})")
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ import pytest
 import rlvr
 from rlvr.cli import main as cli_main
 from rlvr.tasks import TaskDataError, load_task
+from tests.conftest import require_sandbox
 
 
 def rewards_for(task, completions: list[str]) -> list[float | None]:
@@ -206,19 +207,6 @@ def test_code_row_without_tests_is_a_clear_error(tmp_path):
     task = load_task("code_stdio", data_files=write_jsonl(tmp_path, "bad.jsonl", [{"question": "q"}]))
     with pytest.raises(TaskDataError, match="row 0.*input_output"):
         task.examples()
-
-
-def require_sandbox() -> None:
-    if importlib.util.find_spec("rlvr.verifiers.code") is None:
-        pytest.skip("the code verifier (rlvr/verifiers/code.py) is not there yet")
-    from rlvr import sandbox
-
-    try:
-        sandbox.require_image(sandbox.docker_client(timeout=10), sandbox.DEFAULT_IMAGE)
-    except sandbox.SandboxUnavailable as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but the Docker sandbox is unavailable: {exc}")
-        pytest.skip(f"no Docker sandbox here ({exc})")
 
 
 @pytest.mark.docker
