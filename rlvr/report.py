@@ -6,11 +6,12 @@ in one short place. Only the main process writes.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 from typing import Any
+
+from rlvr.files import write_json, write_jsonl
 
 try:
     from transformers import TrainerCallback as _CallbackBase
@@ -75,13 +76,8 @@ def summary_line(summary: dict[str, Any]) -> str:
 def write_outputs(folder: str, summary: dict[str, Any], history: list[dict[str, Any]]) -> None:
     os.makedirs(folder, exist_ok=True)
     summary["curve"] = plot_curve(history, summary, os.path.join(folder, "curve.png"))
-    with open(os.path.join(folder, "log_history.jsonl"), "w", encoding="utf-8") as f:
-        for row in history:
-            f.write(json.dumps(row) + "\n")
-    tmp = os.path.join(folder, ".summary.json.part")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(summary, f, indent=2)
-    os.replace(tmp, os.path.join(folder, "summary.json"))
+    write_jsonl(os.path.join(folder, "log_history.jsonl"), history)
+    write_json(os.path.join(folder, "summary.json"), summary)  # last: its presence means the run finished
 
 
 def plot_curve(history: list[dict[str, Any]], summary: dict[str, Any], path: str) -> str:

@@ -42,7 +42,6 @@ interpreter's frames can fake.
 
 from __future__ import annotations
 
-import argparse
 import atexit
 import hashlib
 import json
@@ -53,10 +52,8 @@ import signal
 import socket
 import struct
 import subprocess
-import sys
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -585,7 +582,7 @@ def _exit_on_signal(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-# --------------------------------------------------------------------------------------------- `rlvr sandbox` command
+# ------------------------------------------------------------------------------- image build and check (`rlvr sandbox`)
 
 
 def worker_sha256() -> str | None:
@@ -640,28 +637,6 @@ def check(image: str = DEFAULT_IMAGE) -> list[tuple[str, bool, str]]:
     return out
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="rlvr sandbox", description="Build or check the Docker sandbox for `code`.")
-    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    b = sub.add_parser("build", help="build the sandbox image (offline from Debian packages unless --base is given)")
-    b.add_argument("--image", default=DEFAULT_IMAGE, help="tag to build (default: %(default)s)")
-    b.add_argument("--base", default=None, help="registry base image, e.g. python:3.11-slim-bookworm (needs a pull)")
-    c = sub.add_parser("check", help="does the daemon answer, does the image exist, does a job round-trip?")
-    c.add_argument("--image", default=DEFAULT_IMAGE, help="image to check (default: %(default)s)")
-    args = p.parse_args(list(argv) if argv is not None else None)
-    if args.action == "build":
-        try:
-            print(build_image(args.image, args.base))
-        except (SandboxUnavailable, subprocess.CalledProcessError) as exc:
-            print(f"rlvr sandbox build: error: {exc}", file=sys.stderr)
-            return 1
-        return 0
-    results = check(args.image)
-    for what, ok, detail in results:
-        print(f"{'ok ' if ok else 'FAIL'} {what:<10} {detail}")
-    return 0 if all(ok for _, ok, _ in results) and len(results) == 3 else 1
-
-
 __all__ = [
     "Job",
     "SandboxConfig",
@@ -670,6 +645,5 @@ __all__ = [
     "SandboxUnavailable",
     "TestRun",
     "check",
-    "main",
     "shared_pool",
 ]

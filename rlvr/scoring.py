@@ -1,6 +1,6 @@
 """The one scoring engine: runs any verifier over many rows, quickly, and never hangs.
 
-Training reward functions, ``rlvr score`` and ``rlvr eval`` all come through here. What it does, and why:
+Training reward functions, ``rlvr score``, ``rlvr eval`` and ``rlvr.verify()`` all come through here. What it does, and why:
 
 - **Killable worker processes.** ``judge`` runs in a pool of long-lived processes; each row has a hard wall-clock
   limit, and a worker that passes it is killed (SIGKILL) and replaced. math-verify's own timeout relies on SIGALRM,
@@ -424,6 +424,11 @@ def score(
     """Grade ``completions`` against ``references`` with a registered verifier; results in input order."""
     scorer = get_scorer(verifier, workers=workers, timeout=timeout, **options)
     return scorer.score(completions, references, progress=progress)
+
+
+def verify(name: str, completion: str, reference: Any, **options: Any) -> Verdict:
+    """Grade one completion with a hard time limit (``rlvr.verify("math", "... \\boxed{4}", "4")``)."""
+    return score(name, [completion], [reference], **options)[0]
 
 
 @atexit.register

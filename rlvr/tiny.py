@@ -2,8 +2,8 @@
 
 ``tiny_tokenizer()`` is a character-level ``PreTrainedTokenizerFast`` (printable ASCII plus a few special tokens)
 with a chat template, so that TRL's conversational path runs unchanged. ``tiny_model()`` is a randomly initialised
-Qwen2 causal LM of a few hundred thousand parameters. Both save and load with ``save_pretrained`` /
-``from_pretrained`` like any hub checkpoint.
+Qwen2 causal LM of a few hundred thousand parameters. Both save with ``save_pretrained`` and load like any hub
+checkpoint (``rlvr.generation.load_tokenizer`` keeps the character tokenizer intact).
 """
 
 from __future__ import annotations
@@ -78,27 +78,6 @@ def tiny_model(
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.generation_config.eos_token_id = tokenizer.eos_token_id
     return model
-
-
-def load_tokenizer(path_or_id: str):
-    """``AutoTokenizer.from_pretrained``, except for a local checkpoint whose tokenizer is a plain ``tokenizer.json``
-    (``rlvr.tiny``'s, or any ``PreTrainedTokenizerFast`` saved as such).
-
-    With transformers 5, AutoTokenizer picks the tokenizer class from the *model* type: a qwen2 config gets
-    ``Qwen2Tokenizer``, which rebuilds a byte-level tokenizer from the vocabulary and silently drops characters
-    ("\\n", spaces) of a character-level one. The saved ``tokenizer.json`` is the faithful copy, so it is loaded as is.
-    """
-    import json
-    import os
-
-    from transformers import AutoTokenizer, PreTrainedTokenizerFast
-
-    config = os.path.join(path_or_id, "tokenizer_config.json")
-    if os.path.isfile(config):
-        with open(config, encoding="utf-8") as f:
-            if json.load(f).get("tokenizer_class") in ("TokenizersBackend", "PreTrainedTokenizerFast"):
-                return PreTrainedTokenizerFast.from_pretrained(path_or_id)
-    return AutoTokenizer.from_pretrained(path_or_id)
 
 
 def save_tiny_checkpoint(path: str, **model_kwargs) -> str:

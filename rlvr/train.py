@@ -1,21 +1,21 @@
-"""``rlvr train``: one command from a task and a model to a trained checkpoint, a summary and a learning curve.
+"""A training run: a recipe (YAML) and flags -> checks -> ``RLVRTrainer`` -> checkpoints, summary and curve.
 
-    rlvr train                                             # the embedded CPU demo (rlvr.demo): no download
+``run(argv)`` is what ``rlvr train`` does (``rlvr.cli.train`` adds the command-line parts):
+
     rlvr train --config examples/recipes/qwen2.5-math-1.5b-math-gspo.yaml --max_steps 200 --learning_rate 2e-6
-    accelerate launch -m rlvr train --config recipe.yaml   # unchanged under accelerate (one process per device)
-    rlvr train --config recipe.yaml --resume               # continue from the last checkpoint in output_dir
 
 Arguments are TRL-style (``TrlParser``): a YAML file of defaults, then ``--key value`` flags that override it, over
-the fields of ``RLVRConfig`` (TRL's GRPOConfig + rlvr's), ``ModelArguments``, ``TaskArguments`` and
-``DemoArguments``. Without ``model_name_or_path`` the run is the demo: a tiny model built in code, a supervised warm
-start, then RL on the ``demo`` task, with greedy held-out accuracy measured before and after.
+the fields of ``RLVRConfig`` (TRL's GRPOConfig + rlvr's), ``ModelArguments`` and ``TaskArguments``. A ``Recipe``
+(the one hook) adds its own settings and builds the policy itself when no model is named: that is how the embedded
+CPU demo (``rlvr.demo``) runs on this module without it knowing anything about the demo.
 
-Everything that can be wrong with the input is checked before any training time is spent, and reported with exit
-status 2: an unknown config key or flag, an unknown task or task option, a missing data file, a reward function that
-cannot be imported or that returns the wrong number of values on a probe batch, a bad eval task.
+Everything that can be wrong with the input is checked before any training time is spent, and raised as
+``rlvr.files.UsageError`` (exit status 2 from the command): an unknown config key or flag, an unknown task or task
+option, a missing data file, a reward function that cannot be imported or that returns the wrong number of values on
+a probe batch, a bad eval task.
 
 Outputs in ``output_dir``: ``checkpoint-N/`` (every ``save_steps``), the final model, ``summary.json`` (steps,
-world_size, resumed_from_step, wall time, rewards; for the demo accuracy_before/after and eval_problems),
+world_size, resumed_from_step, wall time, rewards; with an eval task accuracy_before/after and eval_problems),
 ``log_history.jsonl`` and ``curve.png`` (reward and held-out accuracy against step); see ``rlvr.report``.
 """
 
@@ -29,33 +29,9 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-DEMO_DEFAULTS: dict[str, Any] = {
-    "output_dir": "runs/demo",
-    "max_steps": 1000,
-    "learning_rate": 3e-4,
-    "lr_scheduler_type": "constant",
-    "per_device_train_batch_size": 64,  # 8 prompts x 8 samples per process and step
-    "num_generations": 8,
-    "max_completion_length": 12,  # "\boxed{198}" + end of sequence
-    "temperature": 1.0,
-    "beta": 0.0,
-    "logging_steps": 20,
-    "save_steps": 200,
-    "save_total_limit": 2,
-    "eval_steps": 200,
-    "bf16": False,
-    "activation_checkpointing": False,
-    "report_to": "none",
-    "disable_tqdm": True,
-    "log_level": "warning",
-    "seed": 0,
-}
-
-
-class TrainInputError(Exception):
-    """Bad input to ``rlvr train`` (unknown key, task or file; a broken reward function): exit status 2."""
+from rlvr.files import UsageError
 
 
 @dataclass
@@ -110,24 +86,22 @@ class TaskArguments:
     resume: bool = field(default=False, metadata={"help": "Continue from the last checkpoint-N in output_dir."})
 
 
-@dataclass
-class DemoArguments:
-    warm_start_steps: int = field(
-        default=2000,
-        metadata={"help": "Demo: most supervised warm-start steps before RL (0: start RL from the random model)."},
-    )
-    warm_start_target: float = field(
-        default=0.25,
-        metadata={
-            "help": "Demo: stop the warm start once greedy accuracy on 200 train-split problems it does not "
-            "learn from reaches this (checked every 50 steps; 0: always run warm_start_steps)."
-        },
-    )
-    warm_start_problems: int = field(
-        default=2000, metadata={"help": "Demo: train-split problems the warm start learns from."}
-    )
-    demo_hidden_size: int = field(default=128, metadata={"help": "Demo: hidden size of the tiny model."})
-    demo_layers: int = field(default=2, metadata={"help": "Demo: layers of the tiny model."})
+class Recipe(Protocol):
+    """The one hook for a run that brings its own policy and settings (the embedded demo: ``rlvr.demo.RECIPE``).
+
+    ``arguments`` is the recipe's dataclass of settings, parsed with the others. When no model is named (neither
+    flag nor YAML), the recipe applies: ``defaults()`` go in before the YAML and the flags, ``check(run)`` may refuse
+    the run (``UsageError``), and ``policy(run, plan)`` returns ``(model, tokenizer, eval_before_rl or None)``.
+    """
+
+    name: str  # shown as the run's model in summary.json
+    arguments: type
+
+    def defaults(self) -> dict[str, Any]: ...
+
+    def check(self, run: Run) -> None: ...
+
+    def policy(self, run: Run, plan: Plan) -> tuple[Any, Any, dict[str, Any] | None]: ...
 
 
 @dataclass
@@ -137,8 +111,8 @@ class Run:
     config: Any  # RLVRConfig
     model: ModelArguments
     task: TaskArguments
-    demo: DemoArguments
-    is_demo: bool
+    recipe_args: Any  # the recipe's settings (None without a recipe)
+    recipe: Recipe | None  # the recipe, when it applies (no model named)
 
 
 @dataclass
@@ -148,7 +122,7 @@ class Plan:
     task: Any
     dataset: Any
     reward_funcs: list[Callable[..., Any]]
-    evaluator: Any | None  # rlvr.eval.EvalCallback
+    evaluator: Any | None  # rlvr.callbacks.EvalCallback
     checkpoint: str | None
     resumed_from_step: int | None
 
@@ -156,118 +130,48 @@ class Plan:
 # ----------------------------------------------------------------------------------------------------------- entry
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    started = time.time()
-    argv = list(sys.argv[1:] if argv is None else argv)
-    workers = cpu_launch_processes()
-    if workers:
-        return _launch_cpu_workers(workers, argv)
-    try:
-        run = parse(argv)
-        plan = prepare(run)
-        summary = execute(run, plan, started)  # a model that does not load is still bad input (before any step)
-    except SystemExit as exc:  # argparse has printed the usage and the offending flag
-        return exc.code if isinstance(exc.code, int) else 2
-    except TrainInputError as exc:
-        print(f"rlvr train: error: {exc}", file=sys.stderr)
-        return 2
-    if summary is not None:
-        from rlvr.report import summary_line
-
-        print(summary_line(summary), file=sys.stderr)
-    return 0
-
-
-def cpu_launch_processes() -> int | None:
-    """N when this process is the single one that ``accelerate launch --cpu --num_processes N`` (N > 1) started.
-
-    accelerate (up to 1.15 at least) starts CPU workers only through mpirun: without ``--mpirun_hostfile`` its simple
-    launcher runs the script once, with MASTER_ADDR set (only done for N > 1) and no RANK, so training would
-    silently run on one process. N is read from the launcher's command line (our parent process).
-    """
-    env = os.environ
-    if env.get("ACCELERATE_USE_CPU", "").lower() != "true" or "MASTER_ADDR" not in env:
-        return None
-    if any(k in env for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE")):
-        return None
-    try:
-        with open(f"/proc/{os.getppid()}/cmdline", "rb") as f:
-            parent = [a.decode(errors="replace") for a in f.read().split(b"\0")]
-    except OSError:
-        return None
-    if not any("accelerate" in a for a in parent[:3]):
-        return None
-    for i, arg in enumerate(parent):
-        value = arg.split("=", 1)[1] if arg.startswith("--num_processes=") else None
-        if arg == "--num_processes" and i + 1 < len(parent):
-            value = parent[i + 1]
-        if value is not None and value.isdigit() and int(value) > 1:
-            return int(value)
-    return None
-
-
-def _launch_cpu_workers(n: int, argv: list[str]) -> int:
-    """Start ``n`` CPU workers with torch.distributed.run (gloo), as accelerate does for GPUs; return their status."""
-    import subprocess
-
-    port = os.environ.get("MASTER_PORT", "29500")
-    print(
-        f"rlvr train: accelerate launch --cpu started 1 process for --num_processes {n}; starting {n} CPU workers "
-        "with torch.distributed.run",
-        file=sys.stderr,
-        flush=True,
-    )
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc_per_node",
-        str(n),
-        "--master_addr",
-        os.environ["MASTER_ADDR"],
-        "--master_port",
-        port,
-        "-m",
-        "rlvr",
-        "train",
-        *argv,
-    ]
-    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
-    return subprocess.call(cmd, env=env)
+def run(argv: list[str], *, recipe: Recipe | None = None, started: float | None = None) -> dict[str, Any] | None:
+    """Parse, check, train; the summary on the main process, None on the others. Bad input: ``UsageError``."""
+    started = time.time() if started is None else started
+    parsed = parse(argv, recipe=recipe)
+    plan = prepare(parsed)
+    return execute(parsed, plan, started)  # a model that does not load is still bad input (before any step)
 
 
 # ----------------------------------------------------------------------------------------------------------- parse
 
 
-def _parser():
+def _parser(recipe: Recipe | None):
     from trl import TrlParser
 
     from rlvr.trainer import RLVRConfig
 
+    types = (RLVRConfig, ModelArguments, TaskArguments) + ((recipe.arguments,) if recipe is not None else ())
     # allow_abbrev=False: argparse would otherwise take a misspelt `--learning_rat` as `--learning_rate`
-    return TrlParser((RLVRConfig, ModelArguments, TaskArguments, DemoArguments), prog="rlvr train", allow_abbrev=False)
+    return TrlParser(types, prog="rlvr train", allow_abbrev=False)
 
 
-def parse(argv: list[str]) -> Run:
-    is_demo = _names_no_model(argv)
-    parser = _parser()
+def parse(argv: list[str], *, recipe: Recipe | None = None) -> Run:
+    """The run's settings; ``recipe`` applies when no model is named (without one, a model must be named)."""
+    applies = recipe is not None and _names_no_model(argv)
+    parser = _parser(recipe)
     parser.set_defaults(activation_checkpointing=True)  # TRL's default, by its new name (the old one warns)
     if not _has_cuda():
         parser.set_defaults(bf16=False)  # GRPOConfig defaults to bf16, which a CPU-only machine refuses
-    if is_demo:
-        parser.set_defaults(**DEMO_DEFAULTS)  # before the YAML and the flags, which both override them
+    if applies:
+        parser.set_defaults(**recipe.defaults())  # before the YAML and the flags, which both override them
     try:
-        config, model_args, task_args, demo_args = parser.parse_args_and_config(argv)
+        config, model_args, task_args, *recipe_args = parser.parse_args_and_config(argv)
     except ValueError as exc:
-        raise TrainInputError(_config_error(exc, argv)) from None
-    if is_demo and task_args.task != "demo":
-        raise TrainInputError(
-            f"task {task_args.task!r} needs a model: pass --model_name_or_path (without one, rlvr train runs the "
-            "built-in demo, whose tiny model only learns the 'demo' task)"
-        )
+        raise UsageError(_config_error(exc, argv, recipe)) from None
     if isinstance(task_args.task_options, str):
         task_args.task_options = _json_object(task_args.task_options, "--task_options")
-    return Run(config, model_args, task_args, demo_args, is_demo)
+    run = Run(config, model_args, task_args, recipe_args[0] if recipe_args else None, recipe if applies else None)
+    if run.recipe is not None:
+        run.recipe.check(run)
+    elif not model_args.model_name_or_path:
+        raise UsageError("no model: pass --model_name_or_path (a hub id or a local checkpoint)")
+    return run
 
 
 def _has_cuda() -> bool:
@@ -277,7 +181,7 @@ def _has_cuda() -> bool:
 
 
 def _names_no_model(argv: list[str]) -> bool:
-    """True when neither the flags nor the YAML file name a model: the run is the demo."""
+    """True when neither the flags nor the YAML file name a model: the recipe applies."""
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--config")
     pre.add_argument("--model_name_or_path", "--model-name-or-path")
@@ -293,32 +197,34 @@ def _read_yaml(path: str) -> dict[str, Any]:
     import yaml
 
     if not os.path.isfile(path):
-        raise TrainInputError(f"config file not found: {path}")
+        raise UsageError(f"config file not found: {path}")
     try:
         with open(path, encoding="utf-8") as f:
             data = yaml.safe_load(f)
     except yaml.YAMLError as exc:
-        raise TrainInputError(f"{path}: not valid YAML ({exc})") from None
+        raise UsageError(f"{path}: not valid YAML ({exc})") from None
     if not isinstance(data, dict):
-        raise TrainInputError(f"{path}: expected a YAML mapping of config keys")
+        raise UsageError(f"{path}: expected a YAML mapping of config keys")
     return data
 
 
-def _config_error(exc: ValueError, argv: list[str]) -> str:
+def _config_error(exc: ValueError, argv: list[str], recipe: Recipe | None) -> str:
     text = str(exc)
+    known = (
+        f"RLVRConfig (TRL's GRPOConfig + rlvr's), the model, task{f' or {recipe.name}' if recipe else ''} arguments"
+    )
     if text.startswith("Unknown arguments from config file"):
         keys = [item[2:] for item in _listed(text) if item.startswith("--")]
         path = argv[argv.index("--config") + 1] if "--config" in argv else "the config file"
         return (
             f"unknown config key{'s' if len(keys) > 1 else ''} {', '.join(map(repr, keys))} in {path}: not a "
-            "field of RLVRConfig (TRL's GRPOConfig + rlvr's), the model, task or demo arguments "
-            "(see `rlvr train --help`)"
+            f"field of {known} (see `rlvr train --help`)"
         )
     if text.startswith("Some specified arguments are not used"):
         flags = [item for item in _listed(text) if item.startswith("-")] or _listed(text)
         return (
-            f"unknown flag{'s' if len(flags) > 1 else ''} {', '.join(flags)}: not a field of RLVRConfig, the "
-            "model, task or demo arguments (see `rlvr train --help`)"
+            f"unknown flag{'s' if len(flags) > 1 else ''} {', '.join(flags)}: not a field of {known} "
+            "(see `rlvr train --help`)"
         )
     return f"bad configuration: {text}"
 
@@ -336,9 +242,9 @@ def _json_object(text: str, flag: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise TrainInputError(f"{flag}: not valid JSON ({exc.msg}): {text!r}") from None
+        raise UsageError(f"{flag}: not valid JSON ({exc.msg}): {text!r}") from None
     if not isinstance(value, dict):
-        raise TrainInputError(f"{flag}: expected a JSON object, got {text!r}")
+        raise UsageError(f"{flag}: expected a JSON object, got {text!r}")
     return value
 
 
@@ -351,7 +257,7 @@ def prepare(run: Run) -> Plan:
         try:
             importlib.import_module(module)
         except ImportError as exc:
-            raise TrainInputError(f"--imports {module!r}: cannot import it ({exc})") from None
+            raise UsageError(f"--imports {module!r}: cannot import it ({exc})") from None
     task = _load_task(run.task.task, _task_options(run.task))
     dataset = _dataset(task)
     funcs = _task_rewards(task) + [_import_reward(spec) for spec in run.task.reward_funcs or []]
@@ -378,9 +284,9 @@ def _load_task(name: str, options: dict[str, Any]) -> Any:
     try:
         return load_task(name, **options)
     except RegistryError as exc:
-        raise TrainInputError(f"{exc} (see `rlvr tasks`)") from None
+        raise UsageError(f"{exc} (see `rlvr tasks`)") from None
     except TypeError as exc:
-        raise TrainInputError(f"task {name!r}: {exc}") from None
+        raise UsageError(f"task {name!r}: {exc}") from None
 
 
 def _dataset(task: Any) -> Any:
@@ -389,9 +295,9 @@ def _dataset(task: Any) -> Any:
     try:
         dataset = task.dataset()
     except (TaskDataError, FileNotFoundError) as exc:
-        raise TrainInputError(str(exc)) from None
+        raise UsageError(str(exc)) from None
     if len(dataset) == 0:
-        raise TrainInputError(f"task {task.name!r}: the dataset is empty (split {task.split!r}, limit {task.limit})")
+        raise UsageError(f"task {task.name!r}: the dataset is empty (split {task.split!r}, limit {task.limit})")
     return dataset
 
 
@@ -401,19 +307,19 @@ def _task_rewards(task: Any) -> list[Callable[..., Any]]:
     try:
         return task.reward_funcs()
     except (RegistryError, TypeError, ValueError) as exc:
-        raise TrainInputError(f"task {task.name!r}, verifiers {task.verifiers}: {exc}") from None
+        raise UsageError(f"task {task.name!r}, verifiers {task.verifiers}: {exc}") from None
 
 
 def _import_reward(spec: str) -> Callable[..., Any]:
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
-        raise TrainInputError(f"--reward_funcs {spec!r}: expected 'module:function'")
+        raise UsageError(f"--reward_funcs {spec!r}: expected 'module:function'")
     try:
         func = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError) as exc:
-        raise TrainInputError(f"--reward_funcs {spec!r}: cannot import it ({exc})") from None
+        raise UsageError(f"--reward_funcs {spec!r}: cannot import it ({exc})") from None
     if not callable(func):
-        raise TrainInputError(f"--reward_funcs {spec!r}: not callable")
+        raise UsageError(f"--reward_funcs {spec!r}: not callable")
     return func
 
 
@@ -422,7 +328,7 @@ def _check_weights(config: Any, task: Any, funcs: list[Any]) -> None:
         config.reward_weights = task.reward_weights + [1.0] * (len(funcs) - len(task.reward_weights))
     elif len(config.reward_weights) != len(funcs):
         names = [_func_name(f) for f in funcs]
-        raise TrainInputError(
+        raise UsageError(
             f"reward_weights has {len(config.reward_weights)} values but there are {len(funcs)} reward functions "
             f"({', '.join(names)})"
         )
@@ -451,19 +357,19 @@ def probe_rewards(funcs: Sequence[Callable[..., Any]], dataset: Any, rows: int =
                 **kwargs,
             )
         except Exception as exc:  # a reward function may raise anything; name it and stop before training
-            raise TrainInputError(
+            raise UsageError(
                 f"reward function {name!r} failed on a probe batch: {type(exc).__name__}: {exc}"
             ) from None
         n = len(out) if isinstance(out, (list, tuple)) else None
         if n != len(batch):
             got = f"{n} values" if n is not None else f"a {type(out).__name__}"
-            raise TrainInputError(
+            raise UsageError(
                 f"reward function {name!r} returned {got} for {len(batch)} completions; it must return a list with "
                 "one reward (a float, or None for 'could not grade') per completion"
             )
         bad = [v for v in out if v is not None and not isinstance(v, (int, float))]
         if bad:
-            raise TrainInputError(f"reward function {name!r} returned {bad[0]!r}; rewards must be floats or None")
+            raise UsageError(f"reward function {name!r} returned {bad[0]!r}; rewards must be floats or None")
 
 
 def _ignore(*args: Any, **kwargs: Any) -> None:
@@ -475,17 +381,16 @@ def _func_name(func: Any) -> str:
 
 
 def _evaluator(run: Run) -> Any | None:
-    name = run.task.eval_task or ("demo" if run.is_demo else None)
+    name = run.task.eval_task
     if name is None:
         return None
-    from rlvr.eval import EvalCallback
+    from rlvr.callbacks import EvalCallback
 
-    options: dict[str, Any] = {"split": run.task.eval_split or ("test" if name == "demo" else None)}
+    options: dict[str, Any] = {"split": run.task.eval_split}
     if name == run.task.task and run.task.task_options:
         options.update({k: v for k, v in run.task.task_options.items() if k not in ("split", "limit")})
     options["data_dir"] = run.task.eval_data_dir or run.task.data_dir
-    problems = run.task.eval_problems or (500 if run.is_demo else None)
-    task = _load_task(name, {k: v for k, v in options.items() if v is not None} | {"limit": problems})
+    task = _load_task(name, {k: v for k, v in options.items() if v is not None} | {"limit": run.task.eval_problems})
     every = int(run.config.eval_steps) if run.config.eval_steps and run.config.eval_steps >= 1 else 10**9
     try:
         return EvalCallback(
@@ -495,17 +400,16 @@ def _evaluator(run: Run) -> Any | None:
             temperature=run.task.eval_temperature,
             max_tokens=run.task.eval_max_tokens or run.config.max_completion_length or 512,
             seed=run.config.seed,
-            at_start=not run.is_demo,  # the demo measures "before" itself, right after the warm start
         )
     except Exception as exc:  # TaskDataError, ValueError...: the eval task's data is bad; say so now
-        raise TrainInputError(f"eval task {name!r}: {exc}") from None
+        raise UsageError(f"eval task {name!r}: {exc}") from None
 
 
 def _checkpoint(run: Run) -> tuple[str | None, int | None]:
     explicit = run.config.resume_from_checkpoint
     if explicit:
         if _checkpoint_step(explicit) is None:
-            raise TrainInputError(
+            raise UsageError(
                 f"resume_from_checkpoint: {explicit} is not a complete checkpoint (no trainer_state.json)"
             )
         return explicit, _checkpoint_step(explicit)
@@ -513,7 +417,7 @@ def _checkpoint(run: Run) -> tuple[str | None, int | None]:
         return None, None
     last = last_checkpoint(run.config.output_dir)
     if last is None:
-        raise TrainInputError(
+        raise UsageError(
             f"--resume: no complete checkpoint-N folder in {run.config.output_dir}; run without --resume to start fresh"
         )
     return last, _checkpoint_step(last)
@@ -571,7 +475,7 @@ def execute(run: Run, plan: Plan, started: float) -> dict[str, Any] | None:
         reward_funcs=plan.reward_funcs,
         train_dataset=plan.dataset,
     )
-    _install_callbacks(trainer, run, plan)
+    _install_callbacks(trainer, plan, before)
     train_started = time.time()
     trainer.train(resume_from_checkpoint=plan.checkpoint)
     train_seconds = time.time() - train_started
@@ -587,90 +491,13 @@ def execute(run: Run, plan: Plan, started: float) -> dict[str, Any] | None:
 
 
 def _policy(run: Run, plan: Plan) -> tuple[Any, Any, dict[str, Any] | None]:
-    """(model, tokenizer, eval before RL). The demo builds and warm-starts its own model; otherwise load by name."""
-    if run.is_demo:
-        return _demo_policy(run, plan)
-    from transformers import AutoModelForCausalLM
+    """(model, tokenizer, eval before RL or None): the recipe's own policy, or the named model loaded."""
+    if run.recipe is not None:
+        return run.recipe.policy(run, plan)
+    from rlvr.generation import load_pretrained
 
-    try:
-        from rlvr.tiny import load_tokenizer
-
-        tokenizer = load_tokenizer(run.model.model_name_or_path)
-        kwargs = {} if run.model.dtype == "auto" else {"dtype": _dtype(run.model.dtype)}
-        model = AutoModelForCausalLM.from_pretrained(run.model.model_name_or_path, **kwargs)
-    except (OSError, ValueError) as exc:
-        raise TrainInputError(f"could not load model {run.model.model_name_or_path!r}: {exc}") from None
+    model, tokenizer = load_pretrained(run.model.model_name_or_path, run.model.dtype)
     return model, tokenizer, None
-
-
-def _dtype(name: str) -> Any:
-    import torch
-
-    value = getattr(torch, name, None)
-    if not isinstance(value, torch.dtype):
-        raise TrainInputError(f"--dtype {name!r} is not a torch dtype (try bfloat16 or float32)")
-    return value
-
-
-def _demo_policy(run: Run, plan: Plan) -> tuple[Any, Any, dict[str, Any]]:
-    """Rank 0 builds, warm-starts, evaluates and saves the model; the other ranks (and --resume) load that copy."""
-    from accelerate import PartialState
-
-    from rlvr import demo
-
-    folder = os.path.join(run.config.output_dir, demo.WARM_START_DIR)
-    settings = {
-        "steps": run.demo.warm_start_steps,
-        "target": run.demo.warm_start_target,
-        "problems": run.demo.warm_start_problems,
-        "hidden_size": run.demo.demo_hidden_size,
-        "layers": run.demo.demo_layers,
-        "seed": run.config.seed,
-        "eval_problems": len(plan.evaluator.problems),
-    }
-    with PartialState().main_process_first():
-        saved = demo.load_warm_start(folder, settings)
-        if saved is None:
-            model, tokenizer = demo.build(
-                demo.DemoModel(run.demo.demo_hidden_size, run.demo.demo_layers, seed=run.config.seed)
-            )
-            _demo_warm_start(run, model, tokenizer)
-            before = plan.evaluator.run(model, tokenizer, step=0)
-            print(
-                f"[rlvr demo] held-out accuracy before RL: {before['accuracy']:.3f} on {before['problems']} "
-                "problems (greedy)",
-                file=sys.stderr,
-                flush=True,
-            )
-            demo.save_warm_start(folder, model, tokenizer, {"settings": settings, "before": before})
-        else:
-            model, tokenizer, info = saved
-            before = info["before"]
-    return model, tokenizer, before
-
-
-def _demo_warm_start(run: Run, model: Any, tokenizer: Any) -> None:
-    """Fine-tune on the first ``warm_start_problems`` train problems; validate on the next 200 (never the test split)."""
-    from rlvr import demo
-    from rlvr.tasks import load_task
-
-    if run.demo.warm_start_steps <= 0:
-        return
-    task = load_task("demo", size=run.demo.warm_start_problems + 200, seed=run.config.seed)
-    examples = task.examples()
-    train, validation = examples[: run.demo.warm_start_problems], examples[run.demo.warm_start_problems :]
-    max_tokens = run.config.max_completion_length or 12
-    result = demo.warm_start(
-        model,
-        tokenizer,
-        train,
-        [task.solution(ex) for ex in train],
-        max_steps=run.demo.warm_start_steps,
-        target=run.demo.warm_start_target or None,
-        validate=lambda m: demo.greedy_accuracy(m, tokenizer, validation, max_tokens),
-        seed=run.config.seed,
-    )
-    demo._say(f"warm start done after {result['steps']} steps (loss {result['loss']:.3f})")
 
 
 def _warn_existing_checkpoints(folder: str) -> None:
@@ -682,7 +509,7 @@ def _warn_existing_checkpoints(folder: str) -> None:
         )
 
 
-def _install_callbacks(trainer: Any, run: Run, plan: Plan) -> None:
+def _install_callbacks(trainer: Any, plan: Plan, before: dict[str, Any] | None) -> None:
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
     from rlvr.report import Progress
@@ -692,6 +519,7 @@ def _install_callbacks(trainer: Any, run: Run, plan: Plan) -> None:
     trainer.add_callback(Progress(plan.task.name))
     if plan.evaluator is not None:
         plan.evaluator.tokenizer = trainer.processing_class
+        plan.evaluator.at_start = before is None  # a recipe that measured "before" itself is not measured again
         trainer.add_callback(plan.evaluator.bind(trainer))
 
 
@@ -726,7 +554,7 @@ def _summary(
         "wall_time_s": round(time.time() - started, 1),
         "train_time_s": round(train_seconds, 1),
         "task": plan.task.name,
-        "model": run.model.model_name_or_path or "rlvr.tiny (demo, built in code)",
+        "model": run.model.model_name_or_path or (run.recipe.name if run.recipe else None),
         "policy_loss": getattr(run.config, "policy_loss", None),
         "reward_first": rewards[0] if rewards else None,
         "reward_last": rewards[-1] if rewards else None,
@@ -737,7 +565,7 @@ def _summary(
         summary["eval_problems"] = len(plan.evaluator.problems)
         key = f"{plan.evaluator.prefix}/{plan.evaluator.task.name}/accuracy"
         evals = {h["step"]: h[key] for h in trainer.state.log_history if key in h}  # restored by --resume too
-        for point in (before, after):  # the demo's before-RL figure is measured outside the trainer
+        for point in (before, after):  # a recipe's before-RL figure is measured outside the trainer
             if point is not None:
                 evals.setdefault(point.get("step", 0), point["accuracy"])
         summary["eval_history"] = [{"step": k, "accuracy": v} for k, v in sorted(evals.items())]
@@ -751,7 +579,3 @@ def _summary(
     if before is not None and after is not None:
         summary["accuracy_gain"] = round(after["accuracy"] - before["accuracy"], 4)
     return summary
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -14,7 +14,11 @@ import sys
 import pytest
 
 from rlvr import eval as rlvr_eval
-from rlvr.eval import EvalCallback, HFGenerator, Problem, Sampling, evaluate
+from rlvr import generation
+from rlvr.callbacks import EvalCallback
+from rlvr.cli import main as cli_main
+from rlvr.eval import Problem, evaluate
+from rlvr.generation import HFGenerator, Sampling
 from rlvr.scoring import Scorer
 from rlvr.tiny import save_tiny_checkpoint
 from rlvr.verifiers import get_verifier
@@ -22,6 +26,10 @@ from rlvr.verifiers import get_verifier
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.normpath(os.path.join(REPO, "..", "shared", "data"))
 needs_data = pytest.mark.skipif(not os.path.isdir(DATA), reason=f"offline benchmark data not found at {DATA}")
+
+
+def eval_main(argv: list[str]) -> int:
+    return cli_main(["eval", *argv])
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +89,7 @@ def test_tiny_checkpoint_on_five_benchmarks_exact_command(tiny: str, tmp_path) -
 @needs_data
 def test_greedy_samples_repeat_and_seeded_sampling_reproduces(tiny: str, scorer: Scorer) -> None:
     gen = HFGenerator.load(tiny, batch_size=8)
-    problems = rlvr_eval._problems(rlvr_eval._load_task("gsm8k", DATA, 3))
+    problems = rlvr_eval.problems_of(rlvr_eval._load_task("gsm8k", DATA, 3))
     greedy = evaluate(problems, gen, scorer.score, Sampling(samples=2, max_tokens=8), progress=False)
     assert all(rs[0]["completion"] == rs[1]["completion"] for rs in greedy)
     hot = Sampling(samples=3, temperature=1.0, max_tokens=8, seed=7)
@@ -114,7 +122,7 @@ class _Interrupting(HFGenerator):
 @needs_data
 def test_an_interrupted_run_resumes_without_regenerating(tiny: str, scorer: Scorer, tmp_path) -> None:
     base = HFGenerator.load(tiny)
-    problems = rlvr_eval._problems(rlvr_eval._load_task("aime25", DATA, 5))
+    problems = rlvr_eval.problems_of(rlvr_eval._load_task("aime25", DATA, 5))
     sampling = Sampling(samples=2, temperature=1.0, max_tokens=6)
     path = str(tmp_path / "samples.jsonl")
     first = _Interrupting(base.model, base.tokenizer, batch_size=4, stop_after=1)  # 2 problems per call
@@ -136,11 +144,11 @@ def test_an_interrupted_run_resumes_without_regenerating(tiny: str, scorer: Scor
 def test_rerun_with_other_settings_is_refused(tiny: str, tmp_path, capsys) -> None:
     args = ["--model", tiny, "--benchmarks", "amc23", "--data-dir", DATA, "--limit", "2", "--max-tokens", "4",
             "--output-dir", str(tmp_path), "--no-progress", "--no-plot"]  # fmt: skip
-    assert rlvr_eval.main(args) == 0
-    assert rlvr_eval.main([*args[:-2], "--limit", "3", "--no-progress", "--no-plot"]) == 0  # more problems: fine
+    assert eval_main(args) == 0
+    assert eval_main([*args[:-2], "--limit", "3", "--no-progress", "--no-plot"]) == 0  # more problems: fine
     assert len(_jsonl(tmp_path / "amc23" / "samples.jsonl")) == 3
     capsys.readouterr()
-    assert rlvr_eval.main([*args, "--temperature", "0.7"]) == 2
+    assert eval_main([*args, "--temperature", "0.7"]) == 2
     err = capsys.readouterr().err
     assert "other settings" in err and "temperature" in err and str(tmp_path / "amc23") in err
 
@@ -157,7 +165,7 @@ def test_grading_saved_generations(tmp_path, capsys) -> None:
     path = tmp_path / "api_model.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     out = tmp_path / "out"
-    assert rlvr_eval.main(["--completions", str(path), "--output-dir", str(out), "--no-progress"]) == 0
+    assert eval_main(["--completions", str(path), "--output-dir", str(out), "--no-progress"]) == 0
     r = json.loads((out / "results.json").read_text())["api_model"]
     assert r["problems"] == 3 and r["samples_per_problem"] == 4
     assert r["accuracy"] == pytest.approx((2 / 4 + 2 / 4 + 0) / 3)
@@ -177,7 +185,7 @@ def test_grading_saved_generations(tmp_path, capsys) -> None:
 def test_grading_saved_generations_with_a_name(tmp_path) -> None:
     path = tmp_path / "g.jsonl"
     path.write_text(json.dumps({"id": 1, "reference": "4", "completions": ["\\boxed{4}"]}) + "\n")
-    assert rlvr_eval.main(["--completions", str(path), "--name", "mine", "--output-dir", str(tmp_path), "--no-plot",
+    assert eval_main(["--completions", str(path), "--name", "mine", "--output-dir", str(tmp_path), "--no-plot",
                            "--no-progress"]) == 0  # fmt: skip
     assert json.loads((tmp_path / "results.json").read_text())["mine"]["accuracy"] == 1.0
 
@@ -194,7 +202,7 @@ def test_grading_saved_generations_with_a_name(tmp_path) -> None:
 def test_bad_completions_rows_are_named(tmp_path, capsys, line: str, message: str) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text('{"id": 0, "reference": "1", "completions": ["\\\\boxed{1}"]}\n' + line + "\n")
-    assert rlvr_eval.main(["--completions", str(path), "--output-dir", str(tmp_path / "o"), "--no-progress"]) == 2
+    assert eval_main(["--completions", str(path), "--output-dir", str(tmp_path / "o"), "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert f"{path}:2" in err and message in err
 
@@ -203,7 +211,7 @@ def test_bad_completions_rows_are_named(tmp_path, capsys, line: str, message: st
 
 
 def test_unknown_benchmark_lists_the_known_ones(capsys) -> None:
-    assert rlvr_eval.main(["--model", "x", "--benchmarks", "math500,math5000"]) == 2
+    assert eval_main(["--model", "x", "--benchmarks", "math500,math5000"]) == 2
     err = capsys.readouterr().err
     assert "unknown benchmark 'math5000'" in err
     for known in ("aime24", "aime25", "amc23", "gsm8k", "math500", "minerva_math", "olympiadbench"):
@@ -212,7 +220,7 @@ def test_unknown_benchmark_lists_the_known_ones(capsys) -> None:
 
 def test_a_missing_data_file_names_the_path(tmp_path, capsys) -> None:
     (tmp_path / "gsm8k").mkdir()
-    assert rlvr_eval.main(["--model", "x", "--benchmarks", "gsm8k", "--data-dir", str(tmp_path)]) == 2
+    assert eval_main(["--model", "x", "--benchmarks", "gsm8k", "--data-dir", str(tmp_path)]) == 2
     assert str(tmp_path / "gsm8k" / "test.jsonl") in capsys.readouterr().err
 
 
@@ -221,7 +229,7 @@ def test_a_model_that_cannot_be_loaded_says_why(tmp_path, capsys) -> None:
     empty = tmp_path / "not_a_model"
     empty.mkdir()
     for model, hint in [(str(empty), "the folder exists"), (str(tmp_path / "nowhere"), "no folder")]:
-        assert rlvr_eval.main(["--model", model, "--benchmarks", "aime24", "--data-dir", DATA, "--limit", "1",
+        assert eval_main(["--model", model, "--benchmarks", "aime24", "--data-dir", DATA, "--limit", "1",
                                "--output-dir", str(tmp_path / "o"), "--backend", "hf"]) == 2  # fmt: skip
         err = capsys.readouterr().err
         assert f"could not load model {model!r}" in err and hint in err
@@ -229,9 +237,9 @@ def test_a_model_that_cannot_be_loaded_says_why(tmp_path, capsys) -> None:
 
 def test_vllm_backend_without_vllm_says_what_to_do(capsys) -> None:
     pytest.importorskip("torch")
-    if rlvr_eval._vllm_usable():
+    if generation._vllm_usable():
         pytest.skip("vLLM and a GPU are present here")
-    assert rlvr_eval.main(["--model", "x", "--benchmarks", "aime24", "--backend", "vllm"]) == 2
+    assert eval_main(["--model", "x", "--benchmarks", "aime24", "--backend", "vllm"]) == 2
     assert "--backend hf" in capsys.readouterr().err
 
 
@@ -270,9 +278,9 @@ def test_eval_callback_logs_the_protocol_during_real_training(tiny: str, tmp_pat
 
 
 def test_eval_callback_fails_early_on_missing_data(tmp_path) -> None:
-    from rlvr.eval import EvalError
+    from rlvr.files import UsageError
 
-    with pytest.raises(EvalError, match="test.jsonl"):
+    with pytest.raises(UsageError, match="test.jsonl"):
         EvalCallback("math500", None, data_dir=str(tmp_path))
     with pytest.raises(ValueError, match="every_n_steps"):
         EvalCallback("math500", None, every_n_steps=0, data_dir=str(tmp_path))
@@ -283,6 +291,6 @@ def test_problem_ids_fall_back_to_positions_when_not_unique(tmp_path) -> None:
 
     path = tmp_path / "dup.jsonl"
     path.write_text("".join(json.dumps({"id": 1, "problem": "p", "answer": str(i)}) + "\n" for i in range(3)))
-    problems = rlvr_eval._problems(load_task("aime24", data_files=str(path)))
+    problems = rlvr_eval.problems_of(load_task("aime24", data_files=str(path)))
     assert [p.id for p in problems] == ["row0", "row1", "row2"]
     assert all(isinstance(p, Problem) for p in problems)

@@ -97,7 +97,8 @@ def test_object_references_cross_arrow_as_json(tmp_path):
 
 def test_tiny_checkpoint_reloads_with_a_faithful_tokenizer(tmp_path):
     """transformers 5's AutoTokenizer maps a qwen2 config to Qwen2Tokenizer, which drops '\\n' and spaces."""
-    from rlvr.tiny import load_tokenizer, save_tiny_checkpoint
+    from rlvr.generation import load_tokenizer
+    from rlvr.tiny import save_tiny_checkpoint
 
     tokenizer = load_tokenizer(save_tiny_checkpoint(str(tmp_path / "tiny")))
     text = "12 + 3 =\n\\boxed{15}"

@@ -16,7 +16,8 @@ import time
 
 import pytest
 
-from rlvr.train import last_checkpoint, main
+from rlvr.cli import main as cli_main
+from rlvr.train import last_checkpoint
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RECIPES = os.path.join(REPO, "examples", "recipes")
@@ -33,6 +34,10 @@ SMALL = [
     "--logging_steps",
     "2",
 ]
+
+
+def main(argv: list[str]) -> int:
+    return cli_main(["train", *argv])
 
 
 def env() -> dict[str, str]:
@@ -174,7 +179,7 @@ def test_missing_config_file(tmp_path, capsys):
 
 def test_every_recipe_parses():
     """Recipes name real models and hub data; their keys must all be known to the parser (no download here)."""
-    from rlvr.train import parse
+    from rlvr.cli.train import parse
 
     recipes = sorted(f for f in os.listdir(RECIPES) if f.endswith(".yaml"))
     assert len(recipes) >= 3

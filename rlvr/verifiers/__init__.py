@@ -1,5 +1,11 @@
-"""Built-in verifiers. Importing this package registers ``math``, ``format`` and ``code``."""
+"""Built-in verifiers. Importing this package registers ``math``, ``format`` and ``code``.
 
+Pure ``(completion, reference) -> Verdict`` functions: nothing here imports the scoring engine, the trainer or torch
+(``tests/test_layers.py`` keeps it so). To grade with time limits and worker processes, use ``rlvr.verify`` or
+``rlvr.scoring``.
+"""
+
+from rlvr.verifiers import code as _code  # noqa: F401  (registers "code"; docker is imported only when it runs)
 from rlvr.verifiers import format as _format  # noqa: F401  (registers "format")
 from rlvr.verifiers import math as _math  # noqa: F401  (registers "math")
 from rlvr.verifiers.base import (
@@ -8,12 +14,6 @@ from rlvr.verifiers.base import (
     Verifier,
     get_verifier,
     register_verifier,
-    verify,
 )
 
-try:  # the code verifier needs nothing heavy at import time, but is optional while it is being built
-    from rlvr.verifiers import code as _code  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass
-
-__all__ = ["VERIFIERS", "Verdict", "Verifier", "get_verifier", "register_verifier", "verify"]
+__all__ = ["VERIFIERS", "Verdict", "Verifier", "get_verifier", "register_verifier"]

@@ -135,13 +135,6 @@ def get_verifier(name: str, **options: Any) -> Verifier:
         ) from None
 
 
-def verify(name: str, completion: str, reference: Any, **options: Any) -> Verdict:
-    """Grade one completion with a hard time limit (``rlvr.verify("math", "... \\boxed{4}", "4")``)."""
-    from rlvr.scoring import score
-
-    return score(name, [completion], [reference], **options)[0]
-
-
 def _function_verifier(name: str, fn) -> type[Verifier]:
     @dataclass(frozen=True)
     class FunctionVerifier(Verifier):
