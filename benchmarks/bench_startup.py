@@ -91,6 +91,7 @@ def main() -> None:
         f"baseline {args.baseline}: {stats(times['baseline'])}  imports torch: {torch_seen['baseline']}",
         f"working tree:     {stats(times['now'])}  imports torch: {torch_seen['now']}",
         f"speed-up (median baseline / median now): {ratio:.2f}x",
+        f"load average at the end (1/5/15 min, 2 cores shared): {' '.join(f'{x:.1f}' for x in os.getloadavg())}",
     ]
     report = "\n".join(lines)
     print(report)
