@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
-from rlvr.files import UsageError
+from rlvr.files import UsageError, write_json
 
 if TYPE_CHECKING:
     from rlvr.train import Plan, Run
@@ -284,8 +284,7 @@ def save_warm_start(folder: str, model: Any, tokenizer: Any, info: dict[str, Any
     os.makedirs(folder, exist_ok=True)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
-    with open(os.path.join(folder, "demo.json"), "w", encoding="utf-8") as f:
-        json.dump(info, f, indent=2)
+    write_json(os.path.join(folder, "demo.json"), info)  # last: load_warm_start trusts a folder that has it
 
 
 def load_warm_start(folder: str, expect: dict[str, Any]) -> tuple[Any, Any, dict[str, Any]] | None:
