@@ -40,7 +40,9 @@ def wait_gone(client, ids: list[str], seconds: float = 15.0) -> list[str]:
 
 
 def test_rlvr_sandbox_check_round_trips(client, capsys):
-    assert sandbox.main(["check"]) == 0
+    from rlvr.cli import main as cli_main
+
+    assert cli_main(["sandbox", "check"]) == 0
     out = capsys.readouterr().out
     assert "ok  daemon" in out and "ok  round trip add(2, 3) -> 5" in out
 
