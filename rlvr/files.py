@@ -69,8 +69,18 @@ def write_atomic(path: str, text: str) -> None:
         raise
 
 
+def _json(value: Any, indent: int | None = None) -> str:
+    """UTF-8-ready JSON text; a value holding a lone surrogate (valid JSON input, not encodable) is \\u-escaped."""
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(value, indent=indent)
+    return text
+
+
 def jsonl_text(rows: Iterable[dict[str, Any]]) -> str:
-    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    return "".join(_json(row) + "\n" for row in rows)
 
 
 def write_jsonl(path: str, rows: Iterable[dict[str, Any]]) -> None:
@@ -80,7 +90,7 @@ def write_jsonl(path: str, rows: Iterable[dict[str, Any]]) -> None:
 
 def write_json(path: str, value: Any) -> None:
     """Atomically replace ``path`` with ``value`` as indented JSON."""
-    write_atomic(path, json.dumps(value, indent=2, ensure_ascii=False))
+    write_atomic(path, _json(value, indent=2))
 
 
 def append_jsonl(path: str, rows: Sequence[dict[str, Any]]) -> None:

@@ -78,3 +78,12 @@ def test_append_adds_whole_rows_after_an_atomic_write(tmp_path):
     append_jsonl(path, [{"id": "2"}, {"id": "3"}])
     assert [r["id"] for r in read_jsonl(path)] == ["1", "2", "3"]
     assert "é" in open(path, encoding="utf-8").read()  # kept as text, not \\u escapes
+
+
+def test_a_row_with_a_lone_surrogate_is_written_escaped_and_reads_back_equal(tmp_path):
+    """Valid JSON input (``"\\ud800"``) that UTF-8 cannot encode: escaped for that row, never a crash or a loss."""
+    path = str(tmp_path / "out.jsonl")
+    rows = [{"completion": "\ud800 lone surrogate"}, {"completion": "é"}]
+    write_jsonl(path, rows)
+    assert [{k: v for k, v in r.items() if k != "__line__"} for r in read_jsonl(path)] == rows
+    assert "é" in open(path, encoding="utf-8").read()
