@@ -201,6 +201,24 @@ def test_every_recipe_parses():
         assert run.config.max_steps > 0, name
 
 
+def test_a_bare_rlvr_train_runs_the_packaged_demo_recipe():
+    """No config, no model: every setting of rlvr/recipes/demo.yaml (package data) reaches the run; the examples copy
+    is the same recipe; a flag still overrides it."""
+    from rlvr import demo
+    from rlvr.cli.train import parse
+
+    recipe = demo.recipe_settings()
+    run = parse(["--output_dir", "/tmp/unused"])
+    parsed = {**vars(run.config), **vars(run.task), **vars(run.recipe_args)}
+    assert run.recipe is demo.RECIPE and len(recipe) > 20
+    recipe["report_to"] = [] if recipe["report_to"] == "none" else recipe["report_to"]  # as TrainingArguments keeps it
+    wrong = {k: (v, parsed[k]) for k, v in recipe.items() if k != "output_dir" and parsed[k] != v}
+    assert not wrong, wrong
+    example = parse(["--config", os.path.join(RECIPES, "demo.yaml"), "--output_dir", "/tmp/unused"])
+    assert example.config.to_dict() == run.config.to_dict() and example.task == run.task
+    assert parse(["--max_steps", "7", "--warm_start_steps", "3"]).config.max_steps == 7
+
+
 def test_warm_start_stops_at_the_validation_target_and_lowers_the_loss():
     from rlvr import demo
     from rlvr.tasks import load_task
