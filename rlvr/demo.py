@@ -64,7 +64,7 @@ class DemoArguments:
         default=_SETTINGS["warm_start_target"],
         metadata={
             "help": "Demo: stop the warm start once greedy accuracy on 200 train-split problems it does not "
-            "learn from reaches this (checked every 50 steps; 0: always run warm_start_steps)."
+            "learn from reaches this (checked every warm_start_check_every steps; 0: always run warm_start_steps)."
         },
     )
     warm_start_problems: int = field(
@@ -75,6 +75,14 @@ class DemoArguments:
         default=_SETTINGS["demo_hidden_size"], metadata={"help": "Demo: hidden size of the tiny model."}
     )
     demo_layers: int = field(default=_SETTINGS["demo_layers"], metadata={"help": "Demo: layers of the tiny model."})
+    demo_intermediate_size: int = field(
+        default=_SETTINGS["demo_intermediate_size"],
+        metadata={"help": "Demo: MLP width of the tiny model (wide enough to hold the digit-sum table)."},
+    )
+    warm_start_check_every: int = field(
+        default=_SETTINGS["warm_start_check_every"],
+        metadata={"help": "Demo: warm-start steps between two validations (the stopping rule's resolution)."},
+    )
 
 
 class DemoRecipe:
@@ -117,13 +125,22 @@ def demo_policy(run: Run, plan: Plan) -> tuple[Any, Any, dict[str, Any]]:
         "problems": args.warm_start_problems,
         "hidden_size": args.demo_hidden_size,
         "layers": args.demo_layers,
+        "intermediate_size": args.demo_intermediate_size,
+        "check_every": args.warm_start_check_every,
         "seed": run.config.seed,
         "eval_problems": len(plan.evaluator.problems),
     }
     with PartialState().main_process_first():
         saved = load_warm_start(folder, settings)
         if saved is None:
-            model, tokenizer = build(DemoModel(args.demo_hidden_size, args.demo_layers, seed=run.config.seed))
+            model, tokenizer = build(
+                DemoModel(
+                    args.demo_hidden_size,
+                    args.demo_layers,
+                    intermediate_size=args.demo_intermediate_size,
+                    seed=run.config.seed,
+                )
+            )
             _run_warm_start(run, model, tokenizer)
             before = plan.evaluator.run(model, tokenizer, step=0)
             _say(f"held-out accuracy before RL: {before['accuracy']:.3f} on {before['problems']} problems (greedy)")
@@ -152,6 +169,7 @@ def _run_warm_start(run: Run, model: Any, tokenizer: Any) -> None:
         [task.solution(ex) for ex in train],
         max_steps=args.warm_start_steps,
         target=args.warm_start_target or None,
+        check_every=args.warm_start_check_every,
         validate=lambda m: greedy_accuracy(m, tokenizer, validation, max_tokens),
         seed=run.config.seed,
     )
@@ -167,6 +185,7 @@ class DemoModel:
     heads: int = 4
     kv_heads: int = 2
     max_positions: int = 64
+    intermediate_size: int | None = None  # None: 4 x hidden_size
     seed: int = 0
 
 
@@ -181,7 +200,7 @@ def build(shape: DemoModel = DemoModel()) -> tuple[Any, Any]:
         layers=shape.layers,
         heads=shape.heads,
         kv_heads=shape.kv_heads,
-        intermediate_size=2 * shape.hidden_size,
+        intermediate_size=shape.intermediate_size or 4 * shape.hidden_size,
         max_positions=shape.max_positions,
         seed=shape.seed,
     )

@@ -158,6 +158,8 @@ def parse(argv: list[str], *, recipe: Recipe | None = None) -> Run:
     parser.set_defaults(activation_checkpointing=True)  # TRL's default, by its new name (the old one warns)
     if not _has_cuda():
         parser.set_defaults(bf16=False)  # GRPOConfig defaults to bf16, which a CPU-only machine refuses
+        # Pinned memory only exists with an accelerator; left on, torch's DataLoader warns at every epoch.
+        parser.set_defaults(dataloader_pin_memory=False)
     if applies:
         parser.set_defaults(**recipe.defaults())  # before the YAML and the flags, which both override them
     try:
