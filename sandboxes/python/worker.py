@@ -1,55 +1,143 @@
-"""The in-box worker of the rlvr Python sandbox: PID 1 of a long-lived container; standard library only.
+"""The in-box worker of the rlvr Python sandbox: the processes of a long-lived container; standard library only.
 
-It reads jobs from its stdin (the Docker attach stream), runs every test of a job in a fresh forked process as an
-unprivileged user with time, memory and output limits, and writes one record per job to its stdout. The host
-(``rlvr/sandbox.py``) judges those records; this file never sees an expected output and decides no pass or fail.
+Two long-lived processes, started before any job exists:
 
-Frames, both directions: 4-byte big-endian length, then that many bytes of UTF-8 JSON.
+- **the zygote** (PID 1). It imports what a test needs, starts the runner, and from then on does only two things: on
+  a request from the runner (a fixed one-byte message carrying pipe fds, never any job data) it forks a child, and it
+  reaps children, reporting their exit statuses. It never reads a job, a program, an input or an output, so every
+  child it forks is a copy of an interpreter that has seen no row.
+- **the runner** (forked from the zygote at start-up). It alone holds the host channel (the Docker attach stream):
+  it reads jobs, asks the zygote for children, feeds them, collects their output under caps and writes one record per
+  test back. It runs no untrusted code and no test descends from it; it drops each job before reading the next.
 
-    host -> box  {"id": str, "mode": "stdin"|"call"|"script", "program": str, "tests": [...], "time_limit": s,
-                  "memory_mb": int, "output_limit": bytes, "stop_on_failure": bool, "fn_name": str?, "token": str?}
-                 tests: stdin mode [str stdin...]; call mode [[args...]...]; script mode [str test source...]
-    box -> host  {"id": same, "results": [{"exit": int|null, "signal": int|null, "seconds": float, "timed_out": bool,
-                  "output_exceeded": bool, "stdout": str, "stderr": str, "result": str|null}...], "wiped": bool}
+**Invariant: no test runs in a process, or on scratch space, that has seen another row.** A test's processes are
+fresh forks of the zygote (which has never held job data) that receive only their own row; every process of a test
+is killed before the next test starts; each job gets a tmpfs mount of its own, never used before and never used
+again (``/tmp`` and ``/dev/shm`` are symlinks to it), so even its inode counter starts from zero; every writable mount
+has an inode cap.
 
-Why it is shaped like this:
-- **fork per test** from this already-started interpreter: about 1 ms, where a fresh ``python3`` costs ~20 ms. The
-  child sets its limits, drops to uid/gid 65534 (losing every capability: all its uids become non-zero), then runs
-  the program. Nothing it does can reach fds 0/1 of this process (they are replaced in the child), and as another
-  uid it can neither signal nor ptrace PID 1 nor open ``/proc/1/fd``.
-- **a pid-namespace-wide sweep** after each test: this process is PID 1 of the container, so ``kill(-1, SIGKILL)``
-  reaches every other process in the box (daemons that double-forked and called ``setsid`` included) and orphans are
-  re-parented here; reaping until ``ECHILD`` proves that nothing is left.
-- **scratch wiped** after each test, by a child running as uid 65534 (PID 1 holds no CAP_DAC_OVERRIDE/CAP_FOWNER, so
-  it could not remove the program's files itself, and does not need to: the owner can always chmod and delete).
-- **results on a private pipe** (call mode): the runner writes the JSON of the return value on fd 3 after the
-  function returns. The program shares the process, so it *could* write there itself; that gains nothing, because
-  the host compares the value with an expected output the box never saw.
+Frames, both directions: 4-byte big-endian length, then the body.
+
+    host -> box  JSON {"id": str, "mode": "stdin"|"call"|"bridge", "program": str, "tests": [...], "time_limit": s,
+                 "memory_mb": int, "output_limit": bytes, "stop_on_failure": bool, "fn_name": str?, "prompt": str?,
+                 "test_code": str?, "token": str?}
+                 tests: stdin mode [str stdin...]; call mode [tagged args list...]; bridge mode [null] (one run of
+                 the test code)
+    box -> host  b"H" + JSON hello; per test b"T" + 4-byte header length + JSON header {"exit", "signal", "seconds",
+                 "timed_out", "output_exceeded", "scratch", "n_out", "n_err", "n_res"} + stdout + stderr + result
+                 bytes; at the end of a job b"E" + JSON {"id", "retire": bool}; a worker fault b"F" + JSON.
+
+Modes:
+- ``stdin``: the program reads the test's stdin; its stdout comes back (capped) for the host to compare.
+- ``call``: the program is executed, then ``fn_name(*args)``; the return value comes back as tagged JSON
+  (``encode_value``: tuples, sets, dicts with any keys, bytes, Counters... stay distinct) for the host to compare.
+- ``bridge`` (HumanEval / MBPP test code): two processes per test. The *candidate* (uid 65534) runs the program and
+  answers calls on a pipe; the *judge* (uid 65533, a clean interpreter the program cannot signal, trace or read) runs
+  the dataset's prompt and test code, with the entry point bound to a proxy that sends arguments and receives results
+  as tagged JSON, so every ``==`` of the test runs on plain built-in values in a process the program never touched.
+  The judge writes the job's random token on its private pipe only when the test code ran to its end.
 """
 
+import builtins
+import io
 import json
 import os
 import resource
 import select
 import signal
+import socket
 import struct
 import sys
 import time
 
-UID = GID = 65534
-SCRATCH = ("/tmp", "/dev/shm")
-STDERR_KEEP = 2000  # bytes of the program's stderr kept for the verdict's detail
-RESULT_LIMIT = 1 << 20
-VERSION = 1
+PROGRAM_UID = 65534  # the program (stdin, call, candidate)
+JUDGE_UID = 65533  # the bridge judge: another uid, so the program can neither signal nor ptrace it
+SCRATCH_ROOT = "/scratch"  # one tmpfs per job: /scratch/0 ... /scratch/N-1, mode 0700 root until its job starts
+CURRENT = "/run/rlvr/scratch"  # a symlink to the current job's mount; /tmp and /dev/shm point here
+STDERR_KEEP = 2000  # bytes of a process's stderr kept for the verdict's detail
+RESULT_LIMIT = 1 << 20  # bytes of tagged JSON for one return value
+JOB_LIMIT = 256 << 20  # bytes of one job frame from the host
+SWEEP_SECONDS = 2.0  # a test's processes must be gone within this long after the kill
+WIPE_SECONDS = 2.0  # a scratch wipe that takes longer fails the test and retires the box
+EXIT_REFUSED = 119  # the judge could not judge this test code outside the program's process (reference problem)
+VERSION = 2
+DIST_PACKAGES = "/usr/lib/python3/dist-packages"
+
+# ------------------------------------------------------------------------------------------- values across the bridge
+#
+# JSON with tags: lists are arrays; None, bool, str and floats (NaN/Infinity included) are native; every other value
+# is a one-key object {"$tag": ...}; a real dict is always {"$dict": [[k, v], ...]}, so keys of any type survive.
+# Only exact built-in types are encoded (an int subclass with its own __eq__ is refused, not trusted).
+
+_MAX_DEPTH = 100
+_BIG = 1 << 62
+
+
+def encode_value(value, depth=0):
+    t = type(value)
+    if depth > _MAX_DEPTH:
+        raise ValueError(f"value nested more than {_MAX_DEPTH} deep")
+    if value is None or t is bool or t is str or t is float:
+        return value
+    if t is int:
+        return value if -_BIG < value < _BIG else {"$int": hex(value)}
+    if t is list:
+        return [encode_value(v, depth + 1) for v in value]
+    if t in _SEQUENCE_TAGS:
+        return {_SEQUENCE_TAGS[t]: [encode_value(v, depth + 1) for v in value]}
+    if t in _MAPPING_TAGS:
+        return {_MAPPING_TAGS[t]: [[encode_value(k, depth + 1), encode_value(v, depth + 1)] for k, v in value.items()]}
+    if t is bytes or t is bytearray:
+        return {"$" + t.__name__: value.hex()}
+    if t is complex:
+        return {"$complex": [value.real, value.imag]}
+    if getattr(t, "__module__", "") == "numpy" and getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        return encode_value(value.item(), depth)  # numpy scalars compare like the Python value they hold
+    raise TypeError(f"a value of type {t.__name__} cannot be judged; return plain built-in data")
+
+
+def decode_value(text):
+    """Tagged JSON text -> a Python value made only of built-in types (and collections' Counter/OrderedDict)."""
+    return json.loads(text, object_hook=_untag)
+
+
+def _untag(obj):
+    if len(obj) != 1:
+        raise ValueError("malformed tagged value")
+    ((tag, v),) = obj.items()
+    if tag == "$int" and type(v) is str:
+        return int(v, 16)
+    if tag in _SEQUENCE_TYPES and type(v) is list:
+        return _SEQUENCE_TYPES[tag](v)
+    if tag in _MAPPING_TYPES and type(v) is list and all(type(kv) is list and len(kv) == 2 for kv in v):
+        return _MAPPING_TYPES[tag](v)
+    if tag in ("$bytes", "$bytearray") and type(v) is str:
+        return (bytes if tag == "$bytes" else bytearray).fromhex(v)
+    if tag == "$complex" and type(v) is list and len(v) == 2 and all(type(x) in (int, float) for x in v):
+        return complex(v[0], v[1])
+    raise ValueError(f"malformed tagged value {tag!r}")
+
+
+def _collections():
+    import collections
+
+    return collections
+
+
+_C = _collections()
+_SEQUENCE_TAGS = {tuple: "$tuple", set: "$set", frozenset: "$frozenset"}
+_SEQUENCE_TYPES = {"$tuple": tuple, "$set": set, "$frozenset": frozenset}
+_MAPPING_TAGS = {dict: "$dict", _C.Counter: "$Counter", _C.OrderedDict: "$OrderedDict", _C.defaultdict: "$defaultdict"}
+_MAPPING_TYPES = {"$dict": dict, "$Counter": _C.Counter, "$OrderedDict": _C.OrderedDict, "$defaultdict": dict}
 
 
 # ------------------------------------------------------------------------------------------------------- framing
 
 
-def read_exact(n):
+def read_exact(fd, n):
     chunks = []
     while n:
-        chunk = os.read(0, min(n, 1 << 20))
+        chunk = os.read(fd, min(n, 1 << 20))
         if not chunk:
             return None
         chunks.append(chunk)
@@ -57,45 +145,66 @@ def read_exact(n):
     return b"".join(chunks)
 
 
-def read_frame():
-    head = read_exact(4)
+def read_frame(fd, limit):
+    head = read_exact(fd, 4)
     if head is None:
         return None
-    body = read_exact(struct.unpack(">I", head)[0])
-    return None if body is None else json.loads(body)
+    n = struct.unpack(">I", head)[0]
+    if n > limit:
+        raise ValueError(f"frame of {n} bytes; the limit is {limit}")
+    return read_exact(fd, n)
 
 
-def write_frame(obj):
-    body = json.dumps(obj, ensure_ascii=True).encode()
-    data = struct.pack(">I", len(body)) + body
-    while data:
-        data = data[os.write(1, data) :]
+def write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
-# --------------------------------------------------------------------------------------------------- child side
+def write_frame(fd, body):
+    write_all(fd, struct.pack(">I", len(body)) + body)
 
 
-def _plain(value, depth=0):
-    """The return value as plain JSON data; exact built-in types only (an int subclass is refused, not trusted)."""
-    t = type(value)
-    if depth > 100:
-        raise ValueError("return value nested more than 100 deep")
-    if value is None or t is bool or t is int or t is float or t is str:
-        return value
-    if t is list or t is tuple:
-        return [_plain(v, depth + 1) for v in value]
-    if t is dict:
-        if not all(type(k) is str for k in value):
-            raise TypeError("dict keys of a return value must be str")
-        return {k: _plain(v, depth + 1) for k, v in value.items()}
-    raise TypeError(f"return value of type {t.__name__} cannot be judged; return plain data")
+def _json(obj):
+    return json.dumps(obj, ensure_ascii=True).encode()
 
 
-def _limit_child(job):
-    os.setsid()  # its own session: a terminal-less process group, killed as one
+# ================================================================================================= child processes
+#
+# Every child is forked by the zygote with the fds the runner sent: [job, 0, 1, 2, 3, ...]. It reads its own job
+# from the first, sets its limits, drops its uid, and runs one role.
+
+
+def child_main(fds):
+    code = 1
+    try:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        high = [_dup_high(fd) for fd in fds]
+        for fd in fds:
+            os.close(fd)
+        job_fd = high[0]
+        for target, fd in enumerate(high[1:]):
+            os.dup2(fd, target)
+        job = json.loads(read_frame(job_fd, JOB_LIMIT))
+        os.closerange(len(high) - 1, 1 << 16)
+        code = ROLES[job["role"]](job)
+    except BaseException:
+        code = 121
+    os._exit(code & 0xFF)
+
+
+def _dup_high(fd):
+    import fcntl
+
+    return fcntl.fcntl(fd, fcntl.F_DUPFD, 200)
+
+
+def _limit(job, uid):
+    os.setsid()  # its own session: killed with the rest of the box's processes after the test
     try:
         with open("/proc/self/oom_score_adj", "w") as f:
-            f.write("1000")  # the cgroup OOM killer takes the program, never PID 1
+            f.write("1000")  # the cgroup OOM killer takes a test process, never the zygote or the runner
     except OSError:
         pass
     mem = int(job["memory_mb"]) << 20
@@ -111,220 +220,196 @@ def _limit_child(job):
         resource.setrlimit(res, (value, value))
     os.chdir("/tmp")
     os.setgroups([])
-    os.setgid(GID)
-    os.setuid(UID)  # all uids non-zero now: the capability sets are cleared by the kernel
+    os.setgid(uid)
+    os.setuid(uid)  # all uids non-zero now: the capability sets are cleared by the kernel
     if os.getuid() == 0 or os.geteuid() == 0:
         os._exit(120)
 
 
-def _reset_python():
-    import builtins
-    import io
+def _reset_python(name):
+    import _sitebuiltins
 
     os.environ.clear()
-    os.environ.update({"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"})
+    os.environ.update(
+        {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "TMPDIR": "/tmp"}
+        | {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}  # numpy: one thread, no per-core buffers
+    )
+    if os.path.isdir(DIST_PACKAGES) and DIST_PACKAGES not in sys.path:
+        sys.path.append(DIST_PACKAGES)  # Debian's numpy; python -S does not add it
     sys.argv = ["solution.py"]
     sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8")
     sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding="utf-8")
     sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8", write_through=True)
-    return {"__name__": "__main__", "__builtins__": builtins, "__file__": "solution.py"}
+    # python -S skips `site`, which is what defines exit() and quit(); programs use them
+    builtins.exit = _sitebuiltins.Quitter("exit", "Ctrl-D (i.e. EOF)")
+    builtins.quit = _sitebuiltins.Quitter("quit", "Ctrl-D (i.e. EOF)")
+    sys.setrecursionlimit(10_000)
+    return {"__name__": name, "__builtins__": builtins, "__file__": "solution.py"}
+
+
+def _source(job):
+    """The program as the official harnesses run it: the prompt (HumanEval) first, then the completion."""
+    prompt = job.get("prompt") or ""
+    sep = "" if not prompt or prompt.endswith("\n") else "\n"
+    return prompt + sep + job["program"]
+
+
+def _exit_code(exc):
+    if type(exc) is SystemExit:
+        return exc.code if type(exc.code) is int else (0 if exc.code is None else 1)
+    try:
+        import traceback
+
+        traceback.print_exc()
+    except BaseException:
+        pass
+    return 1
 
 
 def _finish(code):
+    """Exit like the interpreter would: non-daemon threads joined (their output kept), stdout flushed."""
+    try:
+        if "threading" in sys.modules:
+            sys.modules["threading"]._shutdown()
+    except BaseException:
+        pass
     try:
         sys.stdout.flush()
     except BaseException:
         code = code or 1
-    os._exit(code)
+    os._exit(code & 0xFF)
 
 
-def _run_child(job, test):
-    """Runs in the forked child; never returns."""
+def role_program(job):
+    """stdin and call modes: fds 0 stdin, 1 stdout, 2 stderr, 3 result."""
     code = 1
     try:
-        _limit_child(job)
-        namespace = _reset_python()
-        mode = job["mode"]
-        if mode == "call":
-            namespace["__name__"] = "solution"
-        exec(compile(job["program"], "solution.py", "exec"), namespace)
-        data = b""
-        if mode == "script":  # judged in the box (see rlvr/verifiers/code.py): the token says the asserts all ran
-            exec(compile(test, "test.py", "exec"), namespace)
-            data = job["token"].encode()
-        elif mode == "call":
-            value = _call(namespace, job["fn_name"], test)
-            text = json.dumps(_plain(value), allow_nan=True)
+        _limit(job, PROGRAM_UID)
+        call = job["mode"] == "call"
+        args = decode_value(job["args"]) if call else None
+        namespace = _reset_python("solution" if call else "__main__")
+        exec(compile(_source(job), "solution.py", "exec"), namespace)
+        if call:
+            text = json.dumps(encode_value(_lookup(namespace, job["fn_name"])(*args)), allow_nan=True)
             if len(text) > RESULT_LIMIT:
                 raise ValueError(f"return value is {len(text)} bytes of JSON; the limit is {RESULT_LIMIT}")
-            data = text.encode()
-        while data:
-            data = data[os.write(3, data) :]
+            write_all(3, text.encode())
         code = 0
-    except SystemExit as exc:
-        code = exc.code if type(exc.code) is int else (0 if exc.code is None else 1)
-    except BaseException:
-        import traceback
-
-        try:
-            traceback.print_exc()
-        except BaseException:
-            pass
-        code = 1
-    _finish(code & 0xFF)
+    except BaseException as exc:
+        code = _exit_code(exc)
+    _finish(code)
 
 
-def _call(namespace, fn_name, args):
+def _lookup(namespace, fn_name):
     fn = namespace.get(fn_name)
     if fn is None and isinstance(namespace.get("Solution"), type):  # LeetCode style: class Solution: def fn(self...)
         fn = getattr(namespace["Solution"](), fn_name, None)
     if not callable(fn):
         raise NameError(f"the program defines no function {fn_name!r}")
-    return fn(*args)
+    return fn
 
 
-# -------------------------------------------------------------------------------------------------- parent side
-
-
-def _spawn(job, test, stdin_data):
-    pipes = {name: os.pipe() for name in ("in", "out", "err", "res")}
-    pid = os.fork()
-    if pid == 0:
-        os.dup2(pipes["in"][0], 0)
-        os.dup2(pipes["out"][1], 1)
-        os.dup2(pipes["err"][1], 2)
-        os.dup2(pipes["res"][1], 3)
-        os.closerange(4, 1 << 16)
-        _run_child(job, test)
-    for name, (r, w) in pipes.items():
-        os.close(r if name == "in" else w)
-    return pid, pipes["in"][1], pipes["out"][0], pipes["err"][0], pipes["res"][0]
-
-
-def run_test(job, test):
-    stdin_data = test.encode() if job["mode"] == "stdin" else b""
-    start = time.monotonic()
-    pid, in_w, out_r, err_r, res_r = _spawn(job, test, stdin_data)
-    pidfd = os.pidfd_open(pid)
-    os.set_blocking(in_w, False)
-    deadline = start + float(job["time_limit"])
-    limit = int(job["output_limit"])
-    bufs = {out_r: bytearray(), err_r: bytearray(), res_r: bytearray()}
-    caps = {out_r: limit, err_r: limit, res_r: RESULT_LIMIT}
-    reading = set(bufs)
-    timed_out = exceeded = False
-    status = None
-    pending = memoryview(stdin_data)
-    if not pending:
-        os.close(in_w)
-        in_w = -1
-    poller = select.poll()
-    for fd in reading:
-        poller.register(fd, select.POLLIN)
-    poller.register(pidfd, select.POLLIN)
-    if in_w >= 0:
-        poller.register(in_w, select.POLLOUT)
-    while status is None or reading:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            timed_out = status is None
-            break
-        for fd, ev in poller.poll(max(1, int(left * 1000) + 1)):
-            if fd == pidfd:
-                poller.unregister(pidfd)
-                status = os.waitpid(pid, 0)[1]
-                sweep()  # the child is gone: whatever it left behind (a daemon holding its stdout) goes too
-            elif fd == in_w:
-                try:
-                    pending = pending[os.write(in_w, pending[: 1 << 16]) :]
-                except (BrokenPipeError, BlockingIOError):
-                    pending = pending[:0] if ev & (select.POLLERR | select.POLLHUP) else pending
-                if not pending:
-                    poller.unregister(in_w)
-                    os.close(in_w)
-                    in_w = -1
-            else:
-                chunk = os.read(fd, 1 << 16)
-                if not chunk:
-                    poller.unregister(fd)
-                    reading.discard(fd)
-                    continue
-                buf = bufs[fd]
-                if fd == err_r:
-                    buf += chunk
-                    del buf[: max(0, len(buf) - STDERR_KEEP)]
-                elif len(buf) + len(chunk) > caps[fd]:
-                    exceeded = True
-                else:
-                    buf += chunk
-        if exceeded:
-            break
-    seconds = time.monotonic() - start
-    if status is None:
-        sweep()
-        status = _reap_status(pid)
-    for fd in (in_w, out_r, err_r, res_r, pidfd):
-        if fd >= 0:
-            os.close(fd)
-    return {
-        "exit": os.WEXITSTATUS(status) if status is not None and os.WIFEXITED(status) else None,
-        "signal": os.WTERMSIG(status) if status is not None and os.WIFSIGNALED(status) else None,
-        "seconds": round(seconds, 4),
-        "timed_out": timed_out,
-        "output_exceeded": exceeded,
-        "stdout": bufs[out_r].decode("utf-8", "replace"),
-        "stderr": bufs[err_r].decode("utf-8", "replace"),
-        "result": bufs[res_r].decode("utf-8", "replace") if bufs[res_r] else None,
-    }
-
-
-_STATUSES = {}  # pid -> wait status, for children reaped by a sweep before their parent loop saw them
-
-
-def _reap_status(pid):
-    if pid in _STATUSES:
-        return _STATUSES.pop(pid)
+def role_candidate(job):
+    """Bridge mode, the program's side: fds 0/1 /dev/null, 2 stderr, 3 calls in, 4 results out."""
+    code = 1
     try:
-        return os.waitpid(pid, 0)[1]
-    except ChildProcessError:
-        return None
+        _limit(job, PROGRAM_UID)
+        namespace = _reset_python("__main__")
+        exec(compile(_source(job), "solution.py", "exec"), namespace)
+        while True:
+            frame = read_frame(3, JOB_LIMIT)
+            if frame is None:
+                break
+            write_frame(4, _serve(namespace, frame))
+        code = 0
+    except BaseException as exc:
+        code = _exit_code(exc)
+    _finish(code)
 
 
-def sweep():
-    """Kill every process in the box but this one, and reap them all (orphans are re-parented to PID 1)."""
-    _STATUSES.clear()
-    while True:
+def _serve(namespace, frame):
+    """One call: b"name\n" + tagged [args, kwargs] in; b"R" + tagged value or b"X" + exception JSON out."""
+    try:
+        name, _, payload = frame.partition(b"\n")
+        args, kwargs = decode_value(payload)
+        text = json.dumps(encode_value(_lookup(namespace, name.decode())(*args, **kwargs)), allow_nan=True)
+        if len(text) > RESULT_LIMIT:
+            raise ValueError(f"return value is {len(text)} bytes of JSON; the limit is {RESULT_LIMIT}")
+        return b"R" + text.encode()
+    except Exception as exc:
+        return b"X" + _json({"raise": type(exc).__name__, "message": str(exc)[:300]})
+
+
+class _Refused(Exception):
+    """The test code needs something that cannot cross the bridge: judged as a reference problem, not a verdict."""
+
+
+class _Candidate:
+    """The entry point as the judge's test code sees it: a call sends tagged JSON to the candidate process."""
+
+    def __init__(self, name):
+        self.__name__ = name
+
+    def __call__(self, *args, **kwargs):
         try:
-            os.kill(-1, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        try:
-            pid, status = os.waitpid(-1, 0)
-        except ChildProcessError:
-            return
-        _STATUSES[pid] = status
+            payload = json.dumps(encode_value([list(args), kwargs]), allow_nan=True).encode()
+        except (TypeError, ValueError) as exc:
+            raise _Refused(f"the test passes an argument that cannot cross to the program: {exc}") from None
+        write_frame(4, self.__name__.encode() + b"\n" + payload)
+        frame = read_frame(5, RESULT_LIMIT + 1)
+        if frame is None:
+            raise RuntimeError("the program's process ended during a call")
+        if frame[:1] == b"R":
+            return decode_value(frame[1:])
+        reply = json.loads(frame[1:])
+        exc_type = getattr(builtins, str(reply.get("raise")), None)
+        if not (isinstance(exc_type, type) and issubclass(exc_type, Exception)) or exc_type is NameError:
+            exc_type = RuntimeError  # a NameError from the program must not look like an incomplete reference
+        raise exc_type(f"raised by the program: {reply.get('message', '')}")
 
 
-def wipe():
-    """Empty the scratch directories, as the unprivileged user who owns what is in them. Returns False on failure."""
-    if not any(_entries(d) for d in SCRATCH):
-        return True
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            os.setgroups([])
-            os.setgid(GID)
-            os.setuid(UID)
-            for d in SCRATCH:
-                for name in _entries(d):
-                    _remove(os.path.join(d, name))
-            code = 0 if not any(_entries(d) for d in SCRATCH) else 1
-        finally:
-            os._exit(code)
-    status = os.waitpid(pid, 0)[1]
-    sweep()
-    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+def role_judge(job):
+    """Bridge mode, the test's side: fds 0/1 /dev/null, 2 stderr, 3 verdict, 4 calls out, 5 results in."""
+    code = 1
+    try:
+        _limit(job, JUDGE_UID)
+        namespace = _reset_python("__main__")
+        if job.get("prompt"):
+            exec(compile(job["prompt"], "prompt.py", "exec"), namespace)  # the dataset's helpers, not the program's
+        entry = job["fn_name"]
+        namespace[entry] = candidate = _Candidate(entry)
+        exec(compile(job["test_code"], "test.py", "exec"), namespace)
+        if callable(namespace.get("check")):
+            namespace["check"](candidate)
+        write_all(3, job["token"].encode())
+        code = 0
+    except _Refused as exc:
+        _say(f"refused: {exc}")
+        code = EXIT_REFUSED
+    except NameError as exc:
+        _say(f"refused: the test code uses a name it does not define ({exc}); give the prompt that defines it")
+        code = EXIT_REFUSED
+    except BaseException as exc:
+        code = _exit_code(exc)
+    _finish(code)
+
+
+def _say(text):
+    try:
+        sys.stderr.write(text + "\n")
+    except BaseException:
+        pass
+
+
+def role_wipe(job):
+    """Empty one scratch mount as the uid that owns what is in it (the runner holds no CAP_DAC_OVERRIDE)."""
+    os.setgroups([])
+    os.setgid(PROGRAM_UID)
+    os.setuid(PROGRAM_UID)
+    root = job["path"]
+    for name in _entries(root):
+        _remove(os.path.join(root, name))
+    return 0 if not _entries(root) else 1
 
 
 def _entries(d):
@@ -347,37 +432,322 @@ def _remove(path):
         pass
 
 
-def run_job(job):
-    results = []
-    stdin_mode = job["mode"] == "stdin"
-    for test in job["tests"]:
-        r = run_test(job, test if stdin_mode or job["mode"] == "script" else list(test))
-        results.append(r)
-        sweep()
-        if not wipe():
-            return {"id": job["id"], "results": results, "wiped": False}
-        failed = r["timed_out"] or r["output_exceeded"] or r["exit"] != 0
-        if failed and job.get("stop_on_failure"):
-            break
-    return {"id": job["id"], "results": results, "wiped": True}
+ROLES = {"program": role_program, "candidate": role_candidate, "judge": role_judge, "wipe": role_wipe}
 
 
-def main():
-    write_frame({"hello": VERSION, "pid": os.getpid(), "uid": os.getuid()})
+# ========================================================================================================= zygote
+
+
+def zygote_main():
+    """PID 1: fork children on request and reap them. Never reads job data (see the module docstring)."""
+    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.set_wakeup_fd(wake_w)
+    runner = os.fork()
+    if runner == 0:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for fd in (mine.detach(), wake_r, wake_w):
+            os.close(fd)
+        code = 1
+        try:
+            code = Runner(theirs).main()
+        finally:
+            os._exit(code)
+    theirs.close()
+    null = os.open("/dev/null", os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)  # the host channel belongs to the runner alone
+    os.close(null)
+    children = set()
+    poller = select.poll()
+    poller.register(mine, select.POLLIN)
+    poller.register(wake_r, select.POLLIN)
     while True:
-        job = read_frame()
-        if job is None:
-            return 0  # the host closed our stdin: it is done with this box
+        for fd, _ in poller.poll(1000):
+            if fd == wake_r:
+                os.read(wake_r, 4096)
+                continue
+            msg, fds, _, _ = socket.recv_fds(mine, 16, 16)
+            if not msg:
+                return 0  # the runner is gone
+            pid = os.fork()
+            if pid == 0:
+                mine.close()
+                os.close(wake_r)
+                os.close(wake_w)
+                child_main(fds)
+            for f in fds:
+                os.close(f)
+            children.add(pid)
+            mine.send(struct.pack("<cii", b"P", pid, 0))
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return 0
+            if pid == 0:
+                break
+            if pid == runner:
+                return 0  # the runner exited (the host closed the channel): the box ends
+            if pid in children:
+                children.discard(pid)
+                try:
+                    mine.send(struct.pack("<cii", b"S", pid, status))
+                except OSError:
+                    return 0
+
+
+# ========================================================================================================= runner
+
+
+class Runner:
+    """Reads jobs from the host, runs each test in fresh zygote children, writes the records back."""
+
+    def __init__(self, zygote):
+        self.zygote = zygote
+        self.statuses = {}
+        self.null = os.open("/dev/null", os.O_RDWR)
+        self.scratch = sorted((int(n) for n in _entries(SCRATCH_ROOT) if n.isdigit()), reverse=True)
+
+    def main(self):
+        os.makedirs(os.path.dirname(CURRENT), exist_ok=True)
+        if not os.path.lexists("/dev/shm"):
+            os.symlink(CURRENT, "/dev/shm")  # no IPC mount (ipc_mode none): /dev/shm is the job's scratch too
+        self.send(b"H", _json({"hello": VERSION, "pid": os.getpid(), "uid": os.getuid(), "jobs": len(self.scratch)}))
+        while True:
+            body = read_frame(0, JOB_LIMIT)
+            if body is None:
+                return 0  # the host closed our stdin: it is done with this box
+            job = json.loads(body)
+            del body
+            try:
+                retire = self.run_job(job)
+                self.send(b"E", _json({"id": job["id"], "retire": retire}))
+            except Exception as exc:  # a fault of the box, not of the program: the host replaces this container
+                self.sweep()
+                self.send(b"F", _json({"id": job.get("id"), "fault": f"{type(exc).__name__}: {exc}"}))
+            del job  # nothing of this job is kept while the next one runs
+
+    def send(self, kind, body):
+        write_frame(1, kind + body)
+
+    # ----------------------------------------------------------------------------------------------- one job
+
+    def run_job(self, job):
+        if not self.scratch:
+            raise RuntimeError("no unused scratch mount left in this box")
+        path = f"{SCRATCH_ROOT}/{self.scratch.pop()}"
+        os.chmod(path, 0o1777)
+        tmp_link = CURRENT + ".new"
+        os.symlink(path, tmp_link)
+        os.replace(tmp_link, CURRENT)
         try:
-            reply = run_job(job)
-        except Exception as exc:  # a fault of the box, not of the program: the host replaces this container
-            sweep()
-            reply = {"id": job.get("id"), "fault": f"{type(exc).__name__}: {exc}"}
+            for test in job["tests"]:
+                record, data = self.run_test(job, test)
+                if record["scratch"] == "ok":
+                    record["scratch"] = self.wipe(path)
+                self.send(b"T", _test_frame(record, data))
+                failed = record["timed_out"] or record["output_exceeded"] or record["exit"] != 0
+                if record["scratch"] != "ok" or (failed and job.get("stop_on_failure")):
+                    break
+        finally:
+            os.chmod(path, 0)  # never used again: unreadable to every later program even if a wipe failed
+        return not self.scratch or record["scratch"] != "ok"
+
+    def run_test(self, job, test):
+        start = time.monotonic()
+        if job["mode"] == "bridge":
+            procs = self.start_bridge(job)
+            stdin_data = b""
+        else:
+            procs = self.start_program(job, test)
+            stdin_data = test.encode("utf-8", "surrogatepass") if job["mode"] == "stdin" else b""
+        record, data = self.supervise(job, procs, stdin_data, start)
+        if not self.sweep():
+            record["scratch"] = "processes survived the kill"
+        return record, data
+
+    def start_program(self, job, test):
+        sub = {k: job.get(k) for k in ("mode", "program", "prompt", "fn_name", "time_limit", "memory_mb")}
+        if job["mode"] == "call":
+            sub["args"] = json.dumps(test)
+        pin, pout, perr, pres = os.pipe(), os.pipe(), os.pipe(), os.pipe()
+        pid = self.spawn({"role": "program", **sub}, [pin[0], pout[1], perr[1], pres[1]])
+        for fd in (pin[0], pout[1], perr[1], pres[1]):
+            os.close(fd)
+        return {"main": pid, "stdin": pin[1], "out": pout[0], "err": perr[0], "res": pres[0]}
+
+    def start_bridge(self, job):
+        limits = {k: job[k] for k in ("time_limit", "memory_mb")}
+        calls, replies, cerr, jerr, jres = os.pipe(), os.pipe(), os.pipe(), os.pipe(), os.pipe()
+        candidate = {"role": "candidate", "program": job["program"], "prompt": job.get("prompt"), **limits}
+        self.spawn(candidate, [self.null, self.null, cerr[1], calls[0], replies[1]])
+        judge = {"role": "judge", "test_code": job["test_code"], "prompt": job.get("prompt"), **limits}
+        judge.update(fn_name=job["fn_name"], token=job["token"])
+        pid = self.spawn(judge, [self.null, self.null, jerr[1], jres[1], calls[1], replies[0]])
+        for fd in (calls[0], calls[1], replies[0], replies[1], cerr[1], jerr[1], jres[1]):
+            os.close(fd)
+        return {"main": pid, "stdin": -1, "out": -1, "err": jerr[0], "err2": cerr[0], "res": jres[0]}
+
+    def spawn(self, job, fds):
+        """A fresh child of the zygote with ``fds`` as its 0, 1, 2...; its job goes down a pipe of its own."""
+        job_r, job_w = os.pipe()
+        self.zygote.sendmsg(
+            [b"F"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack(f"{len(fds) + 1}i", job_r, *fds))]
+        )
+        os.close(job_r)
+        pid = None
+        while pid is None:
+            kind, p, status = struct.unpack("<cii", self.zygote.recv(16))
+            if kind == b"P":
+                pid = p
+            else:
+                self.statuses[p] = status
         try:
-            write_frame(reply)
-        except BrokenPipeError:
-            return 0
+            write_frame(job_w, _json(job))
+        except OSError:
+            pass  # the child died before reading its job: its exit status says so
+        os.close(job_w)
+        return pid
+
+    def supervise(self, job, procs, stdin_data, start):
+        """Feed stdin, collect output under caps, until the main process exits and its pipes close, or time is up."""
+        deadline = start + float(job["time_limit"])
+        limit = int(job["output_limit"])
+        readers = {procs[k]: k for k in ("out", "err", "err2", "res") if procs.get(k, -1) >= 0}
+        bufs = {k: bytearray() for k in ("out", "err", "err2", "res")}
+        caps = {"out": limit, "res": RESULT_LIMIT + 64}
+        in_w, pending = procs["stdin"], memoryview(stdin_data)
+        poller = select.poll()
+        for fd in readers:
+            poller.register(fd, select.POLLIN)
+        poller.register(self.zygote, select.POLLIN)
+        if in_w >= 0 and pending:
+            os.set_blocking(in_w, False)
+            poller.register(in_w, select.POLLOUT)
+        elif in_w >= 0:
+            os.close(in_w)
+            in_w = -1
+        main = procs["main"]
+        timed_out = exceeded = swept = False
+        while main not in self.statuses or readers:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = main not in self.statuses
+                break
+            for fd, ev in poller.poll(max(1, int(left * 1000) + 1)):
+                if fd == self.zygote.fileno():
+                    kind, p, status = struct.unpack("<cii", self.zygote.recv(16))
+                    self.statuses[p] = status
+                elif fd == in_w:
+                    try:
+                        pending = pending[os.write(in_w, pending[: 1 << 16]) :]
+                    except (BrokenPipeError, BlockingIOError):
+                        pending = pending[:0] if ev & (select.POLLERR | select.POLLHUP) else pending
+                    if not pending:
+                        poller.unregister(in_w)
+                        os.close(in_w)
+                        in_w = -1
+                elif fd in readers:
+                    exceeded |= self.drain(fd, readers, bufs, caps, poller)
+            if exceeded:
+                break
+            if main in self.statuses and not swept:
+                swept = True  # the main process is gone: whatever it left behind (a daemon holding a pipe) goes too
+                self.sweep()
+        seconds = time.monotonic() - start
+        for fd in [in_w, *readers]:
+            if fd >= 0:
+                os.close(fd)
+        status = self.statuses.pop(main, None)
+        self.statuses.clear()
+        record = {
+            "exit": os.WEXITSTATUS(status) if status is not None and os.WIFEXITED(status) else None,
+            "signal": os.WTERMSIG(status) if status is not None and os.WIFSIGNALED(status) else None,
+            "seconds": round(seconds, 4),
+            "timed_out": timed_out,
+            "output_exceeded": exceeded,
+            "scratch": "ok",
+        }
+        err = bytes(bufs["err"]) + (b"\n[program] " + bytes(bufs["err2"]) if bufs["err2"] else b"")
+        return record, (bytes(bufs["out"]), err[-2 * STDERR_KEEP :], bytes(bufs["res"]))
+
+    def drain(self, fd, readers, bufs, caps, poller):
+        name = readers[fd]
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            poller.unregister(fd)
+            os.close(fd)
+            del readers[fd]
+            return False
+        buf = bufs[name]
+        if name.startswith("err"):
+            buf += chunk
+            del buf[: max(0, len(buf) - STDERR_KEEP)]
+            return False
+        if len(buf) + len(chunk) > caps[name]:
+            return True
+        buf += chunk
+        return False
+
+    # ------------------------------------------------------------------------------------------- clean-up
+
+    def sweep(self):
+        """Kill every process in the box but the zygote and this one; True once none is left running."""
+        me = os.getpid()
+        deadline = time.monotonic() + SWEEP_SECONDS
+        while True:
+            try:
+                os.kill(-1, signal.SIGKILL)  # Linux: every process we may signal, except PID 1 and ourselves
+            except ProcessLookupError:
+                pass
+            if not [p for p in _live_pids() if p not in (1, me)]:
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.001)
+
+    def wipe(self, path):
+        """Empty the job's scratch (its memory counts against the box); 'ok', or why not, within WIPE_SECONDS."""
+        if not _entries(path):
+            return "ok"
+        pid = self.spawn({"role": "wipe", "path": path}, [self.null, self.null, self.null])
+        deadline = time.monotonic() + WIPE_SECONDS
+        while pid not in self.statuses and time.monotonic() < deadline:
+            if select.select([self.zygote], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                kind, p, status = struct.unpack("<cii", self.zygote.recv(16))
+                self.statuses[p] = status
+        status = self.statuses.pop(pid, None)
+        self.sweep()
+        if status is None:
+            return f"the program left scratch files that took over {WIPE_SECONDS:g} s to remove"
+        if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0) or _entries(path):
+            return "the program left scratch files that could not be removed"
+        return "ok"
+
+
+def _live_pids():
+    out = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat", "rb") as f:
+                    state = f.read().rsplit(b")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                continue
+            if state not in (b"Z", b"X"):
+                out.append(int(name))
+    return out
+
+
+def _test_frame(record, data):
+    out, err, res = data
+    head = _json({**record, "n_out": len(out), "n_err": len(err), "n_res": len(res)})
+    return struct.pack(">I", len(head)) + head + out + err + res
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(zygote_main())
