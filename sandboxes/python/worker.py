@@ -128,7 +128,12 @@ _C = _collections()
 _SEQUENCE_TAGS = {tuple: "$tuple", set: "$set", frozenset: "$frozenset"}
 _SEQUENCE_TYPES = {"$tuple": tuple, "$set": set, "$frozenset": frozenset}
 _MAPPING_TAGS = {dict: "$dict", _C.Counter: "$Counter", _C.OrderedDict: "$OrderedDict", _C.defaultdict: "$defaultdict"}
-_MAPPING_TYPES = {"$dict": dict, "$Counter": _C.Counter, "$OrderedDict": _C.OrderedDict, "$defaultdict": dict}
+_MAPPING_TYPES = {
+    "$dict": dict,
+    "$Counter": lambda pairs: _C.Counter(dict(pairs)),
+    "$OrderedDict": _C.OrderedDict,
+    "$defaultdict": dict,  # the factory does not cross; as a value it compares like the dict it holds
+}
 
 
 # ------------------------------------------------------------------------------------------------------- framing
