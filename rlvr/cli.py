@@ -147,6 +147,16 @@ def read_jsonl(path: str, required: Sequence[str]) -> list[dict[str, Any]]:
     return rows
 
 
+def _json_line(row: dict[str, Any]) -> str:
+    """UTF-8 JSON, except for a row holding a lone surrogate (valid JSON input, not encodable): escaped instead."""
+    line = json.dumps(row, ensure_ascii=False) + "\n"
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        line = json.dumps(row) + "\n"
+    return line
+
+
 def write_jsonl_atomic(path: str, rows: Sequence[dict[str, Any]]) -> None:
     """Write to a temporary file beside ``path`` and rename: a crash never leaves half an output."""
     folder = os.path.dirname(os.path.abspath(path))
@@ -155,7 +165,7 @@ def write_jsonl_atomic(path: str, rows: Sequence[dict[str, Any]]) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             for row in rows:
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+                f.write(_json_line(row))
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
