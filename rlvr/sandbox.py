@@ -2,42 +2,62 @@
 
 The ``code`` verifier (rlvr/verifiers/code.py) turns a completion and a reference into a *job* (the program, the test
 inputs, limits) and judges what comes back; this module only runs jobs. Each container runs the in-box worker
-(sandboxes/python/worker.py) as PID 1; jobs go in on its attached stdin and records come back on its stdout, so a job
-costs no ``docker exec`` and no container start: each test is one ``fork`` inside an already-running box.
+(sandboxes/python/worker.py): a zygote (PID 1) that forks test processes and a runner that holds the channel. Jobs go
+in on the container's attached stdin and one record per test comes back on its stdout, so a job costs no
+``docker exec`` and no container start.
 
 Threat model: what a hostile program can and cannot do
 -------------------------------------------------------
+**Invariant: rows are isolated by construction. No test runs in a process, or on scratch space, that has seen another
+row.** Every test process is a fresh fork of the zygote, which was started before any job was read and never reads
+one (it only forks on a fixed one-byte request and reaps); it receives its own row and nothing else. The runner, which
+does read jobs, runs no program and no test descends from it; it drops each job before reading the next. Every
+process of a test is killed before the next test starts. Each job gets its own tmpfs mount (``/tmp`` and ``/dev/shm``
+are symlinks to it), used by no earlier job and made unreadable after it, so its contents and even its inode counter
+start fresh; every writable mount has an inode cap.
+
 Contained (each line is a test in tests/test_sandbox_adversarial.py):
 
+- **other rows**: a copycat that walks ``gc.get_objects()`` or reads its own heap through ``/proc/self/mem`` finds
+  nothing of an earlier row (its stdout, its source); in a GRPO group, samples of one prompt cannot copy each other.
+  Inode numbers and free-inode counts of the scratch are the same for every job (no channel through them). Memory a
+  neighbour row made the worker hold is not in the next row's processes (the zygote holds none).
 - **network**: the container has its own empty network namespace (``network_mode="none"``): no interface but its
   own loopback, so the host's 127.0.0.1 listeners, the LAN and the internet are unreachable.
-- **host files and secrets**: the box sees only its image (read-only root filesystem) and its own tmpfs scratch; no
+- **host files and secrets**: the box sees only its image (read-only root filesystem) and its own tmpfs mounts; no
   host path is mounted, no host environment variable is passed, and the program's environment is reset.
-- **privileges**: the container starts as root only so that PID 1 can drop privileges per test; it keeps just
-  CAP_SETUID, CAP_SETGID and CAP_KILL (every other capability dropped) and ``no-new-privileges``. Each test runs in a
-  child that calls setgroups/setgid/setuid(65534): with every uid non-zero the kernel clears all its capabilities,
-  and no-new-privileges makes setuid binaries inert. It cannot signal, ptrace or read ``/proc`` of PID 1 (another
-  uid), cannot write the image, and holds no fd of the host channel (0/1/2 are its own pipes; the rest are closed).
+- **privileges**: the container starts as root only so that the worker can drop privileges per test; it keeps just
+  CAP_SETUID, CAP_SETGID and CAP_KILL (every other capability dropped) and ``no-new-privileges``. A test runs as uid
+  65534 (the judge of bridge mode as 65533): with every uid non-zero the kernel clears all capabilities, and
+  no-new-privileges makes setuid binaries inert. It cannot signal, ptrace or read ``/proc`` of the zygote, the runner
+  or the judge (other uids), cannot write the image, and holds no fd of the host channel.
 - **resources**: per test a wall-clock limit (killed on expiry), RLIMIT_CPU, RLIMIT_AS (memory), RLIMIT_FSIZE,
-  RLIMIT_NOFILE and an output cap; per container a memory cgroup without swap (the program, not PID 1, is the OOM
-  victim), a pids cgroup (fork bombs stop there), a CPU quota, a 16 MB tmpfs ``/tmp`` and a 1 MB ``/dev/shm``, and
-  SysV IPC / POSIX message queues sized to zero (no state that outlives a wipe).
-- **persistence**: after every test PID 1 kills every other process in the pid namespace and reaps them (daemons
-  included) and wipes the scratch; a box is replaced after ``jobs_per_container`` jobs and whenever anything looks
-  wrong (no reply in time, a malformed or mismatched reply, a failed wipe, a dead worker).
-- **reward hacks**: expected outputs never enter the box. The box returns raw stdout and, for function-call tests, the
-  return value as JSON text; the host parses and compares with strict types. Exit statuses, marker lines and
-  anything the program writes on any channel are only ever data to compare against an answer it has not seen.
+  RLIMIT_NOFILE and an output cap; per container a memory cgroup without swap (a test process, not the worker, is the
+  OOM victim), a pids cgroup (fork bombs stop there), a CPU quota, a 16 MB / 4096-inode tmpfs per job (hard links
+  count against the inode cap), no IPC mount, SysV IPC and POSIX message queues sized to zero.
+- **the host**: every record is length-checked before it is read (at most the job's output cap plus the result cap,
+  per test); records are judged one at a time as they arrive, so the host holds one test's output per job whatever
+  the number of tests; container logging is off (``log_config`` none), so nothing a box prints accumulates on disk.
+- **reward hacks**: expected outputs never enter the box (except a special judge's, after the program's processes
+  are gone, to the checker's own job). stdout and tagged return values are compared on the host; HumanEval / MBPP
+  test code runs in a judge process of another uid that calls the program through a narrow bridge of plain values,
+  so ``__eq__`` overrides, patched builtins, redefined prompt helpers and frame walks stay in the program's process.
+  Exit statuses, marker lines and anything the program writes on any channel are only ever data.
+- **penalties cannot be dodged**: whatever a program can provoke (huge or malformed results, overflowing numbers,
+  output floods, killing its own processes, exhausting its inodes, scratch that cannot be wiped in time) is a failed
+  test (``wrong``); only what it cannot cause (no daemon, a dead box, a reply that breaks the protocol) is a
+  SandboxFault (``error``).
 - **clean-up**: containers carry the label ``rlvr.sandbox`` and their owner (host, pid, process start time); they
   are removed on close, at interpreter exit, on SIGTERM/SIGHUP/Ctrl-C (``atexit``), and with ``auto_remove`` plus
   ``stdin_once`` a box whose host died (even by SIGKILL) sees EOF, exits and is removed by the daemon. A new pool
-  also sweeps stale boxes whose owning process is gone.
+  also sweeps stale boxes whose owning process is gone. A box serves ``jobs_per_container`` jobs (one scratch mount
+  each) and is replaced in the background.
 
 Not contained: the kernel is shared. A kernel exploit, a CPU side channel (Spectre-class) or a Docker/runc escape is
-out of scope; for hostile code from the open internet, run the daemon with gVisor (``runsc``) or in a VM. Timing
-(how long a test took) is visible to the program; and HumanEval-style ``test_code`` that cannot be turned into
-host-judged calls is judged inside the box (see rlvr/verifiers/code.py), which a program that walks the
-interpreter's frames can fake.
+out of scope; for hostile code from the open internet, run the daemon with gVisor (``runsc``) or in a VM. Counters
+that need a new namespace to reset stay: the box's pid counter (a job that forks many processes advances the pids a
+later job in the same box is given: a channel between rows of one box, not a way to read another row's data),
+kernel-wide counters such as pipe inode numbers, and timing.
 """
 
 from __future__ import annotations
