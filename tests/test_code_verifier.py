@@ -317,3 +317,44 @@ def test_rlvr_score_cli(tmp_path):
     assert [o["id"] for o in out] == list(range(len(ROWS)))
     assert [o["status"] for o in out] == [s for _, _, s in ROWS]
     assert "rlvr score [code]" in proc.stderr
+
+
+def test_tests_stored_once_per_problem(tmp_path):
+    problems = tmp_path / "problems.jsonl"
+    problems.write_text(json.dumps({"id": "add", "tests": [{"stdin": "1 2\n", "stdout": "3\n"}]}) + "\n")
+    ref = {"tests_from": {"file": str(problems), "id": "add"}, "time_limit": 2}
+    assert V.check_reference(ref) is None
+    assert "no id 'sub'" in V.check_reference({"tests_from": {"file": str(problems), "id": "sub"}})
+    assert "cannot use" in V.check_reference({"tests_from": {"file": str(tmp_path / "missing.jsonl"), "id": "add"}})
+    assert "tests_from must be" in V.check_reference({"tests_from": "problems.jsonl#add"})
+
+
+@pytest.mark.docker
+def test_tests_by_id_end_to_end(tmp_path):
+    require_sandbox()
+    problems = tmp_path / "problems.jsonl"
+    problems.write_text(json.dumps({"id": 7, "fn_name": "add", "tests": [{"args": [1, 2], "expected": 3}]}) + "\n")
+    ref = {"tests_from": {"file": str(problems), "id": 7}}
+    assert V("```python\ndef add(a, b):\n    return a + b\n```", ref).status == "correct"
+    assert V("```python\ndef add(a, b):\n    return a - b\n```", ref).status == "wrong"
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize(
+    "program, status",
+    [
+        ("import threading\nthreading.Thread(target=lambda: print('hi')).start()\n", "correct"),
+        ("print('hi')\nexit()\nprint('no')\n", "correct"),
+        ("print('hi')\nquit(0)\n", "correct"),
+        ("import numpy as np\nprint('hi' if np.arange(4).sum() == 6 else 'no')\n", "correct"),
+        ("x = 1\n" * 20000 + "print('hi')\n", "correct"),  # 120 KB: run whole, never cut from the front
+        ("# " + "x" * (1 << 20) + "\nprint('hi')\n", "wrong"),  # over the size cap: refused with a reason
+    ],
+    ids=["thread-output-kept", "exit", "quit", "numpy", "long-program", "over-size-cap"],
+)
+def test_programs_run_as_python_would(program, status):
+    require_sandbox()
+    import rlvr
+
+    verdict = rlvr.score("code", [f"```python\n{program}```"], [{"tests": [{"stdin": "", "stdout": "hi\n"}]}])[0]
+    assert verdict.status == status, verdict.detail

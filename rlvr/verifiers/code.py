@@ -9,6 +9,7 @@ harness prepends the prompt); unknown fields are an error:
     {"tests": [{"stdin": "1 2\\n", "stdout": "3\\n"}, ...]}                       stdin/stdout
     {"fn_name": "add", "tests": [{"args": [1, 2], "expected": 3}, ...]}           function call (APPS/TACO style)
     {"test_code": "def check(candidate): ...", "entry_point": "add"}              HumanEval / MBPP test code
+    {"tests_from": {"file": "problems.jsonl", "id": "p17"}}                       any of these, stored once per problem
 
 **stdin/stdout**, judged on the host like Kattis's default output validator unless the reference says otherwise:
 ``compare`` = ``"tokens"`` (default: whitespace-separated tokens; how much whitespace does not matter) | ``"lines"``
@@ -43,8 +44,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -207,6 +210,9 @@ class CodeVerifier(Verifier):
     def check_reference(self, reference: Any) -> str | None:
         if not isinstance(reference, dict):
             return f"a code reference is a JSON object, got {type(reference).__name__}"
+        reference, problem = resolve_tests(reference)
+        if problem:
+            return problem
         form = _form(reference)
         unknown = sorted(set(reference) - _FIELDS[form])
         if unknown:
@@ -219,6 +225,7 @@ class CodeVerifier(Verifier):
         problem = self.check_reference(reference)
         if problem:
             return error(f"bad reference: {problem}")
+        reference, _ = resolve_tests(reference)
         program = extracted or ""
         if len(program) > MAX_PROGRAM_CHARS:
             return wrong(None, f"program of {len(program):,} characters; the limit is {MAX_PROGRAM_CHARS:,}")
@@ -322,6 +329,48 @@ class CodeVerifier(Verifier):
         if passed == n_tests:
             return correct(None, summary)
         return wrong(None, summary + first_failure, reward=passed / n_tests if self.partial else 0.0)
+
+
+# ------------------------------------------------------------------------------------------ tests stored once
+
+
+_TEST_FILES: dict[tuple[str, int], dict[str, dict[str, Any]]] = {}
+_TEST_FILES_LOCK = threading.Lock()
+
+
+def resolve_tests(ref: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """``{"tests_from": {"file": path, "id": key}, ...}``: the problem's row of a JSONL test file (``{"id", "tests",
+    ...}``, any reference fields), under the row's own fields. A GRPO group of 16 samples then carries 16 small
+    pointers, not 16 copies of the tests; each file is read once per process (again when it changes)."""
+    spec = ref.get("tests_from")
+    if spec is None:
+        return ref, None
+    if not isinstance(spec, dict) or set(spec) != {"file", "id"} or not isinstance(spec["file"], str):
+        return ref, f"tests_from must be {{'file': path, 'id': key}}, got {_short(repr(spec), 80)}"
+    try:
+        table = _test_file(spec["file"])
+    except (OSError, ValueError) as exc:
+        return ref, f"tests_from: cannot use {spec['file']}: {exc}"
+    row = table.get(str(spec["id"]))
+    if row is None:
+        return ref, f"tests_from: no id {spec['id']!r} in {spec['file']}"
+    return {**row, **{k: v for k, v in ref.items() if k != "tests_from"}}, None
+
+
+def _test_file(path: str) -> dict[str, dict[str, Any]]:
+    key = (os.path.abspath(path), os.stat(path).st_mtime_ns)
+    with _TEST_FILES_LOCK:
+        if key not in _TEST_FILES:
+            table = {}
+            with open(path, encoding="utf-8") as f:
+                for n, line in enumerate(f, 1):
+                    if line.strip():
+                        row = json.loads(line)
+                        if not isinstance(row, dict) or "id" not in row:
+                            raise ValueError(f"line {n} is not an object with an 'id'")
+                        table[str(row["id"])] = {k: v for k, v in row.items() if k != "id"}
+            _TEST_FILES[key] = table
+        return _TEST_FILES[key]
 
 
 # ----------------------------------------------------------------------------------------------------- helpers
