@@ -358,3 +358,41 @@ def test_programs_run_as_python_would(program, status):
 
     verdict = rlvr.score("code", [f"```python\n{program}```"], [{"tests": [{"stdin": "", "stdout": "hi\n"}]}])[0]
     assert verdict.status == status, verdict.detail
+
+
+MATCH_PROGRAM = "import re\n\ndef text_match(text):\n    return re.search('ab+', text)\n"
+ISCLOSE_PROGRAM = "import math\n\ndef area(r):\n    return math.pi * r * r\n"
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize(
+    "program, test_code, entry, status",
+    [
+        (MATCH_PROGRAM, "assert text_match('xabbb')\nassert not text_match('xc')\n", "text_match", "correct"),
+        (MATCH_PROGRAM, "assert text_match('xabbb') == 'abbb'\n", "text_match", "wrong"),  # an opaque value != str
+        (ISCLOSE_PROGRAM, "assert math.isclose(area(2), 12.566370614359172)\n", "area", "correct"),
+        (
+            "def check(n):\n    return n == 2 * int(str(n)[::-1]) - 1\n",
+            "assert check(73) == True\n",
+            "check",
+            "correct",
+        ),
+        (
+            "from builtins import len as set\ndef f(x):\n    return [9, 9]\n",  # a from-import never reaches the judge
+            "assert set(f(1)) == set((4, 5))\n",
+            "f",
+            "wrong",
+        ),
+    ],
+    ids=[
+        "match-object-truthiness",
+        "match-object-equality",
+        "module-the-program-imports",
+        "entry-named-check",
+        "from-import-cannot-rebind",
+    ],
+)
+def test_mbpp_style_test_code(program, test_code, entry, status):
+    require_sandbox()
+    verdict = V(f"```python\n{program}```", {"test_code": test_code, "entry_point": entry})
+    assert verdict.status == status, verdict.detail
