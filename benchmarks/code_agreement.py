@@ -148,7 +148,7 @@ def main() -> int:
         ok, passed = truth[case["id"]]["passed"], verdict.status == "correct"
         tally = sets.setdefault(case["set"], Counter())
         tally.update(n=1, agree=ok == passed, official_pass=ok, rlvr_pass=passed, error=verdict.status == "error")
-        if ok != passed:
+        if ok != passed or verdict.status == "error":
             disagreements.append((case["id"], ok, verdict.status, verdict.detail[:160], truth[case["id"]]["why"]))
     print(f"{'set':<22}{'rows':>6}{'agree':>8}{'official pass':>15}{'rlvr pass':>11}{'rlvr error':>12}")
     for name, t in sets.items():
@@ -158,7 +158,9 @@ def main() -> int:
     total = sum(t["n"] for t in sets.values())
     agree = sum(t["agree"] for t in sets.values())
     print(f"{'all':<22}{total:>6}{agree / total:>8.1%}")
-    print(f"\n{len(disagreements)} disagreement(s): id | official | rlvr status | rlvr detail | official reason")
+    print(
+        f"\n{len(disagreements)} disagreement(s) or refused row(s): id | official | rlvr | rlvr detail | official reason"
+    )
     for row in disagreements:
         print(" | ".join(map(str, row)))
     return 0
