@@ -226,11 +226,30 @@ def child_main(fds):
         job_fd = high[0]
         for target, fd in enumerate(high[1:]):
             os.dup2(fd, target)
+        global _STATUS_FD
+        _STATUS_FD = len(high) - 2  # the last fd: this process's own pid and exit code, for the runner
+        try:
+            write_all(_STATUS_FD, b"P" + struct.pack("<i", os.getpid()))
+        except OSError:
+            pass  # nobody listens (the bridge's candidate): fine
         job = json.loads(read_frame(job_fd, JOB_LIMIT))
         os.closerange(len(high) - 1, 1 << 16)
         code = ROLES[job["role"]](job)
     except BaseException:
         code = 121
+    _exit(code)
+
+
+_STATUS_FD = -1
+
+
+def _exit(code):
+    """Tell the runner the exit code (it then needs no word from the zygote), and exit. A program can write here too;
+    that gains it nothing it could not get by exiting with that code itself."""
+    try:
+        write_all(_STATUS_FD, b"X" + struct.pack("<i", code & 0xFF))
+    except BaseException:
+        pass
     os._exit(code & 0xFF)
 
 
@@ -311,7 +330,7 @@ def _finish(code):
         sys.stdout.flush()
     except BaseException:
         code = code or 1
-    os._exit(code & 0xFF)
+    _exit(code)
 
 
 def role_program(job):
@@ -638,51 +657,51 @@ class Runner:
         if job["mode"] == "call":
             sub["args"] = json.dumps(test)
         pin, pout, perr, pres = os.pipe(), os.pipe(), os.pipe(), os.pipe()
-        pid = self.spawn({"role": "program", **sub}, [pin[0], pout[1], perr[1], pres[1]])
+        status = self.spawn({"role": "program", **sub}, [pin[0], pout[1], perr[1], pres[1]])
         for fd in (pin[0], pout[1], perr[1], pres[1]):
             os.close(fd)
-        return {"main": pid, "stdin": pin[1], "out": pout[0], "err": perr[0], "res": pres[0]}
+        return {"status": status, "stdin": pin[1], "out": pout[0], "err": perr[0], "res": pres[0]}
 
     def start_bridge(self, job):
         limits = {k: job[k] for k in ("time_limit", "memory_mb")}
         calls, replies, cerr, jerr, jres = os.pipe(), os.pipe(), os.pipe(), os.pipe(), os.pipe()
         candidate = {"role": "candidate", "program": job["program"], "prompt": job.get("prompt"), **limits}
-        self.spawn(candidate, [self.null, self.null, cerr[1], calls[0], replies[1]])
+        os.close(self.spawn(candidate, [self.null, self.null, cerr[1], calls[0], replies[1]]))
         judge = {"role": "judge", "test_code": job["test_code"], "prompt": job.get("prompt"), **limits}
         judge.update(fn_name=job["fn_name"], token=job["token"], program=job["program"])
-        pid = self.spawn(judge, [self.null, self.null, jerr[1], jres[1], calls[1], replies[0]])
+        status = self.spawn(judge, [self.null, self.null, jerr[1], jres[1], calls[1], replies[0]])
         for fd in (calls[0], calls[1], replies[0], replies[1], cerr[1], jerr[1], jres[1]):
             os.close(fd)
-        return {"main": pid, "stdin": -1, "out": -1, "err": jerr[0], "err2": cerr[0], "res": jres[0]}
+        return {"status": status, "stdin": -1, "out": -1, "err": jerr[0], "err2": cerr[0], "res": jres[0]}
 
     def spawn(self, job, fds):
-        """A fresh child of the zygote with ``fds`` as its 0, 1, 2...; its job goes down a pipe of its own."""
+        """A fresh child of the zygote with ``fds`` as its 0, 1, 2... and a status pipe as the last; its job goes down
+        a pipe of its own, written before the fork when it fits, so the child never waits. Returns the status fd."""
         job_r, job_w = os.pipe()
-        self.zygote.sendmsg(
-            [b"F"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack(f"{len(fds) + 1}i", job_r, *fds))]
-        )
+        status_r, status_w = os.pipe()
+        frame = _json(job)
+        small = len(frame) + 4 <= 60_000  # a pipe holds 64 KiB: write now, the child reads it as soon as it runs
+        if small:
+            write_frame(job_w, frame)
+        rights = struct.pack(f"{len(fds) + 2}i", job_r, *fds, status_w)
+        self.zygote.sendmsg([b"F"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, rights)])
         os.close(job_r)
-        pid = None
-        while pid is None:
-            kind, p, status = struct.unpack("<cii", self.zygote.recv(16))
-            if kind == b"P":
-                pid = p
-            else:
-                self.statuses[p] = status
-        try:
-            write_frame(job_w, _json(job))
-        except OSError:
-            pass  # the child died before reading its job: its exit status says so
+        os.close(status_w)
+        if not small:
+            try:
+                write_frame(job_w, frame)
+            except OSError:
+                pass  # the child died before reading its job: its status says so
         os.close(job_w)
-        return pid
+        return status_r
 
     def supervise(self, job, procs, stdin_data, start):
         """Feed stdin, collect output under caps, until the main process exits and its pipes close, or time is up."""
         deadline = start + float(job["time_limit"])
         limit = int(job["output_limit"])
-        readers = {procs[k]: k for k in ("out", "err", "err2", "res") if procs.get(k, -1) >= 0}
-        bufs = {k: bytearray() for k in ("out", "err", "err2", "res")}
-        caps = {"out": limit, "res": RESULT_LIMIT + 64}
+        readers = {procs[k]: k for k in ("out", "err", "err2", "res", "status") if procs.get(k, -1) >= 0}
+        bufs = {k: bytearray() for k in ("out", "err", "err2", "res", "status")}
+        caps = {"out": limit, "res": RESULT_LIMIT + 64, "status": 64}
         in_w, pending = procs["stdin"], memoryview(stdin_data)
         poller = select.poll()
         for fd in readers:
@@ -694,18 +713,15 @@ class Runner:
         elif in_w >= 0:
             os.close(in_w)
             in_w = -1
-        main = procs["main"]
-        timed_out = exceeded = swept = False
-        sweep_tried = False
-        while main not in self.statuses or readers:
+        timed_out = exceeded = swept = sweep_tried = False
+        while not self.ended(bufs["status"]) or readers:
             left = deadline - time.monotonic()
             if left <= 0:
-                timed_out = main not in self.statuses
+                timed_out = not self.ended(bufs["status"])
                 break
             for fd, ev in poller.poll(max(1, int(left * 1000) + 1)):
                 if fd == self.zygote.fileno():
-                    kind, p, status = struct.unpack("<cii", self.zygote.recv(16))
-                    self.statuses[p] = status
+                    self.zygote_message()
                 elif fd == in_w:
                     try:
                         pending = pending[os.write(in_w, pending[: 1 << 16]) :]
@@ -719,7 +735,7 @@ class Runner:
                     exceeded |= self.drain(fd, readers, bufs, caps, poller)
             if exceeded:
                 break
-            if main in self.statuses and not sweep_tried:
+            if self.ended(bufs["status"]) and not sweep_tried:
                 sweep_tried = True
                 # the main process is gone: whatever it left behind (a daemon holding a pipe) goes too
                 swept = self.sweep()
@@ -727,11 +743,11 @@ class Runner:
         for fd in [in_w, *readers]:
             if fd >= 0:
                 os.close(fd)
-        status = self.statuses.pop(main, None)
+        exit_code, sig = self.outcome(bufs["status"])
         self.statuses.clear()
         record = {
-            "exit": os.WEXITSTATUS(status) if status is not None and os.WIFEXITED(status) else None,
-            "signal": os.WTERMSIG(status) if status is not None and os.WIFSIGNALED(status) else None,
+            "exit": exit_code,
+            "signal": sig,
             "seconds": round(seconds, 4),
             "timed_out": timed_out,
             "output_exceeded": exceeded,
@@ -740,6 +756,27 @@ class Runner:
         }
         err = bytes(bufs["err"]) + (b"\n[program] " + bytes(bufs["err2"]) if bufs["err2"] else b"")
         return record, (bytes(bufs["out"]), err[-2 * STDERR_KEEP :], bytes(bufs["res"]))
+
+    def zygote_message(self):
+        kind, pid, status = struct.unpack("<cii", self.zygote.recv(16))
+        if kind == b"S":
+            self.statuses[pid] = status
+
+    def ended(self, status):
+        """Has the main process ended? Its own last word (b"X"), or the zygote reaped it."""
+        pid = struct.unpack("<i", status[1:5])[0] if len(status) >= 5 and status[:1] == b"P" else None
+        return status[5:6] == b"X" or (pid is not None and pid in self.statuses)
+
+    def outcome(self, status):
+        """(exit code, signal): the process's own last word (the sweep may kill it while it exits), else the kernel's
+        wait status as the zygote reported it (killed by a signal: no last word)."""
+        if status[5:6] == b"X" and len(status) >= 10:
+            return struct.unpack("<i", status[6:10])[0], None
+        pid = struct.unpack("<i", status[1:5])[0] if len(status) >= 5 and status[:1] == b"P" else None
+        wait = self.statuses.get(pid)
+        if wait is not None:
+            return (os.WEXITSTATUS(wait), None) if os.WIFEXITED(wait) else (None, os.WTERMSIG(wait))
+        return None, None
 
     def drain(self, fd, readers, bufs, caps, poller):
         name = readers[fd]
@@ -755,6 +792,8 @@ class Runner:
             del buf[: max(0, len(buf) - STDERR_KEEP)]
             return False
         if len(buf) + len(chunk) > caps[name]:
+            if name == "status":
+                return False  # the program wrote on its status pipe: ignore the excess, never an output overflow
             return True
         buf += chunk
         return False
@@ -780,17 +819,20 @@ class Runner:
         """Empty the job's scratch (its memory counts against the box); 'ok', or why not, within WIPE_SECONDS."""
         if not _entries(path):
             return "ok"
-        pid = self.spawn({"role": "wipe", "path": path}, [self.null, self.null, self.null])
+        status_fd = self.spawn({"role": "wipe", "path": path}, [self.null, self.null, self.null])
         deadline = time.monotonic() + WIPE_SECONDS
-        while pid not in self.statuses and time.monotonic() < deadline:
-            if select.select([self.zygote], [], [], max(0.0, deadline - time.monotonic()))[0]:
-                kind, p, status = struct.unpack("<cii", self.zygote.recv(16))
-                self.statuses[p] = status
-        status = self.statuses.pop(pid, None)
+        status = b""
+        while len(status) < 10 and time.monotonic() < deadline:
+            if select.select([status_fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                chunk = os.read(status_fd, 64)
+                if not chunk:
+                    break
+                status += chunk
+        os.close(status_fd)
         self.sweep()
-        if status is None:
+        if len(status) < 10 and time.monotonic() >= deadline:
             return f"the program left scratch files that took over {WIPE_SECONDS:g} s to remove"
-        if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0) or _entries(path):
+        if status[5:10] != b"X" + struct.pack("<i", 0) or _entries(path):
             return "the program left scratch files that could not be removed"
         return "ok"
 
