@@ -378,6 +378,12 @@ ISCLOSE_PROGRAM = "import math\n\ndef area(r):\n    return math.pi * r * r\n"
             "correct",
         ),
         (
+            "import os\ndef f(x):\n    open('/tmp/by-program', 'w').close()\n    return x\n",
+            "open('/tmp/by-test', 'w').close()\nassert f(1) == 1\n",  # both sides leave files: both are wiped
+            "f",
+            "correct",
+        ),
+        (
             "from builtins import len as set\ndef f(x):\n    return [9, 9]\n",  # a from-import never reaches the judge
             "assert set(f(1)) == set((4, 5))\n",
             "f",
@@ -389,6 +395,7 @@ ISCLOSE_PROGRAM = "import math\n\ndef area(r):\n    return math.pi * r * r\n"
         "match-object-equality",
         "module-the-program-imports",
         "entry-named-check",
+        "files-on-both-sides",
         "from-import-cannot-rebind",
     ],
 )

@@ -487,8 +487,8 @@ def _say(text):
 def role_wipe(job):
     """Empty one scratch mount as the uid that owns what is in it (the runner holds no CAP_DAC_OVERRIDE)."""
     os.setgroups([])
-    os.setgid(PROGRAM_UID)
-    os.setuid(PROGRAM_UID)
+    os.setgid(job["uid"])
+    os.setuid(job["uid"])
     root = job["path"]
     for name in _entries(root):
         _remove(os.path.join(root, name))
@@ -818,10 +818,16 @@ class Runner:
             time.sleep(0.001)
 
     def wipe(self, path):
-        """Empty the job's scratch (its memory counts against the box); 'ok', or why not, within WIPE_SECONDS."""
-        if not _entries(path):
-            return "ok"
-        status_fd = self.spawn({"role": "wipe", "path": path}, [self.null, self.null, self.null])
+        """Empty the job's scratch (its memory counts against the box); 'ok', or why not, within WIPE_SECONDS. As
+        the program's uid, then (bridge mode: the dataset's test code may write files too) as the judge's."""
+        why = "ok"
+        for uid in (PROGRAM_UID, JUDGE_UID):
+            if _entries(path):
+                why = self.wipe_as(path, uid)
+        return why
+
+    def wipe_as(self, path, uid):
+        status_fd = self.spawn({"role": "wipe", "path": path, "uid": uid}, [self.null, self.null, self.null])
         deadline = time.monotonic() + WIPE_SECONDS
         status = b""
         while len(status) < 10 and time.monotonic() < deadline:
