@@ -10,7 +10,7 @@ Threat model: what a hostile program can and cannot do
 -------------------------------------------------------
 **Invariant: rows are isolated by construction. No test runs in a process, or on scratch space, that has seen another
 row.** Every test process is a fresh fork of the zygote, which was started before any job was read and never reads
-one (it only forks on a fixed one-byte request and reaps); it receives its own row and nothing else. The runner, which
+one (it only keeps clean spare children waiting and reaps); it receives its own row and nothing else. The runner, which
 does read jobs, runs no program and no test descends from it; it drops each job before reading the next. Every
 process of a test is killed before the next test starts. Each job gets its own tmpfs mount (``/tmp`` and ``/dev/shm``
 are symlinks to it), used by no earlier job and made unreadable after it, so its contents and even its inode counter

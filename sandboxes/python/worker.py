@@ -2,17 +2,18 @@
 
 Two long-lived processes, started before any job exists:
 
-- **the zygote** (PID 1). It imports what a test needs, starts the runner, and from then on does only two things: on
-  a request from the runner (a fixed one-byte message carrying pipe fds, never any job data) it forks a child, and it
-  reaps children, reporting their exit statuses. It never reads a job, a program, an input or an output, so every
-  child it forks is a copy of an interpreter that has seen no row.
+- **the zygote** (PID 1). It imports what a test needs, starts the runner, and from then on does only two things: it
+  keeps two *spare* children forked and waiting (replacing each one a test takes), and it reaps children, reporting
+  their exit statuses. It never reads a job, a program, an input or an output, so every child it forks is a copy of
+  an interpreter that has seen no row. A spare receives one fixed-size message carrying the pipe fds of one test
+  (never data), reads its own job from one of them, and becomes that test's process.
 - **the runner** (forked from the zygote at start-up). It alone holds the host channel (the Docker attach stream):
   it reads jobs, asks the zygote for children, feeds them, collects their output under caps and writes one record per
   test back. It runs no untrusted code and no test descends from it; it drops each job before reading the next.
 
 **Invariant: no test runs in a process, or on scratch space, that has seen another row.** A test's processes are
 fresh forks of the zygote (which has never held job data) that receive only their own row; every process of a test
-is killed before the next test starts; each job gets a tmpfs mount of its own, never used before and never used
+(uid 65534 or 65533) is killed before the next test starts; each job gets a tmpfs mount of its own, never used before and never used
 again (``/tmp`` and ``/dev/shm`` are symlinks to it), so even its inode counter starts from zero; every writable mount
 has an inode cap.
 
@@ -521,9 +522,15 @@ ROLES = {"program": role_program, "candidate": role_candidate, "judge": role_jud
 # ========================================================================================================= zygote
 
 
+SPARES = 2  # clean children waiting for a test, so that no fork sits between a job and its test
+
+
 def zygote_main():
-    """PID 1: fork children on request and reap them. Never reads job data (see the module docstring)."""
-    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    """PID 1: keep SPARES clean children waiting, replace each one a test takes, reap them all. Never reads job data
+    (see the module docstring): a spare receives only the fds of one test, and reads its job itself."""
+    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)  # exit statuses: zygote -> runner
+    spare_rx, spare_tx = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)  # a test's fds: runner -> a spare
+    taken_r, taken_w = os.pipe()  # a spare -> the zygote: the pid of a spare that took a test
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.signal(signal.SIGCHLD, lambda *_: None)
@@ -532,41 +539,51 @@ def zygote_main():
     if runner == 0:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        for fd in (mine.detach(), wake_r, wake_w):
+        for fd in (mine.detach(), spare_rx.detach(), taken_r, taken_w, wake_r, wake_w):
             os.close(fd)
         code = 1
         try:
-            code = Runner(theirs).main()
+            code = Runner(theirs, spare_tx).main()
         finally:
             os._exit(code)
     theirs.close()
+    spare_tx.close()
     null = os.open("/dev/null", os.O_RDWR)
     os.dup2(null, 0)
     os.dup2(null, 1)  # the host channel belongs to the runner alone
     os.close(null)
-    children = set()
+    idle, children = set(), set()
     gc.freeze()  # children never collect what the zygote holds: no copy-on-write of its pages by the collector
+
+    def fork_spare():
+        pid = os.fork()
+        if pid == 0:
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            mine.close()
+            for fd in (taken_r, wake_r, wake_w):
+                os.close(fd)
+            spare_main(spare_rx, taken_w)
+        idle.add(pid)
+
+    for _ in range(SPARES):
+        fork_spare()
     poller = select.poll()
     poller.register(mine, select.POLLIN)
     poller.register(wake_r, select.POLLIN)
+    poller.register(taken_r, select.POLLIN)
     while True:
         for fd, _ in poller.poll(1000):
             if fd == wake_r:
                 os.read(wake_r, 4096)
-                continue
-            msg, fds, _, _ = socket.recv_fds(mine, 16, 16)
-            if not msg:
+            elif fd == taken_r:
+                data = os.read(taken_r, 4096)
+                for (pid,) in struct.iter_unpack("<i", data[: len(data) // 4 * 4]):
+                    idle.discard(pid)
+                    children.add(pid)
+                    fork_spare()
+            elif not mine.recv(16):
                 return 0  # the runner is gone
-            pid = os.fork()
-            if pid == 0:
-                mine.close()
-                os.close(wake_r)
-                os.close(wake_w)
-                child_main(fds)
-            for f in fds:
-                os.close(f)
-            children.add(pid)
-            mine.send(struct.pack("<cii", b"P", pid, 0))
         while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
@@ -576,12 +593,30 @@ def zygote_main():
                 break
             if pid == runner:
                 return 0  # the runner exited (the host closed the channel): the box ends
-            if pid in children:
+            if pid in idle:  # a spare that died before taking a test: keep the number up
+                idle.discard(pid)
+                fork_spare()
+            elif pid in children:
                 children.discard(pid)
                 try:
                     mine.send(struct.pack("<cii", b"S", pid, status))
                 except OSError:
                     return 0
+
+
+def spare_main(spare_rx, taken_w):
+    """A clean child waiting for the fds of one test; it tells the zygote its pid, then runs the test's role."""
+    code = 0
+    try:
+        msg, fds, _, _ = socket.recv_fds(spare_rx, 16, 16)
+        if msg:
+            os.write(taken_w, struct.pack("<i", os.getpid()))
+            spare_rx.close()
+            os.close(taken_w)
+            child_main(fds)
+    except BaseException:
+        code = 122
+    os._exit(code)
 
 
 # ========================================================================================================= runner
@@ -590,8 +625,9 @@ def zygote_main():
 class Runner:
     """Reads jobs from the host, runs each test in fresh zygote children, writes the records back."""
 
-    def __init__(self, zygote):
-        self.zygote = zygote
+    def __init__(self, zygote, spares):
+        self.zygote = zygote  # exit statuses of test processes
+        self.spares = spares  # where a waiting clean child picks up the fds of the next test
         self.statuses = {}
         self.null = os.open("/dev/null", os.O_RDWR)
         self.scratch = sorted((int(n) for n in _entries(SCRATCH_ROOT) if n.isdigit()), reverse=True)
@@ -686,7 +722,7 @@ class Runner:
         if small:
             write_frame(job_w, frame)
         rights = struct.pack(f"{len(fds) + 2}i", job_r, *fds, status_w)
-        self.zygote.sendmsg([b"F"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, rights)])
+        self.spares.sendmsg([b"F"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, rights)])
         os.close(job_r)
         os.close(status_w)
         if not small:
@@ -803,19 +839,21 @@ class Runner:
     # ------------------------------------------------------------------------------------------- clean-up
 
     def sweep(self):
-        """Kill every process in the box but the zygote and this one; True once none is left running."""
-        me = os.getpid()
+        """Kill every process of a test (uid 65534 or 65533) and wait until none runs; the zygote, this runner and
+        the waiting spares are root's and stay. True once none is left, False if some survive SWEEP_SECONDS."""
         deadline = time.monotonic() + SWEEP_SECONDS
         while True:
-            try:
-                os.kill(-1, signal.SIGKILL)  # Linux: every process we may signal, except PID 1 and ourselves
-            except ProcessLookupError:
-                return True  # there was none (zombies included): the common case, no /proc scan needed
-            if not [p for p in _live_pids() if p not in (1, me)]:
+            alive = _test_pids()
+            if not alive:
                 return True
+            for pid in alive:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
             if time.monotonic() > deadline:
                 return False
-            time.sleep(0.001)
+            time.sleep(0.0005)
 
     def wipe(self, path):
         """Empty the job's scratch (its memory counts against the box); 'ok', or why not, within WIPE_SECONDS. As
@@ -845,17 +883,21 @@ class Runner:
         return "ok"
 
 
-def _live_pids():
+def _test_pids():
+    """Processes of tests (uid 65534 or 65533) that have not exited, from /proc (zombies are the zygote's to reap)."""
     out = []
     for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat", "rb") as f:
-                    state = f.read().rsplit(b")", 1)[1].split()[0]
-            except (OSError, IndexError):
-                continue
-            if state not in (b"Z", b"X"):
-                out.append(int(name))
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status", "rb") as f:
+                status = f.read(1024)
+        except OSError:
+            continue
+        state = status.split(b"\nState:", 1)[-1].split(None, 1)[:1]
+        uid = status.split(b"\nUid:", 1)[-1].split(None, 1)[:1]
+        if uid and uid[0] in (b"65534", b"65533") and state and state[0] not in (b"Z", b"X"):
+            out.append(int(name))
     return out
 
 
