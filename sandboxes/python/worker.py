@@ -802,15 +802,15 @@ class Runner:
 
     def ended(self, status):
         """Has the main process ended? Its own last word (b"X"), or the zygote reaped it."""
-        pid = struct.unpack("<i", status[1:5])[0] if len(status) >= 5 and status[:1] == b"P" else None
-        return status[5:6] == b"X" or (pid is not None and pid in self.statuses)
+        pid, code = _status_records(status)
+        return code is not None or (pid is not None and pid in self.statuses)
 
     def outcome(self, status):
         """(exit code, signal): the process's own last word (the sweep may kill it while it exits), else the kernel's
         wait status as the zygote reported it (killed by a signal: no last word)."""
-        if status[5:6] == b"X" and len(status) >= 10:
-            return struct.unpack("<i", status[6:10])[0], None
-        pid = struct.unpack("<i", status[1:5])[0] if len(status) >= 5 and status[:1] == b"P" else None
+        pid, code = _status_records(status)
+        if code is not None:
+            return code, None
         wait = self.statuses.get(pid)
         if wait is not None:
             return (os.WEXITSTATUS(wait), None) if os.WIFEXITED(wait) else (None, os.WTERMSIG(wait))
@@ -868,7 +868,7 @@ class Runner:
         status_fd = self.spawn({"role": "wipe", "path": path, "uid": uid}, [self.null, self.null, self.null])
         deadline = time.monotonic() + WIPE_SECONDS
         status = b""
-        while len(status) < 10 and time.monotonic() < deadline:
+        while _status_records(status)[1] is None and time.monotonic() < deadline:
             if select.select([status_fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
                 chunk = os.read(status_fd, 64)
                 if not chunk:
@@ -876,11 +876,23 @@ class Runner:
                 status += chunk
         os.close(status_fd)
         self.sweep()
-        if len(status) < 10 and time.monotonic() >= deadline:
+        if _status_records(status)[1] is None and time.monotonic() >= deadline:
             return f"the program left scratch files that took over {WIPE_SECONDS:g} s to remove"
-        if status[5:10] != b"X" + struct.pack("<i", 0) or _entries(path):
+        if _status_records(status)[1] != 0 or _entries(path):
             return "the program left scratch files that could not be removed"
         return "ok"
+
+
+def _status_records(buf):
+    """(pid, exit code) from a status pipe's 5-byte records (b"P" + pid, b"X" + code); the first of each counts."""
+    pid = code = None
+    for i in range(0, len(buf) - 4, 5):
+        kind, value = buf[i : i + 1], struct.unpack("<i", buf[i + 1 : i + 5])[0]
+        if kind == b"P" and pid is None:
+            pid = value
+        elif kind == b"X" and code is None:
+            code = value
+    return pid, code
 
 
 def _test_pids():
