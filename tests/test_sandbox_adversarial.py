@@ -443,6 +443,15 @@ def test_forged_result_records(v):
     assert_contained(grade(v, program, ADD_STDIN))
 
 
+def test_forged_status_records_gain_nothing(v):
+    """A program may write on its own status pipe (fd 4): a forged "exit 0" passes nothing, garbage is ignored."""
+    forge = "import os, struct\nos.write(4, b'X' + struct.pack('<i', 0) + b'junk' * 100)\n"
+    assert_contained(grade(v, forge + "os._exit(1)\n", ADD_STDIN))  # "exit 0" claimed, nothing answered: wrong
+    honest, ref = HONEST["stdin"]
+    verdict = grade(v, "import os\nos.write(4, b'\\x00' * 5000)\n" + honest, ref)
+    assert verdict.status == "correct", verdict
+
+
 def test_answering_only_the_first_test(v):
     program = "def add(a, b):\n    return 3\n"
     assert_contained(grade(v, program, ADD_CALL))
