@@ -830,8 +830,9 @@ class Runner:
             del buf[: max(0, len(buf) - STDERR_KEEP)]
             return False
         if len(buf) + len(chunk) > caps[name]:
-            if name == "status":
-                return False  # the program wrote on its status pipe: ignore the excess, never an output overflow
+            if name == "status":  # the program wrote on its status pipe: keep the first records (the pid), no more
+                buf += chunk[: max(0, caps[name] - len(buf))]
+                return False
             return True
         buf += chunk
         return False
