@@ -403,3 +403,47 @@ def test_mbpp_style_test_code(program, test_code, entry, status):
     require_sandbox()
     verdict = V(f"```python\n{program}```", {"test_code": test_code, "entry_point": entry})
     assert verdict.status == status, verdict.detail
+
+
+ANY_ORDER = "def check(input, expected, output):\n    return sorted(output.split()) == sorted(expected.split())\n"
+HALF = "def check(input, expected, output):\n    return 0.5 if output.split() else 0.0\n"
+STRICT_INT = "def check(input, expected, output):\n    return int(output) == int(expected)\n"  # raises on garbage
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize(
+    "program, extra, status, reward",
+    [
+        ("print(2, 1)", {"checker": ANY_ORDER}, "correct", 1.0),  # another valid answer than the expected one
+        ("print(2, 2)", {"checker": ANY_ORDER}, "wrong", 0.0),
+        ("print('x')", {"checker": HALF}, "wrong", 0.0),  # 0.5 is not a pass...
+        ("print('not a number')", {"checker": STRICT_INT}, "wrong", 0.0),  # a checker that raises: wrong, not error
+        ("import sys\nsys.stdout.write('1 ' * (1 << 20))", {"output_limit_bytes": 4 << 20}, "wrong", 0.0),
+        ("import sys\nsys.stdout.write('1 ' * (1 << 20))", {}, "wrong", 0.0),
+    ],
+    ids=[
+        "checker-other-answer",
+        "checker-rejects",
+        "checker-partial",
+        "checker-raises",
+        "big-output-allowed",
+        "big-output-capped",
+    ],
+)
+def test_special_judges_and_output_limits(program, extra, status, reward):
+    require_sandbox()
+    ref = {"tests": [{"stdin": "", "stdout": "1 2\n"}], **extra}
+    verdict = V(f"```python\n{program}\n```", ref)
+    assert (verdict.status, verdict.reward) == (status, reward), verdict.detail
+    if "output_limit_bytes" in extra:
+        assert "token" in verdict.detail  # judged on its content, not cut at the default 1 MiB
+    elif "checker" not in extra and "1 " in program:
+        assert "output limit" in verdict.detail
+
+
+@pytest.mark.docker
+def test_partial_credit_from_a_checker():
+    require_sandbox()
+    ref = {"tests": [{"stdin": "", "stdout": "1\n"}, {"stdin": "", "stdout": "2\n"}], "checker": HALF}
+    verdict = CodeVerifier(partial=True)("```python\nprint('x')\n```", ref)
+    assert verdict.status == "wrong" and verdict.reward == pytest.approx(0.5), verdict
