@@ -259,14 +259,37 @@ def _dup_high(fd):
     return fcntl.fcntl(fd, fcntl.F_DUPFD, 200)
 
 
-def _limit(job, uid):
+def _prepare():
+    """What every test process needs whatever its job, done by a spare while it waits (off the test's critical path,
+    no job data involved): its own session, OOM priority, the environment, exit()/quit(), and a warm-up that takes
+    the copy-on-write page faults a typical program's compile and I/O would take later."""
     os.setsid()  # its own session: killed with the rest of the box's processes after the test
-    try:  # the cgroup OOM killer takes a test process, never the zygote or the runner (os-level: fewer page copies)
+    try:  # the cgroup OOM killer takes a test process, never the zygote or the runner
         fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
         os.write(fd, b"1000")
         os.close(fd)
     except OSError:
         pass
+    os.environ.clear()
+    os.environ.update(
+        {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "TMPDIR": "/tmp"}
+        | {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}  # numpy: one thread, no per-core buffers
+    )
+    if os.path.isdir(DIST_PACKAGES) and DIST_PACKAGES not in sys.path:
+        sys.path.append(DIST_PACKAGES)  # Debian's numpy; python -S does not add it
+    # python -S skips `site`, which is what defines exit() and quit(); programs use them
+    builtins.exit = _sitebuiltins.Quitter("exit", "Ctrl-D (i.e. EOF)")
+    builtins.quit = _sitebuiltins.Quitter("quit", "Ctrl-D (i.e. EOF)")
+    sys.setrecursionlimit(10_000)
+    compile(_WARM_UP, "warm-up", "exec")
+    marshal.loads(marshal.dumps({"role": "program", "program": _WARM_UP, "time_limit": 4.0, "memory_mb": 512}))
+    io.TextIOWrapper(io.BufferedReader(io.FileIO(os.open("/dev/null", os.O_RDONLY), "r")), encoding="utf-8").close()
+
+
+_WARM_UP = "import sys\na, b = map(int, sys.stdin.readline().split())\nprint(a + b, [x * 2 for x in range(3)])\n"
+
+
+def _limit(job, uid):
     mem = int(job["memory_mb"]) << 20
     cpu = int(job["time_limit"]) + 1
     for res, value in (
@@ -287,21 +310,10 @@ def _limit(job, uid):
 
 
 def _reset_python(name):
-    os.environ.clear()
-    os.environ.update(
-        {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "TMPDIR": "/tmp"}
-        | {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}  # numpy: one thread, no per-core buffers
-    )
-    if os.path.isdir(DIST_PACKAGES) and DIST_PACKAGES not in sys.path:
-        sys.path.append(DIST_PACKAGES)  # Debian's numpy; python -S does not add it
     sys.argv = ["solution.py"]
     sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8")
     sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding="utf-8")
     sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8", write_through=True)
-    # python -S skips `site`, which is what defines exit() and quit(); programs use them
-    builtins.exit = _sitebuiltins.Quitter("exit", "Ctrl-D (i.e. EOF)")
-    builtins.quit = _sitebuiltins.Quitter("quit", "Ctrl-D (i.e. EOF)")
-    sys.setrecursionlimit(10_000)
     return {"__name__": name, "__builtins__": builtins, "__file__": "solution.py"}
 
 
@@ -608,6 +620,7 @@ def spare_main(spare_rx, taken_w):
     """A clean child waiting for the fds of one test; it tells the zygote its pid, then runs the test's role."""
     code = 0
     try:
+        _prepare()
         msg, fds, _, _ = socket.recv_fds(spare_rx, 16, 16)
         if msg:
             os.write(taken_w, struct.pack("<i", os.getpid()))
