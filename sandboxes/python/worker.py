@@ -567,6 +567,16 @@ def zygote_main():
     idle, children = set(), set()
     gc.freeze()  # children never collect what the zygote holds: no copy-on-write of its pages by the collector
 
+    wanted = [SPARES]  # spares to fork: a fork can fail while a test's fork bomb holds every pid; retried soon
+
+    def fork_spares():
+        while wanted[0] > 0:
+            try:
+                fork_spare()
+            except OSError:
+                return
+            wanted[0] -= 1
+
     def fork_spare():
         pid = os.fork()
         if pid == 0:
@@ -578,14 +588,13 @@ def zygote_main():
             spare_main(spare_rx, taken_w)
         idle.add(pid)
 
-    for _ in range(SPARES):
-        fork_spare()
+    fork_spares()
     poller = select.poll()
     poller.register(mine, select.POLLIN)
     poller.register(wake_r, select.POLLIN)
     poller.register(taken_r, select.POLLIN)
     while True:
-        for fd, _ in poller.poll(1000):
+        for fd, _ in poller.poll(20 if wanted[0] else 1000):
             if fd == wake_r:
                 os.read(wake_r, 4096)
             elif fd == taken_r:
@@ -593,7 +602,7 @@ def zygote_main():
                 for (pid,) in struct.iter_unpack("<i", data[: len(data) // 4 * 4]):
                     idle.discard(pid)
                     children.add(pid)
-                    fork_spare()
+                    wanted[0] += 1
             elif not mine.recv(16):
                 return 0  # the runner is gone
         while True:
@@ -607,13 +616,14 @@ def zygote_main():
                 return 0  # the runner exited (the host closed the channel): the box ends
             if pid in idle:  # a spare that died before taking a test: keep the number up
                 idle.discard(pid)
-                fork_spare()
+                wanted[0] += 1
             elif pid in children:
                 children.discard(pid)
                 try:
                     mine.send(struct.pack("<cii", b"S", pid, status))
                 except OSError:
                     return 0
+        fork_spares()
 
 
 def spare_main(spare_rx, taken_w):
