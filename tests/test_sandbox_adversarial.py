@@ -308,6 +308,17 @@ def test_background_daemon_does_not_outlive_its_job(one_box):
     assert first[0].stdout == "spawned\n" and second[0].stdout == "[]\n", (first, second)
 
 
+def test_fork_bombs_never_end_the_box(one_box):
+    """While a bomb holds every pid the worker cannot fork its spare children; it retries, and the box lives on."""
+    bomb = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+    before = one_box.replaced
+    for _ in range(3):
+        runs = one_box.run(Job("stdin", bomb, ["", ""], time_limit=1))
+        assert [r.timed_out for r in runs] == [True, True], runs
+    assert one_box.run(Job("stdin", "print(input())", ["hi\n"]))[0].stdout == "hi\n"
+    assert one_box.replaced == before
+
+
 def test_sysv_ipc_cannot_hold_state(one_box):
     program = """
         import ctypes
