@@ -447,3 +447,13 @@ def test_partial_credit_from_a_checker():
     ref = {"tests": [{"stdin": "", "stdout": "1\n"}, {"stdin": "", "stdout": "2\n"}], "checker": HALF}
     verdict = CodeVerifier(partial=True)("```python\nprint('x')\n```", ref)
     assert verdict.status == "wrong" and verdict.reward == pytest.approx(0.5), verdict
+
+
+@pytest.mark.docker
+def test_verifier_wide_float_tolerance_for_references_without_one():
+    require_sandbox()
+    ref = {"tests": [{"stdin": "", "stdout": "0.333333\n"}]}
+    program = "```python\nprint(1 / 3)\n```"
+    assert V(program, ref).status == "wrong"  # no tolerance anywhere: numbers compare as text
+    assert CodeVerifier(float_tolerance=1e-6)(program, ref).status == "correct"
+    assert CodeVerifier(float_tolerance=1e-6)(program, {**ref, "float_tolerance": {"abs": 1e-9}}).status == "wrong"

@@ -191,6 +191,8 @@ class CodeVerifier(Verifier):
     memory_limit_mb: int = 512  # per test (RLIMIT_AS) when the reference gives none
     output_limit: int = 1 << 20  # bytes of stdout per test when the reference gives no output_limit_bytes
     strict_types: bool = False  # function-call references: the same types everywhere, not only ==
+    float_tolerance: float | None = None  # {"rel": x, "abs": x} for references that give no float_tolerance
+    in_box_judging: bool = True  # kept for old configurations: test code is always judged by the bridge now
     image: str = DEFAULT_IMAGE
     containers: int = 0  # 0: one per core
 
@@ -254,12 +256,15 @@ class CodeVerifier(Verifier):
             "prompt": ref.get("prompt"),
         }
 
+    def _default_tolerance(self) -> dict[str, float] | None:
+        return None if self.float_tolerance is None else {"rel": self.float_tolerance, "abs": self.float_tolerance}
+
     def _run(self, job: Job, judge: Callable[[int, TestRun], Any]) -> list[Any]:
         return shared_pool(self.config()).run(job, judge)
 
     def _judge_stdio(self, program: str, ref: dict[str, Any]) -> Verdict:
         tests = ref["tests"]
-        tol = ref.get("float_tolerance") or {}
+        tol = ref.get("float_tolerance") or self._default_tolerance() or {}
         rules = OutputRules(
             ref.get("compare", "tokens"), bool(ref.get("case_sensitive", False)), tol.get("rel"), tol.get("abs")
         )
@@ -290,7 +295,7 @@ class CodeVerifier(Verifier):
     def _judge_calls(self, program: str, ref: dict[str, Any]) -> Verdict:
         tests = ref["tests"]
         strict = bool(ref.get("strict_types", self.strict_types))
-        tol = ref.get("float_tolerance")
+        tol = ref.get("float_tolerance") or self._default_tolerance()
         args = [encode_value(t["args"]) for t in tests]
         job = Job("call", program, args, fn_name=ref["fn_name"], **self._limits(ref))
 
