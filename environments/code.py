@@ -3,9 +3,9 @@
 Three families, one per reference form of the ``code`` verifier (rlvr/verifiers/code.py):
 
 - ``humaneval`` (``openai/openai_humaneval``): complete a function; the reference is HumanEval's own
-  ``{"test_code": check(candidate) ..., "entry_point": name}``.
+  ``{"test_code": check(candidate) ..., "entry_point": name, "prompt": ...}`` (the prompt defines helpers the tests use).
 - ``mbpp`` (``google-research-datasets/mbpp``): write a function from a description and one example assert; the asserts
-  (``assert f(1, 2) == 3``) become a ``check(candidate)`` body, which the verifier splits into host-judged calls.
+  (``assert f(1, 2) == 3``) are the test code, run by the sandbox's judge with ``f`` calling the program.
 - ``code_stdio``: competitive-programming problems read from stdin and print to stdout. Rows carry ``tests``
   (``[{"stdin", "stdout"}]``) or APPS/TACO's ``input_output`` (``{"inputs": [...], "outputs": [...]}``, JSON text or
   an object; with ``fn_name`` it becomes a function-call reference). Hub default: ``codeparrot/apps``; pass
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 from typing import Any
 
 from rlvr.tasks import Task, TaskDataError, register_task
@@ -66,7 +65,7 @@ class HumanEval(CodeTask):
         return f"Complete this Python function.\n\n{fenced(row['prompt'])}\n\n{FENCE_INSTRUCTION}"
 
     def tests(self, row: dict[str, Any]) -> dict[str, Any]:
-        return {"test_code": row["test"], "entry_point": row["entry_point"]}
+        return {"test_code": row["test"], "entry_point": row["entry_point"], "prompt": row["prompt"]}
 
     def solution(self, row: dict[str, Any]) -> str:
         return fenced(row["prompt"] + row["canonical_solution"])
@@ -85,14 +84,13 @@ class MBPP(CodeTask):
         return f"{row['text']}\nYour code should pass this test:\n{row['test_list'][0]}\n{FENCE_INSTRUCTION}"
 
     def tests(self, row: dict[str, Any]) -> dict[str, Any]:
+        """MBPP's own asserts, run as its harness runs them (setup code, then every assert), by the sandbox's judge."""
         asserts = list(row["test_list"]) + list(row.get("challenge_test_list") or [])
-        name = entry_point(asserts, row.get("code", ""))
         setup = (row.get("test_setup_code") or "").strip()
-        call = re.compile(rf"(?<![\w.]){re.escape(name)}\s*\(")  # `f(`, `f (`; not `my_f(`, `obj.f(`
-        body = "\n".join("    " + call.sub("candidate(", a.strip()) for a in asserts if a.strip())
+        body = "\n".join(a.strip() for a in asserts if a.strip())
         return {
-            "test_code": (setup + "\n\n" if setup else "") + f"def check(candidate):\n{body}\n",
-            "entry_point": name,
+            "test_code": (setup + "\n" if setup else "") + body + "\n",
+            "entry_point": entry_point(asserts, row.get("code", "")),
         }
 
     def solution(self, row: dict[str, Any]) -> str:

@@ -2,47 +2,68 @@
 
 The ``code`` verifier (rlvr/verifiers/code.py) turns a completion and a reference into a *job* (the program, the test
 inputs, limits) and judges what comes back; this module only runs jobs. Each container runs the in-box worker
-(sandboxes/python/worker.py) as PID 1; jobs go in on its attached stdin and records come back on its stdout, so a job
-costs no ``docker exec`` and no container start: each test is one ``fork`` inside an already-running box.
+(sandboxes/python/worker.py): a zygote (PID 1) that forks test processes and a runner that holds the channel. Jobs go
+in on the container's attached stdin and one record per test comes back on its stdout, so a job costs no
+``docker exec`` and no container start.
 
 Threat model: what a hostile program can and cannot do
 -------------------------------------------------------
+**Invariant: rows are isolated by construction. No test runs in a process, or on scratch space, that has seen another
+row.** Every test process is a fresh fork of the zygote, which was started before any job was read and never reads
+one (it only keeps clean spare children waiting and reaps); it receives its own row and nothing else. The runner, which
+does read jobs, runs no program and no test descends from it; it drops each job before reading the next. Every
+process of a test is killed before the next test starts. Each job gets its own tmpfs mount (``/tmp`` and ``/dev/shm``
+are symlinks to it), used by no earlier job and made unreadable after it, so its contents and even its inode counter
+start fresh; every writable mount has an inode cap.
+
 Contained (each line is a test in tests/test_sandbox_adversarial.py):
 
+- **other rows**: a copycat that walks ``gc.get_objects()`` or reads its own heap through ``/proc/self/mem`` finds
+  nothing of an earlier row (its stdout, its source); in a GRPO group, samples of one prompt cannot copy each other.
+  Inode numbers and free-inode counts of the scratch are the same for every job (no channel through them). Memory a
+  neighbour row made the worker hold is not in the next row's processes (the zygote holds none).
 - **network**: the container has its own empty network namespace (``network_mode="none"``): no interface but its
   own loopback, so the host's 127.0.0.1 listeners, the LAN and the internet are unreachable.
-- **host files and secrets**: the box sees only its image (read-only root filesystem) and its own tmpfs scratch; no
+- **host files and secrets**: the box sees only its image (read-only root filesystem) and its own tmpfs mounts; no
   host path is mounted, no host environment variable is passed, and the program's environment is reset.
-- **privileges**: the container starts as root only so that PID 1 can drop privileges per test; it keeps just
-  CAP_SETUID, CAP_SETGID and CAP_KILL (every other capability dropped) and ``no-new-privileges``. Each test runs in a
-  child that calls setgroups/setgid/setuid(65534): with every uid non-zero the kernel clears all its capabilities,
-  and no-new-privileges makes setuid binaries inert. It cannot signal, ptrace or read ``/proc`` of PID 1 (another
-  uid), cannot write the image, and holds no fd of the host channel (0/1/2 are its own pipes; the rest are closed).
+- **privileges**: the container starts as root only so that the worker can drop privileges per test; it keeps just
+  CAP_SETUID, CAP_SETGID and CAP_KILL (every other capability dropped) and ``no-new-privileges``. A test runs as uid
+  65534 (the judge of bridge mode as 65533): with every uid non-zero the kernel clears all capabilities, and
+  no-new-privileges makes setuid binaries inert. It cannot signal, ptrace or read ``/proc`` of the zygote, the runner
+  or the judge (other uids), cannot write the image, and holds no fd of the host channel.
 - **resources**: per test a wall-clock limit (killed on expiry), RLIMIT_CPU, RLIMIT_AS (memory), RLIMIT_FSIZE,
-  RLIMIT_NOFILE and an output cap; per container a memory cgroup without swap (the program, not PID 1, is the OOM
-  victim), a pids cgroup (fork bombs stop there), a CPU quota, a 16 MB tmpfs ``/tmp`` and a 1 MB ``/dev/shm``, and
-  SysV IPC / POSIX message queues sized to zero (no state that outlives a wipe).
-- **persistence**: after every test PID 1 kills every other process in the pid namespace and reaps them (daemons
-  included) and wipes the scratch; a box is replaced after ``jobs_per_container`` jobs and whenever anything looks
-  wrong (no reply in time, a malformed or mismatched reply, a failed wipe, a dead worker).
-- **reward hacks**: expected outputs never enter the box. The box returns raw stdout and, for function-call tests, the
-  return value as JSON text; the host parses and compares with strict types. Exit statuses, marker lines and
-  anything the program writes on any channel are only ever data to compare against an answer it has not seen.
+  RLIMIT_NOFILE and an output cap; per container a memory cgroup without swap (a test process, not the worker, is the
+  OOM victim), a pids cgroup (fork bombs stop there), a CPU quota, a 16 MB / 4096-inode tmpfs per job (hard links
+  count against the inode cap), no IPC mount, SysV IPC and POSIX message queues sized to zero.
+- **the host**: every record is length-checked before it is read (at most the job's output cap plus the result cap,
+  per test); records are judged one at a time as they arrive, so the host holds one test's output per job whatever
+  the number of tests; container logging is off (``log_config`` none), so nothing a box prints accumulates on disk.
+- **reward hacks**: expected outputs never enter the box (except a special judge's, after the program's processes
+  are gone, to the checker's own job). stdout and tagged return values are compared on the host; HumanEval / MBPP
+  test code runs in a judge process of another uid that calls the program through a narrow bridge of plain values,
+  so ``__eq__`` overrides, patched builtins, redefined prompt helpers and frame walks stay in the program's process.
+  Exit statuses, marker lines and anything the program writes on any channel are only ever data.
+- **penalties cannot be dodged**: whatever a program can provoke (huge or malformed results, overflowing numbers,
+  output floods, killing its own processes, exhausting its inodes, scratch that cannot be wiped in time) is a failed
+  test (``wrong``); only what it cannot cause (no daemon, a dead box, a reply that breaks the protocol) is a
+  SandboxFault (``error``).
 - **clean-up**: containers carry the label ``rlvr.sandbox`` and their owner (host, pid, process start time); they
   are removed on close, at interpreter exit, on SIGTERM/SIGHUP/Ctrl-C (``atexit``), and with ``auto_remove`` plus
   ``stdin_once`` a box whose host died (even by SIGKILL) sees EOF, exits and is removed by the daemon. A new pool
-  also sweeps stale boxes whose owning process is gone.
+  also sweeps stale boxes whose owning process is gone. A box serves ``jobs_per_container`` jobs (one scratch mount
+  each) and is replaced in the background.
 
 Not contained: the kernel is shared. A kernel exploit, a CPU side channel (Spectre-class) or a Docker/runc escape is
-out of scope; for hostile code from the open internet, run the daemon with gVisor (``runsc``) or in a VM. Timing
-(how long a test took) is visible to the program; and HumanEval-style ``test_code`` that cannot be turned into
-host-judged calls is judged inside the box (see rlvr/verifiers/code.py), which a program that walks the
-interpreter's frames can fake.
+out of scope; for hostile code from the open internet, run the daemon with gVisor (``runsc``) or in a VM. Counters
+that need a new namespace to reset stay: the box's pid counter (a job that forks many processes advances the pids a
+later job in the same box is given: a channel between rows of one box, not a way to read another row's data),
+kernel-wide counters such as pipe inode numbers, and timing.
 """
 
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import hashlib
 import json
 import os
@@ -54,6 +75,7 @@ import struct
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,7 +96,8 @@ def _sandbox_dir() -> Path:
 
 SANDBOX_DIR = _sandbox_dir()
 UNPRIVILEGED_UID = 65534
-_WORKER_VERSION = 1
+_WORKER_VERSION = 2
+RESULT_LIMIT = 1 << 20  # bytes of one tagged return value (the worker's cap)
 
 
 class SandboxUnavailable(RuntimeError):
@@ -94,8 +117,9 @@ class SandboxConfig:
     memory_mb: int = 1024  # the whole container: the worker plus one test at a time (RLIMIT_AS caps each test)
     pids: int = 64
     cpus: float = 1.0
-    scratch_mb: int = 16
-    jobs_per_container: int = 500
+    scratch_mb: int = 16  # each job's own tmpfs (/tmp and /dev/shm)
+    scratch_inodes: int = 4096  # files, directories and hard links per job's scratch
+    jobs_per_container: int = 128  # one never-reused scratch mount per job; then the box is replaced
     start_timeout: float = 30.0
 
     def size(self) -> int:
@@ -105,9 +129,12 @@ class SandboxConfig:
 
 @dataclass
 class Job:
-    """One row's tests, all run in one box. ``tests``: stdin texts, argument lists, or test sources (by ``mode``)."""
+    """One row's tests, all run in one box (see sandboxes/python/worker.py for the modes).
 
-    mode: str  # "stdin" | "call" | "script"
+    ``tests``: stdin texts (``stdin``), tagged-JSON argument lists (``call``, see ``encode_value``), or ``[None]``
+    (``bridge``: one run of ``test_code`` against the program)."""
+
+    mode: str  # "stdin" | "call" | "bridge"
     program: str
     tests: list[Any]
     time_limit: float = 4.0  # seconds per test, wall clock
@@ -115,25 +142,20 @@ class Job:
     output_limit: int = 1 << 20  # bytes of stdout per test
     stop_on_failure: bool = False  # stop after a test that crashes or times out (the row has failed anyway)
     fn_name: str | None = None
-    token: str | None = None  # script mode: written on the result pipe once the test code has run to its end
+    prompt: str | None = None  # code run before the program (and, in bridge mode, before the test code)
+    test_code: str | None = None  # bridge mode: the dataset's test code, run by the judge process
+    token: str | None = None  # bridge mode: written on the judge's private pipe once the test code ran to its end
 
     def payload(self, job_id: str) -> dict[str, Any]:
-        return {
-            "id": job_id,
-            "mode": self.mode,
-            "program": self.program,
-            "tests": self.tests,
-            "time_limit": self.time_limit,
-            "memory_mb": self.memory_mb,
-            "output_limit": self.output_limit,
-            "stop_on_failure": self.stop_on_failure,
-            "fn_name": self.fn_name,
-            "token": self.token,
-        }
+        return {"id": job_id, **dataclasses.asdict(self)}
 
-    def deadline(self) -> float:
-        """Host-side patience: every test at its limit, plus the per-test sweep and a margin for a loaded machine."""
-        return len(self.tests) * (self.time_limit + 1.0) + 10.0
+    def frame_limit(self) -> int:
+        """The most bytes one test record may take: the worker caps each part, so more is a worker fault."""
+        return self.output_limit + RESULT_LIMIT + (64 << 10)
+
+    def patience(self) -> float:
+        """Host-side wait for one test record: its time limit plus the sweep, the wipe and a margin for load."""
+        return self.time_limit + 15.0
 
 
 @dataclass(frozen=True)
@@ -147,28 +169,37 @@ class TestRun:
     output_exceeded: bool
     stdout: str
     stderr: str
-    result: str | None  # call mode: JSON text of the return value, or None when the function did not return
+    result: str | None  # call mode: tagged JSON of the return value; bridge mode: the judge's token; else None
+    scratch: str = "ok"  # "ok", or why the test's scratch could not be cleaned (the program's doing: a failure)
 
     @classmethod
-    def parse(cls, raw: Any) -> TestRun:
-        if not isinstance(raw, dict):
-            raise SandboxFault(f"malformed test record from the box: {str(raw)[:200]}")
+    def parse(cls, body: bytes) -> TestRun:
+        """A b"T" record: 4-byte header length, JSON header, then stdout, stderr and result bytes."""
         try:
+            n = struct.unpack(">I", body[:4])[0]
+            raw = json.loads(body[4 : 4 + n])
+            parts = [raw["n_out"], raw["n_err"], raw["n_res"]]
+            if any(type(k) is not int or k < 0 for k in parts) or 4 + n + sum(parts) != len(body):
+                raise ValueError("part sizes do not add up")
+            out, err, res = (body[a : a + k] for a, k in zip(_offsets(4 + n, parts), parts))
             return cls(
                 exit=_opt(raw["exit"], int),
                 signal=_opt(raw["signal"], int),
                 seconds=float(raw["seconds"]),
                 timed_out=bool(raw["timed_out"]),
                 output_exceeded=bool(raw["output_exceeded"]),
-                stdout=_opt(raw["stdout"], str) or "",
-                stderr=_opt(raw["stderr"], str) or "",
-                result=_opt(raw["result"], str),
+                stdout=out.decode("utf-8", "replace"),
+                stderr=err.decode("utf-8", "replace"),
+                result=res.decode("utf-8", "replace") if res else None,
+                scratch=_opt(raw["scratch"], str),
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise SandboxFault(f"malformed test record from the box ({exc}): {str(raw)[:200]}") from None
+        except (KeyError, TypeError, ValueError, struct.error) as exc:
+            raise SandboxFault(f"malformed test record from the box ({exc}): {body[:200]!r}") from None
 
     def failure(self) -> str | None:
         """Why the process itself failed (before any comparison), or None when it exited cleanly."""
+        if self.scratch != "ok":
+            return self.scratch
         if self.timed_out:
             return "time limit exceeded"
         if self.output_exceeded:
@@ -182,6 +213,14 @@ class TestRun:
             tail = self.stderr.strip().splitlines()[-1:] if self.stderr.strip() else []
             return f"exit status {self.exit}" + (f": {tail[0][:300]}" if tail else "")
         return None
+
+
+def _offsets(start: int, sizes: list[int]) -> list[int]:
+    out = []
+    for k in sizes:
+        out.append(start)
+        start += k
+    return out
 
 
 def _opt(value: Any, kind: type) -> Any:
@@ -284,40 +323,59 @@ class _Box:
             self._buf = bytearray()  # demultiplexed stdout not yet consumed
             self._stderr = bytearray()
             client.api.start(self.id)
-            hello = self._read(time.monotonic() + config.start_timeout)
+            kind, body = self._read(time.monotonic() + config.start_timeout, 1 << 16)
+            hello = json.loads(body) if kind == b"H" else {}
             if hello.get("hello") != _WORKER_VERSION or hello.get("uid") != 0:
-                raise SandboxFault(f"unexpected greeting from the box: {hello}; rebuild with `rlvr sandbox build`")
+                raise SandboxFault(f"unexpected greeting from the box: {body[:200]!r}; rebuild: `rlvr sandbox build`")
         except BaseException:
             self.close()
             raise
 
-    def run(self, payload: dict[str, Any], deadline: float) -> dict[str, Any]:
-        body = json.dumps(payload).encode()
-        self._sock.settimeout(max(0.1, deadline - time.monotonic()))
+    def run(self, job: Job, job_id: str, on_test: Callable[[int, TestRun], None]) -> bool:
+        """Send ``job``; hand each test record to ``on_test`` as it arrives. Returns whether to retire the box."""
+        body = json.dumps(job.payload(job_id)).encode()  # ensure_ascii: lone surrogates travel as escapes
+        self._sock.settimeout(30.0)
         try:
             self._sock.sendall(struct.pack(">I", len(body)) + body)
         except OSError as exc:
             raise SandboxFault(f"could not send the job to the box: {exc}") from None
+        del body
         self.jobs += 1
-        return self._read(deadline)
+        n = 0
+        while True:
+            kind, frame = self._read(time.monotonic() + job.patience(), job.frame_limit())
+            if kind == b"T" and n < len(job.tests):
+                on_test(n, TestRun.parse(frame))
+                n += 1
+                continue
+            reply = _json_object(frame)
+            if reply.get("id") != job_id:
+                raise SandboxFault(f"reply does not belong to this job: {frame[:200]!r}")
+            if kind == b"F":
+                raise SandboxFault(f"the box's worker failed: {str(reply.get('fault'))[:300]}")
+            if kind != b"E":
+                raise SandboxFault(f"unexpected record {kind!r} from the box")
+            return bool(reply.get("retire"))
 
-    def _read(self, deadline: float) -> dict[str, Any]:
+    def _read(self, deadline: float, limit: int) -> tuple[bytes, bytes]:
+        """One record (kind byte, body). The length is checked before the body is read: at most ``limit`` bytes."""
         while True:
             if len(self._buf) >= 4:
                 n = struct.unpack(">I", self._buf[:4])[0]
+                if not 1 <= n <= limit:
+                    raise SandboxFault(f"the box announced a record of {n} bytes (limit {limit})")
                 if len(self._buf) >= 4 + n:
                     body = bytes(self._buf[4 : 4 + n])
                     del self._buf[: 4 + n]
-                    try:
-                        return json.loads(body)
-                    except ValueError:
-                        raise SandboxFault(f"unreadable reply from the box: {body[:200]!r}") from None
-            self._read_frame(deadline)
+                    return body[:1], body[1:]
+            self._read_frame(deadline, limit)
 
-    def _read_frame(self, deadline: float) -> None:
+    def _read_frame(self, deadline: float, limit: int) -> None:
         """One frame of Docker's multiplexed attach stream: 8-byte header (stream, 0, 0, 0, size), then the data."""
         head = self._recv(8, deadline)
         size = struct.unpack(">I", head[4:])[0]
+        if size > limit + 8:
+            raise SandboxFault(f"the box sent a stream frame of {size} bytes (limit {limit})")
         data = self._recv(size, deadline)
         if head[0] == 1:
             self._buf += data
@@ -354,24 +412,38 @@ class _Box:
             pass  # auto_remove may have won the race
 
 
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        obj = json.loads(body)
+    except ValueError:
+        obj = None
+    if not isinstance(obj, dict):
+        raise SandboxFault(f"unreadable record from the box: {body[:200]!r}")
+    return obj
+
+
 def _create(client, config: SandboxConfig, pool_id: str) -> str:
     """Create (not start) one box with the low-level API: the high-level one cannot set ``stdin_once``."""
     api = client.api
+    scratch = f"rw,nosuid,nodev,noexec,size={config.scratch_mb}m,nr_inodes={config.scratch_inodes},mode=0700"
+    tmpfs = {f"/scratch/{i}": scratch for i in range(config.jobs_per_container)}
+    tmpfs["/run"] = "rw,nosuid,nodev,noexec,size=64k,nr_inodes=64,mode=0755"  # root's: the scratch symlink
     host_config = api.create_host_config(
         auto_remove=True,
         network_mode="none",
+        ipc_mode="none",  # no /dev/shm mount of Docker's: /dev/shm is a symlink to the job's scratch
         read_only=True,
-        tmpfs={"/tmp": f"rw,nosuid,nodev,noexec,size={config.scratch_mb}m,nr_inodes=4096,mode=1777"},
-        shm_size=1 << 20,
+        tmpfs=tmpfs,
         mem_limit=f"{config.memory_mb}m",
         memswap_limit=f"{config.memory_mb}m",  # no swap
         pids_limit=config.pids,
         nano_cpus=int(config.cpus * 1e9),
         cap_drop=["ALL"],
-        cap_add=["SETUID", "SETGID", "KILL"],  # PID 1 only; a test child loses them when it becomes uid 65534
+        cap_add=["SETUID", "SETGID", "KILL"],  # the worker only; a test child loses them when it drops its uid
         security_opt=["no-new-privileges"],
         sysctls={"kernel.shmmni": "0", "kernel.msgmni": "0", "kernel.sem": "0 0 0 0", "fs.mqueue.queues_max": "0"},
         ulimits=[_ulimit("nofile", 1024), _ulimit("core", 0)],
+        log_config={"type": "none"},  # nothing the box writes is kept by the daemon (a json-file log grows unbounded)
     )
     created = api.create_container(
         config.image,
@@ -447,13 +519,15 @@ class SandboxPool:
             self._boxes.add(box)
         return box
 
-    def run(self, job: Job) -> list[TestRun]:
-        """Run every test of ``job`` in one box; SandboxFault if the box misbehaved (it is replaced first)."""
+    def run(self, job: Job, judge: Callable[[int, TestRun], Any] | None = None) -> list[Any]:
+        """Run every test of ``job`` in one box; SandboxFault if the box misbehaved (it is replaced).
+
+        Without ``judge`` the TestRuns come back. With one, each TestRun is judged as it arrives and only what
+        ``judge(i, run)`` returns is kept: the host holds one test's output at a time, whatever the job's size."""
         box = self._take()
-        job_id = secrets.token_hex(8)
+        out: list[Any] = []
         try:
-            reply = box.run(job.payload(job_id), time.monotonic() + job.deadline())
-            runs = self._check(reply, job_id, len(job.tests))
+            retire = box.run(job, secrets.token_hex(8), lambda i, run: out.append(judge(i, run) if judge else run))
         except BaseException as exc:
             self._retire(box)
             if isinstance(exc, SandboxFault):
@@ -461,23 +535,11 @@ class SandboxPool:
             if isinstance(exc, Exception):
                 raise SandboxFault(f"{type(exc).__name__}: {exc}") from exc
             raise
-        if not reply.get("wiped") or box.jobs >= self.config.jobs_per_container:
+        if retire or box.jobs >= self.config.jobs_per_container:
             self._retire(box)
         else:
             self._idle.put(box)
-        return runs
-
-    def _check(self, reply: dict[str, Any], job_id: str, n_tests: int) -> list[TestRun]:
-        if not isinstance(reply, dict) or reply.get("id") != job_id:
-            raise SandboxFault(f"reply does not belong to this job: {str(reply)[:200]}")
-        if "fault" in reply:
-            raise SandboxFault(f"the box's worker failed: {reply['fault']}")
-        results = reply.get("results")
-        if not isinstance(results, list) or len(results) > n_tests:
-            raise SandboxFault(
-                f"reply has {len(results) if isinstance(results, list) else 'no'} results for {n_tests} tests"
-            )
-        return [TestRun.parse(r) for r in results]
+        return out
 
     def _take(self) -> _Box:
         while True:
@@ -493,11 +555,20 @@ class SandboxPool:
                 raise
 
     def _retire(self, box: _Box) -> None:
+        """Remove ``box`` and start its replacement in the background (a start costs about half a second)."""
         with self._lock:
             self._boxes.discard(box)
-        box.close()
         self.replaced += 1
-        self._idle.put(None)  # an empty slot: the next taker starts a fresh box
+
+        def replace() -> None:
+            box.close()
+            try:
+                fresh: _Box | None = self._new_box()
+            except BaseException:
+                fresh = None  # an empty slot: the next taker tries again (and reports the failure)
+            self._idle.put(fresh)
+
+        threading.Thread(target=replace, daemon=True).start()
 
     def containers(self) -> list[str]:
         with self._lock:
@@ -508,8 +579,11 @@ class SandboxPool:
             self._closed = True
             boxes = list(self._boxes)
             self._boxes.clear()
-        for box in boxes:
-            box.close()
+        threads = [threading.Thread(target=box.close, daemon=True) for box in boxes]
+        for t in threads:  # in parallel: removing a box (unmounting its scratch mounts) takes a fraction of a second
+            t.start()
+        for t in threads:
+            t.join()
         try:
             leftovers = labelled_containers(self._client, f"{LABEL}.pool={self.id}")
         except Exception:
@@ -586,8 +660,10 @@ def _exit_on_signal(signum: int, frame: object) -> None:
 
 
 def worker_sha256() -> str | None:
-    path = SANDBOX_DIR / "worker.py"
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+    paths = [SANDBOX_DIR / "Dockerfile", SANDBOX_DIR / "worker.py"]
+    if not all(p.is_file() for p in paths):
+        return None
+    return hashlib.sha256(b"".join(p.read_bytes() for p in paths)).hexdigest()
 
 
 def build_image(image: str = DEFAULT_IMAGE, base: str | None = None) -> str:

@@ -337,8 +337,11 @@ class Scorer:
     def _extract(self, completion: Any) -> Any:
         if not isinstance(completion, str):
             return error(f"completion must be a string, got {type(completion).__name__}")
-        if self.max_chars and len(completion) > self.max_chars:
-            completion = completion[-self.max_chars :]
+        limit = getattr(
+            self.verifier, "max_input_chars", self.max_chars
+        )  # None: the verifier refuses long input itself
+        if limit and len(completion) > limit:
+            completion = completion[-limit:]
         try:
             extracted = self.verifier.extract(completion)
         except Exception as exc:

@@ -3,7 +3,7 @@
 #   1. docker.io and debootstrap installed (apt-get, only if missing);
 #   2. a Docker daemon that answers (started in the background if none does; log in $RLVR_DOCKERD_LOG);
 #   3. the sandbox image $RLVR_SANDBOX_IMAGE (default rlvr-sandbox-python:latest), built offline from Debian packages
-#      only when missing or older than sandboxes/python/worker.py.
+#      only when missing or built from another Dockerfile or worker.py.
 # Fast (about a second) when all three are already there. `make docker` and `make test` run it.
 set -euo pipefail
 
@@ -33,7 +33,7 @@ if ! docker info >/dev/null 2>&1; then
 fi
 
 # 3. image, rebuilt only when missing or built from another worker.py
-want="$(sha256sum "$HERE/python/worker.py" | cut -d' ' -f1)"
+want="$(cat "$HERE/python/Dockerfile" "$HERE/python/worker.py" | sha256sum | cut -d' ' -f1)"
 have="$(docker image inspect -f '{{ index .Config.Labels "rlvr.sandbox.worker_sha256" }}' "$IMAGE" 2>/dev/null || true)"
 if [[ "$have" != "$want" ]]; then
     say "building $IMAGE (${have:+stale: }${have:-missing})"

@@ -7,12 +7,14 @@ import os
 import pickle
 import subprocess
 import sys
+from collections import Counter, OrderedDict
 
 import pytest
 
 from rlvr.sandbox import SandboxUnavailable
 from rlvr.verifiers import get_verifier
-from rlvr.verifiers.code import CodeVerifier, humaneval_calls, same_stdout, same_value
+from rlvr.verifiers.code import CodeVerifier, OutputRules, same_output, same_value
+from sandboxes.python.worker import decode_value, encode_value
 from tests.conftest import require_sandbox
 
 V = CodeVerifier()
@@ -36,103 +38,134 @@ def test_extract(completion, program):
     assert V.extract(completion) == program
 
 
+R = OutputRules
+TOL = R(rel=1e-6, abs=1e-6)
+
+
 @pytest.mark.parametrize(
-    "got, expected, ok",
+    "got, expected, rules, ok",
     [
-        ("3\n", "3", True),
-        ("3   \n\n\n", "3\n", True),
-        ("1 2\r\n3\r\n", "1 2\n3\n", True),
-        ("3.0000001\n", "3.0\n", True),
-        ("3.0\n", "3\n", False),  # an integer expected token gets no tolerance
-        ("3.1\n", "3.0\n", False),
-        ("1\n2\n", "1\n", False),
-        ("", "3\n", False),
-        ("nan\n", "nan\n", True),
-        ("  3\n", "3\n", False),  # leading whitespace is kept
+        ("3\n", "3", R(), True),
+        ("3   \n\n\n", "3\n", R(), True),
+        ("1 2\r\n3\r\n", "1 2\n3\n", R(), True),
+        ("1\n2\n3\n", "1 2 3", R(), True),  # tokens: how much whitespace does not matter (Kattis default)
+        ("1\n2\n3\n", "1 2 3", R("lines"), False),
+        ("  1   2\n3", "1 2\n3\n", R("lines"), True),
+        ("YES\n", "yes\n", R(), True),  # case-insensitive by default, as Kattis's default validator
+        ("YES\n", "yes\n", R(case_sensitive=True), False),
+        ("3.0\n", "3\n", R(), False),  # no tolerance given: numbers compare as text
+        ("276\n", "276.0\n", TOL, True),  # tolerance: every numeric token, integers included
+        ("3.0000001\n", "3.0\n", TOL, True),
+        ("3.1\n", "3.0\n", TOL, False),
+        ("1000.5\n", "1000\n", R(rel=1e-3), True),
+        ("1000.5\n", "1000\n", R(abs=1e-3), False),
+        ("nan\n", "1.0\n", TOL, False),
+        ("1e400\n", "1.0\n", TOL, False),
+        ("1\n2\n", "1\n", R(), False),
+        ("", "3\n", R(), False),
+        ("3\n", "3\n", R("exact"), True),
+        ("3", "3\n", R("exact"), False),
     ],
     ids=[
         "newline",
         "trailing-space",
         "crlf",
+        "tokens-ignore-layout",
+        "lines-keep-layout",
+        "lines-inner-space",
+        "case-insensitive",
+        "case-sensitive",
+        "int-vs-float-no-tolerance",
+        "int-vs-float-tolerance",
         "float-close",
-        "int-token",
         "float-far",
+        "relative",
+        "absolute-only",
+        "nan",
+        "overflow",
         "extra-line",
         "empty",
-        "nan",
-        "leading-space",
+        "exact",
+        "exact-newline",
     ],
 )
-def test_same_stdout(got, expected, ok):
-    assert (same_stdout(got, expected, 1e-6) is None) is ok
+def test_same_output(got, expected, rules, ok):
+    assert (same_output(got, expected, rules) is None) is ok
 
 
 @pytest.mark.parametrize(
-    "got, expected, ok",
+    "got, expected, strict, tolerance, ok",
     [
-        (1, 1, True),
-        (True, 1, False),
-        (1, True, False),
-        (1.0, 1, False),
-        (1, 1.0, True),
-        (0.30000000000000004, 0.3, True),
-        ([1, 2], [1, 2], True),
-        ([1, 2], (1, 2), True),
-        ([1, 2.0], [1, 2], False),
-        ({"a": [1]}, {"a": [1]}, True),
-        ({"a": 1, "b": 2}, {"a": 1}, False),
-        (None, None, True),
-        ("1", 1, False),
+        (1, 1, False, None, True),
+        (True, 1, False, None, True),  # Python's ==, as the harness runs it
+        (True, 1, True, None, False),
+        (1.0, 1, False, None, True),
+        (1.0, 1, True, None, False),
+        ((1, 2), [1, 2], False, None, True),  # APPS: tuples become lists (JSON has no tuples)
+        ({1, 2}, [1, 2], False, None, False),
+        (0.30000000000000004, 0.3, False, None, False),  # no tolerance unless the reference gives one
+        (0.30000000000000004, 0.3, False, {"abs": 1e-9}, True),
+        ([1, 2.0000001], [1, 2.0], False, {"rel": 1e-6}, True),
+        (10**400, 1.5, False, {"abs": 1e-6}, False),  # OverflowError inside: wrong, never a crash
+        ({"a": [1]}, {"a": [1]}, False, None, True),
+        ({"a": 1, "b": 2}, {"a": 1}, False, None, False),
+        (None, None, False, None, True),
+        ("1", 1, False, None, False),
     ],
     ids=[
         "int",
         "bool-for-int",
-        "int-for-bool",
+        "bool-for-int-strict",
         "float-for-int",
-        "int-for-float",
-        "float-close",
-        "list",
-        "tuple-expected",
-        "nested-type",
+        "float-for-int-strict",
+        "tuple-as-list",
+        "set-not-list",
+        "float-exact",
+        "float-tolerance",
+        "nested-tolerance",
+        "huge-int",
         "dict",
         "extra-key",
         "none",
         "str-for-int",
     ],
 )
-def test_same_value(got, expected, ok):
-    assert same_value(got, expected, 1e-6) is ok
-
-
-def test_humaneval_asserts_become_host_calls():
-    code = (
-        "METADATA = {}\n\ndef check(candidate):\n    assert candidate([1, 2], 3) == (1, 2)\n"
-        "    assert candidate('a') is True\n    assert not candidate(0)\n    assert candidate(2)\n"
-        "    assert abs(candidate(1.0) - 0.5) < 1e-6\n    assert True, 'prints if it fails'\n"
-    )
-    calls = humaneval_calls(code)
-    assert [(c.args, c.kind, c.value) for c in calls] == [
-        ([[1, 2], 3], "equal", [1, 2]),
-        (["a"], "equal", True),
-        ([0], "falsy", None),
-        ([2], "truthy", None),
-        ([1.0], "close", 0.5),
-    ]
+def test_same_value(got, expected, strict, tolerance, ok):
+    assert same_value(got, expected, strict, tolerance) is ok
 
 
 @pytest.mark.parametrize(
-    "code",
+    "value",
     [
-        "def check(candidate):\n    for i in range(3):\n        assert candidate(i) == i\n",
-        "def check(candidate):\n    assert candidate(x) == 1\n",
-        "def check(candidate):\n    assert candidate({1, 2}) == 1\n",
-        "def helper(c):\n    pass\n",
-        "def check(candidate:\n",
+        (1, [2, (3,)]),
+        {1, 2},
+        frozenset({"a"}),
+        {(1, 2): {"k": b"x"}},
+        Counter("abca"),
+        OrderedDict([(2, 1), (1, 2)]),
+        10**400,
+        -(2**64),
+        float("inf"),
+        1 + 2j,
+        bytearray(b"\x00\xff"),
+        "\ud800 lone surrogate",
+        [None, True, 1.5, "s"],
     ],
-    ids=["loop", "name-arg", "set-arg", "no-check", "syntax-error"],
+    ids=lambda v: type(v).__name__,
 )
-def test_humaneval_other_shapes_stay_in_box(code):
-    assert humaneval_calls(code) is None
+def test_values_cross_as_python_values(value):
+    back = decode_value(json.dumps(encode_value(value)))
+    assert back == value and type(back) is type(value)
+
+
+def test_encoding_refuses_what_it_cannot_trust():
+    class Eq(int):
+        def __eq__(self, other):
+            return True
+
+    for value in (Eq(1), object(), [[]] * 0 + [lambda: 1]):
+        with pytest.raises((TypeError, ValueError)):
+            encode_value(value)
 
 
 @pytest.mark.parametrize(
@@ -149,6 +182,15 @@ def test_humaneval_other_shapes_stay_in_box(code):
         ({"test_code": "", "entry_point": "f"}, "test_code"),
         ({"tests": [{"stdin": "", "stdout": ""}], "time_limit": -1}, "time_limit"),
         ({"tests": [{"stdin": "", "stdout": ""}], "memory_limit_mb": 1.5}, "memory_limit_mb"),
+        ({"tests": [{"stdin": "", "stdout": ""}], "compare": "tokens", "float_tolerance": {"rel": 1e-6}}, None),
+        ({"tests": [{"stdin": "", "stdout": ""}], "compare": "words"}, "compare"),
+        ({"tests": [{"stdin": "", "stdout": ""}], "float_tolerance": 1e-6}, "float_tolerance"),
+        ({"tests": [{"stdin": "", "stdout": ""}], "case_sensitive": "yes"}, "case_sensitive"),
+        ({"tests": [{"stdin": "", "stdout": ""}], "output_limit_bytes": 0}, "output_limit_bytes"),
+        ({"tests": [{"stdin": "", "stdout": ""}], "checker": "print(1)"}, "checker"),
+        ({"tests": [{"stdin": "", "stdout": ""}], "tset": 1}, "unknown field"),
+        ({"fn_name": "f", "tests": [{"args": [], "expected": 1}], "compare": "tokens"}, "unknown field"),
+        ({"test_code": "assert f(1) == 1", "entry_point": "f", "prompt": "def g(): pass\n"}, None),
     ],
     ids=[
         "stdin",
@@ -162,6 +204,15 @@ def test_humaneval_other_shapes_stay_in_box(code):
         "empty-test-code",
         "negative-time",
         "float-memory",
+        "stdio-contract",
+        "bad-compare",
+        "bare-tolerance",
+        "bad-case",
+        "zero-output-limit",
+        "checker-without-check",
+        "typo-field",
+        "stdio-field-on-call",
+        "mbpp-with-prompt",
     ],
 )
 def test_check_reference(reference, message):
@@ -186,14 +237,24 @@ def test_missing_daemon_is_a_clear_error_not_a_zero(monkeypatch):
 
 ROWS = [
     ("a, b = map(int, input().split())\nprint(a + b)", {"tests": [{"stdin": "1 2\n", "stdout": "3\n"}]}, "correct"),
-    ("print(float(input()) / 3)", {"tests": [{"stdin": "1\n", "stdout": "0.333333\n"}]}, "correct"),
+    (
+        "print(float(input()) / 3)",
+        {"tests": [{"stdin": "1\n", "stdout": "0.333333\n"}], "float_tolerance": {"abs": 1e-6}},
+        "correct",
+    ),
+    ("print(float(input()) / 3)", {"tests": [{"stdin": "1\n", "stdout": "0.333333\n"}]}, "wrong"),
     ("print(input())", {"tests": [{"stdin": "x\n", "stdout": "y\n"}]}, "wrong"),
     (
         "def f(x):\n    return [x, {'k': x / 2}]",
         {"fn_name": "f", "tests": [{"args": [3], "expected": [3, {"k": 1.5}]}]},
         "correct",
     ),
-    ("def f(x):\n    return True", {"fn_name": "f", "tests": [{"args": [1], "expected": 1}]}, "wrong"),
+    ("def f(x):\n    return True", {"fn_name": "f", "tests": [{"args": [1], "expected": 1}]}, "correct"),
+    (
+        "def f(x):\n    return True",
+        {"fn_name": "f", "tests": [{"args": [1], "expected": 1}], "strict_types": True},
+        "wrong",
+    ),
     (
         "class Solution:\n    def f(self, x):\n        return x",
         {"fn_name": "f", "tests": [{"args": [4], "expected": 4}]},
@@ -256,3 +317,143 @@ def test_rlvr_score_cli(tmp_path):
     assert [o["id"] for o in out] == list(range(len(ROWS)))
     assert [o["status"] for o in out] == [s for _, _, s in ROWS]
     assert "rlvr score [code]" in proc.stderr
+
+
+def test_tests_stored_once_per_problem(tmp_path):
+    problems = tmp_path / "problems.jsonl"
+    problems.write_text(json.dumps({"id": "add", "tests": [{"stdin": "1 2\n", "stdout": "3\n"}]}) + "\n")
+    ref = {"tests_from": {"file": str(problems), "id": "add"}, "time_limit": 2}
+    assert V.check_reference(ref) is None
+    assert "no id 'sub'" in V.check_reference({"tests_from": {"file": str(problems), "id": "sub"}})
+    assert "cannot use" in V.check_reference({"tests_from": {"file": str(tmp_path / "missing.jsonl"), "id": "add"}})
+    assert "tests_from must be" in V.check_reference({"tests_from": "problems.jsonl#add"})
+
+
+@pytest.mark.docker
+def test_tests_by_id_end_to_end(tmp_path):
+    require_sandbox()
+    problems = tmp_path / "problems.jsonl"
+    problems.write_text(json.dumps({"id": 7, "fn_name": "add", "tests": [{"args": [1, 2], "expected": 3}]}) + "\n")
+    ref = {"tests_from": {"file": str(problems), "id": 7}}
+    assert V("```python\ndef add(a, b):\n    return a + b\n```", ref).status == "correct"
+    assert V("```python\ndef add(a, b):\n    return a - b\n```", ref).status == "wrong"
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize(
+    "program, status",
+    [
+        ("import threading\nthreading.Thread(target=lambda: print('hi')).start()\n", "correct"),
+        ("print('hi')\nexit()\nprint('no')\n", "correct"),
+        ("print('hi')\nquit(0)\n", "correct"),
+        ("import numpy as np\nprint('hi' if np.arange(4).sum() == 6 else 'no')\n", "correct"),
+        ("x = 1\n" * 20000 + "print('hi')\n", "correct"),  # 120 KB: run whole, never cut from the front
+        ("# " + "x" * (1 << 20) + "\nprint('hi')\n", "wrong"),  # over the size cap: refused with a reason
+    ],
+    ids=["thread-output-kept", "exit", "quit", "numpy", "long-program", "over-size-cap"],
+)
+def test_programs_run_as_python_would(program, status):
+    require_sandbox()
+    import rlvr
+
+    verdict = rlvr.score("code", [f"```python\n{program}```"], [{"tests": [{"stdin": "", "stdout": "hi\n"}]}])[0]
+    assert verdict.status == status, verdict.detail
+
+
+MATCH_PROGRAM = "import re\n\ndef text_match(text):\n    return re.search('ab+', text)\n"
+ISCLOSE_PROGRAM = "import math\n\ndef area(r):\n    return math.pi * r * r\n"
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize(
+    "program, test_code, entry, status",
+    [
+        (MATCH_PROGRAM, "assert text_match('xabbb')\nassert not text_match('xc')\n", "text_match", "correct"),
+        (MATCH_PROGRAM, "assert text_match('xabbb') == 'abbb'\n", "text_match", "wrong"),  # an opaque value != str
+        (ISCLOSE_PROGRAM, "assert math.isclose(area(2), 12.566370614359172)\n", "area", "correct"),
+        (
+            "def check(n):\n    return n == 2 * int(str(n)[::-1]) - 1\n",
+            "assert check(73) == True\n",
+            "check",
+            "correct",
+        ),
+        (
+            "import os\ndef f(x):\n    open('/tmp/by-program', 'w').close()\n    return x\n",
+            "open('/tmp/by-test', 'w').close()\nassert f(1) == 1\n",  # both sides leave files: both are wiped
+            "f",
+            "correct",
+        ),
+        (
+            "from builtins import len as set\ndef f(x):\n    return [9, 9]\n",  # a from-import never reaches the judge
+            "assert set(f(1)) == set((4, 5))\n",
+            "f",
+            "wrong",
+        ),
+    ],
+    ids=[
+        "match-object-truthiness",
+        "match-object-equality",
+        "module-the-program-imports",
+        "entry-named-check",
+        "files-on-both-sides",
+        "from-import-cannot-rebind",
+    ],
+)
+def test_mbpp_style_test_code(program, test_code, entry, status):
+    require_sandbox()
+    verdict = V(f"```python\n{program}```", {"test_code": test_code, "entry_point": entry})
+    assert verdict.status == status, verdict.detail
+
+
+ANY_ORDER = "def check(input, expected, output):\n    return sorted(output.split()) == sorted(expected.split())\n"
+HALF = "def check(input, expected, output):\n    return 0.5 if output.split() else 0.0\n"
+STRICT_INT = "def check(input, expected, output):\n    return int(output) == int(expected)\n"  # raises on garbage
+
+
+@pytest.mark.docker
+@pytest.mark.parametrize(
+    "program, extra, status, reward",
+    [
+        ("print(2, 1)", {"checker": ANY_ORDER}, "correct", 1.0),  # another valid answer than the expected one
+        ("print(2, 2)", {"checker": ANY_ORDER}, "wrong", 0.0),
+        ("print('x')", {"checker": HALF}, "wrong", 0.0),  # 0.5 is not a pass...
+        ("print('not a number')", {"checker": STRICT_INT}, "wrong", 0.0),  # a checker that raises: wrong, not error
+        ("import sys\nsys.stdout.write('1 ' * (1 << 20))", {"output_limit_bytes": 4 << 20}, "wrong", 0.0),
+        ("import sys\nsys.stdout.write('1 ' * (1 << 20))", {}, "wrong", 0.0),
+    ],
+    ids=[
+        "checker-other-answer",
+        "checker-rejects",
+        "checker-partial",
+        "checker-raises",
+        "big-output-allowed",
+        "big-output-capped",
+    ],
+)
+def test_special_judges_and_output_limits(program, extra, status, reward):
+    require_sandbox()
+    ref = {"tests": [{"stdin": "", "stdout": "1 2\n"}], **extra}
+    verdict = V(f"```python\n{program}\n```", ref)
+    assert (verdict.status, verdict.reward) == (status, reward), verdict.detail
+    if "output_limit_bytes" in extra:
+        assert "token" in verdict.detail  # judged on its content, not cut at the default 1 MiB
+    elif "checker" not in extra and "1 " in program:
+        assert "output limit" in verdict.detail
+
+
+@pytest.mark.docker
+def test_partial_credit_from_a_checker():
+    require_sandbox()
+    ref = {"tests": [{"stdin": "", "stdout": "1\n"}, {"stdin": "", "stdout": "2\n"}], "checker": HALF}
+    verdict = CodeVerifier(partial=True)("```python\nprint('x')\n```", ref)
+    assert verdict.status == "wrong" and verdict.reward == pytest.approx(0.5), verdict
+
+
+@pytest.mark.docker
+def test_verifier_wide_float_tolerance_for_references_without_one():
+    require_sandbox()
+    ref = {"tests": [{"stdin": "", "stdout": "0.333333\n"}]}
+    program = "```python\nprint(1 / 3)\n```"
+    assert V(program, ref).status == "wrong"  # no tolerance anywhere: numbers compare as text
+    assert CodeVerifier(float_tolerance=1e-6)(program, ref).status == "correct"
+    assert CodeVerifier(float_tolerance=1e-6)(program, {**ref, "float_tolerance": {"abs": 1e-9}}).status == "wrong"

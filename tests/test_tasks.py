@@ -171,12 +171,11 @@ def write_jsonl(tmp_path, name, rows):
 
 def test_code_references_have_the_verifier_forms(tmp_path):
     he = load_task("humaneval", data_files=write_jsonl(tmp_path, "he.jsonl", [HUMANEVAL_ROW]))
-    assert he.examples()[0]["reference"] == {"test_code": HUMANEVAL_ROW["test"], "entry_point": "add"}
+    he_ref = {"test_code": HUMANEVAL_ROW["test"], "entry_point": "add", "prompt": HUMANEVAL_ROW["prompt"]}
+    assert he.examples()[0]["reference"] == he_ref
     mbpp = load_task("mbpp", data_files=write_jsonl(tmp_path, "mbpp.jsonl", [MBPP_ROW]))
     ref = mbpp.examples()[0]["reference"]
-    assert ref["entry_point"] == "max_of_three"
-    assert "    assert candidate(1, 2, 3) == 3\n" in ref["test_code"]
-    assert "    assert candidate(5, 2, 3) == 5\n" in ref["test_code"]
+    assert ref == {"test_code": "\n".join(MBPP_ROW["test_list"]) + "\n", "entry_point": "max_of_three"}
     assert "max_of_three(1, 2, 3)" in mbpp.prompt(MBPP_ROW) and "```python" in mbpp.prompt(MBPP_ROW)
     stdio = load_task("code_stdio", data_files=write_jsonl(tmp_path, "io.jsonl", [APPS_STDIO_ROW, APPS_CALL_ROW]))
     refs = [e["reference"] for e in stdio.examples()]
@@ -193,14 +192,13 @@ def test_code_references_have_the_verifier_forms(tmp_path):
             assert code.check_reference(form) is None, form
 
 
-def test_mbpp_renames_only_calls_of_the_entry_point():
+def test_mbpp_tests_run_as_written():
+    """MBPP's asserts are the test code as its harness runs them (setup first); the entry point is bound by the judge."""
     from environments.code import MBPP
 
     row = {**MBPP_ROW, "test_list": ["assert f(g.f(2)) == my_f(1) + f (3)"], "code": "def f(x):\n    return x"}
-    assert (
-        MBPP().tests(row)["test_code"]
-        == "def check(candidate):\n    assert candidate(g.f(2)) == my_f(1) + candidate(3)\n"
-    )
+    row["test_setup_code"] = "import math"
+    assert MBPP().tests(row) == {"test_code": "import math\nassert f(g.f(2)) == my_f(1) + f (3)\n", "entry_point": "f"}
 
 
 def test_code_row_without_tests_is_a_clear_error(tmp_path):

@@ -1,230 +1,181 @@
-"""The ``code`` verifier: the completion's Python runs against unit tests in the Docker sandbox; the host judges.
+"""The ``code`` verifier: the completion's Python runs against unit tests in the Docker sandbox, judged as the
+benchmarks' own harnesses judge it.
 
-The program is the last fenced python block of the completion (or the whole completion when it has none). References
-come in three forms, each with optional ``time_limit`` (seconds per test) and ``memory_limit_mb``:
+The program is the last fenced python block of the completion (or the whole completion when it has none); a program
+over ``MAX_PROGRAM_CHARS`` is refused (``wrong``), never cut. References come in three forms, each with optional
+``time_limit`` (seconds per test), ``memory_limit_mb`` and ``prompt`` (code run before the program, as HumanEval's
+harness prepends the prompt); unknown fields are an error:
 
     {"tests": [{"stdin": "1 2\\n", "stdout": "3\\n"}, ...]}                       stdin/stdout
-    {"fn_name": "add", "tests": [{"args": [1, 2], "expected": 3}, ...]}           function call
-    {"test_code": "def check(candidate):\\n    assert candidate(1, 2) == 3\\n", "entry_point": "add"}   HumanEval
+    {"fn_name": "add", "tests": [{"args": [1, 2], "expected": 3}, ...]}           function call (APPS/TACO style)
+    {"test_code": "def check(candidate): ...", "entry_point": "add"}              HumanEval / MBPP test code
+    {"tests_from": {"file": "problems.jsonl", "id": "p17"}}                       any of these, stored once per problem
 
-Judging happens here, on the host; only inputs enter the box (rlvr/sandbox.py runs the jobs and states the threat
-model). Stdout is compared line by line after trimming trailing whitespace, with a float tolerance only where the
-expected token is a float. Return values come back as JSON text and are compared with strict types (``1``, ``True``
-and ``1.0`` differ unless the expected value is a float). A test passes only on its own correct output: an exit
-status, a marker line or a record the program writes are data, never a pass.
+**stdin/stdout**, judged on the host like Kattis's default output validator unless the reference says otherwise:
+``compare`` = ``"tokens"`` (default: whitespace-separated tokens; how much whitespace does not matter) | ``"lines"``
+(the same line count; tokens compared within each line) | ``"exact"`` (the bytes, nothing trimmed);
+``case_sensitive`` (default false); ``float_tolerance`` = ``{"rel": r, "abs": a}`` (every numeric token pair, integers
+included, passes when ``|got - expected| <= a`` or ``<= r * |expected|``; without it numbers compare as text);
+``output_limit_bytes`` (stdout cap per test, default 1 MiB); ``checker``: Python source defining
+``check(input, expected, output) -> bool | float``, a special judge for problems with several right answers. It runs
+in the sandbox too, in its own job after the program's processes are gone; a test passes when it returns True or a
+number >= 1 (with ``partial``, a number in [0, 1] counts as that fraction of a test).
 
-HumanEval ``check(candidate)`` bodies made of ``assert candidate(<literals>) == <literal>`` (also ``is``, ``not``,
-bare truthiness and ``abs(candidate(...) - x) < tol``) become host-judged function calls, one per assert. Any other
-shape (loops, helpers, computed expectations) cannot be split that way and is judged *inside the box*: the test code
-runs after the program in the same process and a per-job random token on a private pipe says that every assert ran.
-That catches ``sys.exit(0)``, ``os._exit``, ``atexit`` tricks and exceptions, but a program that walks the
-interpreter's frames or memory can find the token and fake a pass; pass ``in_box_judging=False`` to grade such rows
-as ``error`` instead.
+**function call**: ``fn_name(*args)`` runs in the box; the return value comes back as tagged JSON (tuples, sets,
+dicts with any keys, bytes... stay distinct; see sandboxes/python/worker.py) and is compared on the host with APPS's
+rule: tuples become lists (JSON has no tuples), then ``==``. ``strict_types`` (reference or verifier option) also
+requires the same types everywhere (``1``, ``1.0`` and ``True`` differ); ``float_tolerance`` applies to floats only
+where the reference gives one.
 
-Statuses: a program that fails, crashes, times out or floods its output is ``wrong`` (``detail`` says which test and
-why); a sandbox fault (no daemon, a box that died or did not answer) is ``error``, which training turns into None.
+**test code** (HumanEval's ``check(candidate)``, MBPP's ``assert f(x) == y`` lines): run in the box by a *judge*
+process that the program cannot touch (another uid, a clean interpreter): the reference's ``prompt`` and
+``test_code`` run there, with ``entry_point`` bound to a proxy that calls the program in its own process and brings
+back the result as plain built-in values. So every ``==`` is Python's own on built-in types, as in the official
+harness, and an object whose ``__eq__`` is always true, a redefined prompt helper or a patched ``builtins.tuple``
+stays in the program's process. A returned value of another type (a regex match, an object of the program's) crosses
+as an opaque stand-in with its truthiness only (``assert f(x)`` works, ``f(x) == y`` is False). The program's plain
+top-level ``import m`` lines are mirrored on the judge's side (MBPP tests call ``math.isclose`` imported by the
+program); nothing else of the program is. Test code that cannot be judged that way (it passes a function or an object
+to the program, or uses a name only the program defines, such as its own class) is refused: ``error``, with the
+reason.
+
+Statuses: a program that fails, crashes, times out, floods its output, returns something that cannot be judged or
+leaves scratch the sandbox cannot clean is ``wrong`` (``detail`` says which test and why); ``error`` is for what the
+program could not cause: no daemon, a box that died or did not answer, a reference that cannot be judged.
 """
 
 from __future__ import annotations
 
-import ast
 import json
 import math
+import os
 import re
 import secrets
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from rlvr.sandbox import DEFAULT_IMAGE, Job, SandboxConfig, SandboxFault, SandboxUnavailable, TestRun, shared_pool
 from rlvr.verifiers.base import Verdict, Verifier, correct, error, register_verifier, wrong
+from sandboxes.python.worker import EXIT_REFUSED, decode_value, encode_value
 
 _FENCE = re.compile(r"```[ \t]*(?:python3?|py)[ \t]*\r?\n(.*?)(?:```|\Z)", re.DOTALL | re.IGNORECASE)
-_FLOAT_TOKEN = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d+(\.\d*)?[eE][+-]?\d+|inf|nan)$", re.IGNORECASE)
-_SPACE = re.compile(r"(\s+)")  # split keeping the separators
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 MAX_TIME_LIMIT = 60.0
+MAX_OUTPUT_LIMIT = 64 << 20
+MAX_PROGRAM_CHARS = 1 << 20  # longer programs are refused (wrong), never truncated
+COMPARE_MODES = ("tokens", "lines", "exact")
+_COMMON = {"time_limit", "memory_limit_mb", "prompt"}
+_FIELDS = {
+    "stdin": _COMMON | {"tests", "compare", "case_sensitive", "float_tolerance", "output_limit_bytes", "checker"},
+    "call": _COMMON | {"tests", "fn_name", "strict_types", "float_tolerance"},
+    "test_code": _COMMON | {"test_code", "entry_point"},
+}
 
 
-# ------------------------------------------------------------------------------------------------------- comparing
+# ------------------------------------------------------------------------------------------ stdin/stdout comparison
 
 
-def same_stdout(got: str, expected: str, tolerance: float) -> str | None:
-    """None when ``got`` matches ``expected`` line by line (trailing whitespace trimmed), else the first difference."""
+@dataclass(frozen=True)
+class OutputRules:
+    """How a stdin/stdout test's output is compared (the reference's judging contract; Kattis-style defaults)."""
+
+    compare: str = "tokens"
+    case_sensitive: bool = False
+    rel: float | None = None  # float_tolerance, when the reference gives one
+    abs: float | None = None
+
+    def tolerant(self) -> bool:
+        return self.rel is not None or self.abs is not None
+
+
+def same_output(got: str, expected: str, rules: OutputRules = OutputRules()) -> str | None:
+    """None when ``got`` is accepted for ``expected`` under ``rules``, else the first difference (linear time)."""
+    if rules.compare == "exact":
+        return None if got == expected else f"output differs from the expected {len(expected)} characters"
+    if rules.compare == "tokens":
+        return _same_tokens(got.split(), expected.split(), rules, "")
     g, e = _lines(got), _lines(expected)
     if len(g) != len(e):
-        return f"expected {len(e)} line(s), got {len(g)}" + _first_diff(g, e)
+        return f"expected {len(e)} line(s), got {len(g)}"
     for n, (a, b) in enumerate(zip(g, e), 1):
-        if a != b and not _same_tokens(a, b, tolerance):
-            return f"line {n}: expected {b[:80]!r}, got {a[:80]!r}"
+        why = _same_tokens(a.split(), b.split(), rules, f"line {n}: ")
+        if why:
+            return why
     return None
 
 
 def _lines(text: str) -> list[str]:
-    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
-    while lines and not lines[-1]:
+    lines = text.replace("\r\n", "\n").split("\n")
+    while lines and not lines[-1].strip():
         lines.pop()
     return lines
 
 
-def _first_diff(g: list[str], e: list[str]) -> str:
-    for n, (a, b) in enumerate(zip(g, e), 1):
-        if a != b:
-            return f"; line {n}: expected {b[:80]!r}, got {a[:80]!r}"
-    return ""
-
-
-def _same_tokens(got: str, expected: str, tolerance: float) -> bool:
-    """Equal up to float tokens within tolerance; the whitespace between tokens must match exactly."""
-    g, e = _SPACE.split(got), _SPACE.split(expected)
-    if len(g) != len(e):
-        return False
-    return all(a == b or (i % 2 == 0 and _close_token(a, b, tolerance)) for i, (a, b) in enumerate(zip(g, e)))
-
-
-def _close_token(got: str, expected: str, tolerance: float) -> bool:
-    if not _FLOAT_TOKEN.match(expected):
-        return False  # only a float-looking expected token earns a tolerance ("3" never matches "3.0")
-    try:
-        return _close(float(got), float(expected), tolerance)
-    except ValueError:
-        return False
-
-
-def _close(a: float, b: float, tolerance: float) -> bool:
-    if math.isnan(b):
-        return math.isnan(a)
-    return math.isclose(a, b, rel_tol=tolerance, abs_tol=tolerance)
-
-
-def same_value(got: Any, expected: Any, tolerance: float) -> bool:
-    """Strict structural equality of JSON data: types must match, except that an int may stand for a float."""
-    if type(expected) is float:
-        return type(got) in (int, float) and _close(float(got), expected, tolerance)
-    if type(expected) in (list, tuple):
-        return (
-            type(got) is list
-            and len(got) == len(expected)
-            and all(same_value(a, b, tolerance) for a, b in zip(got, expected))
-        )
-    if type(expected) is dict:
-        return (
-            type(got) is dict
-            and got.keys() == expected.keys()
-            and all(same_value(got[k], expected[k], tolerance) for k in expected)
-        )
-    return type(got) is type(expected) and got == expected
-
-
-def _parse_result(text: str | None) -> tuple[bool, Any]:
-    if text is None:
-        return False, None
-    try:
-        return True, json.loads(text)
-    except (ValueError, RecursionError):
-        return False, None
-
-
-# ---------------------------------------------------------------------------------------------- HumanEval test_code
-
-
-@dataclass(frozen=True)
-class Expectation:
-    """One host-judged call from a HumanEval assert: how to judge ``candidate(*args)``."""
-
-    args: list[Any]
-    kind: str  # "equal" | "truthy" | "falsy" | "close"
-    value: Any = None
-    tolerance: float = 0.0
-
-    def judge(self, got: Any, tolerance: float) -> bool:
-        if self.kind == "truthy":
-            return bool(got)
-        if self.kind == "falsy":
-            return not got
-        if self.kind == "close":
-            return type(got) in (int, float) and abs(got - self.value) < self.tolerance
-        return same_value(got, self.value, tolerance)
-
-
-def humaneval_calls(test_code: str) -> list[Expectation] | None:
-    """The asserts of ``check(candidate)`` as host-judged calls, or None when any statement has another shape."""
-    try:
-        tree = ast.parse(test_code)
-    except SyntaxError:
-        return None
-    checks = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "check"]
-    if len(checks) != 1 or len(checks[0].args.args) != 1:
-        return None
-    name = checks[0].args.args[0].arg
-    out: list[Expectation] = []
-    for stmt in checks[0].body:
-        if isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)):
-            continue
-        if not isinstance(stmt, ast.Assert):
-            return None
-        if isinstance(stmt.test, ast.Constant) and stmt.test.value:
-            continue  # HumanEval's `assert True, "This prints if this assert fails"`
-        expectation = _expectation(stmt.test, name)
-        if expectation is None:
-            return None
-        out.append(expectation)
-    return out or None
-
-
-def _expectation(test: ast.expr, name: str) -> Expectation | None:
-    try:
-        if isinstance(test, ast.Compare) and len(test.ops) == 1:
-            left, op, right = test.left, test.ops[0], test.comparators[0]
-            if isinstance(op, (ast.Eq, ast.Is)) and _is_call(left, name):
-                return Expectation(_args(left), "equal", _literal(right))
-            if isinstance(op, ast.Lt) and _is_abs_diff(left, name):
-                call, target = left.args[0].left, left.args[0].right  # type: ignore[attr-defined]
-                return Expectation(_args(call), "close", float(_literal(target)), float(_literal(right)))
-        if _is_call(test, name):
-            return Expectation(_args(test), "truthy")
-        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and _is_call(test.operand, name):
-            return Expectation(_args(test.operand), "falsy")
-    except (ValueError, TypeError, SyntaxError, RecursionError):
-        return None  # not a literal: this assert has to run in the box
+def _same_tokens(got: list[str], expected: list[str], rules: OutputRules, where: str) -> str | None:
+    if len(got) != len(expected):
+        return f"{where}expected {len(expected)} token(s), got {len(got)}"
+    for n, (a, b) in enumerate(zip(got, expected), 1):
+        if not _same_token(a, b, rules):
+            return f"{where}token {n}: expected {b[:80]!r}, got {a[:80]!r}"
     return None
 
 
-def _is_call(node: ast.expr, name: str) -> bool:
-    return (
-        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name and not node.keywords
-    )
+def _same_token(got: str, expected: str, rules: OutputRules) -> bool:
+    if got == expected or (not rules.case_sensitive and got.casefold() == expected.casefold()):
+        return True
+    if not rules.tolerant() or not (_NUMBER.fullmatch(got) and _NUMBER.fullmatch(expected)):
+        return False
+    g, e = float(got), float(expected)
+    diff = abs(g - e)
+    return (rules.abs is not None and diff <= rules.abs) or (rules.rel is not None and diff <= rules.rel * abs(e))
 
 
-def _is_abs_diff(node: ast.expr, name: str) -> bool:
-    return (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id == "abs"
-        and len(node.args) == 1
-        and isinstance(node.args[0], ast.BinOp)
-        and isinstance(node.args[0].op, ast.Sub)
-        and _is_call(node.args[0].left, name)
-    )
+# --------------------------------------------------------------------------------------- function-call comparison
 
 
-def _args(call: ast.Call) -> list[Any]:
-    return [_plain(_literal(a)) for a in call.args]
+def same_value(got: Any, expected: Any, strict: bool = False, tolerance: dict[str, float] | None = None) -> bool:
+    """APPS's rule: ``got`` with tuples turned into lists ``==`` ``expected`` (JSON data); ``strict``: and the same
+    types everywhere; ``tolerance`` ({"rel", "abs"}): floats within it. Raises nothing a value can provoke."""
+    try:
+        got = _as_json(got)
+        if not strict and tolerance is None:
+            return bool(got == expected)
+        return _same(got, expected, strict, tolerance)
+    except (ArithmeticError, RecursionError, TypeError, ValueError, MemoryError):
+        return False
 
 
-def _literal(node: ast.expr) -> Any:
-    value = ast.literal_eval(node)
-    json.dumps(value)  # sets, bytes, complex numbers cannot cross the boundary: TypeError -> judged in the box
-    return _plain(value)
-
-
-def _plain(value: Any) -> Any:
-    """Tuples become lists: that is what JSON makes of them on the way back."""
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+def _as_json(value: Any, depth: int = 0) -> Any:
+    if depth > 200:
+        raise RecursionError("value nested too deep")
+    if type(value) in (list, tuple):
+        return [_as_json(v, depth + 1) for v in value]
     if isinstance(value, dict):
-        if not all(isinstance(k, str) for k in value):
-            raise TypeError("non-string dict keys do not survive JSON")
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: _as_json(v, depth + 1) for k, v in value.items()}
     return value
+
+
+def _same(got: Any, expected: Any, strict: bool, tol: dict[str, float] | None) -> bool:
+    if type(expected) is float and type(got) in ((float,) if strict else (int, float)) and tol is not None:
+        diff = abs(got - expected)
+        return diff <= tol.get("abs", 0.0) or diff <= tol.get("rel", 0.0) * abs(expected)
+    if strict and type(got) is not type(expected):
+        return False
+    if type(expected) is list:
+        return (
+            type(got) is list
+            and len(got) == len(expected)
+            and all(_same(a, b, strict, tol) for a, b in zip(got, expected))
+        )
+    if type(expected) is dict:
+        return (
+            isinstance(got, dict)
+            and got.keys() == expected.keys()
+            and all(_same(got[k], expected[k], strict, tol) for k in expected)
+        )
+    return bool(got == expected)
 
 
 # -------------------------------------------------------------------------------------------------------- verifier
@@ -233,19 +184,21 @@ def _plain(value: Any) -> Any:
 @register_verifier("code")
 @dataclass(frozen=True)
 class CodeVerifier(Verifier):
-    """Python unit tests in a Docker sandbox, judged on the host; reward 1 only when every test passes."""
+    """Python unit tests in a Docker sandbox, judged with the benchmarks' own rules; reward 1 when every test passes."""
 
     partial: bool = False  # reward = fraction of tests passed
     time_limit: float = 4.0  # seconds per test when the reference gives none
     memory_limit_mb: int = 512  # per test (RLIMIT_AS) when the reference gives none
-    output_limit: int = 1 << 20  # bytes of stdout per test
-    float_tolerance: float = 1e-6
-    in_box_judging: bool = True  # HumanEval test_code of other shapes runs in the box (see the module docstring)
+    output_limit: int = 1 << 20  # bytes of stdout per test when the reference gives no output_limit_bytes
+    strict_types: bool = False  # function-call references: the same types everywhere, not only ==
+    float_tolerance: float | None = None  # {"rel": x, "abs": x} for references that give no float_tolerance
+    in_box_judging: bool = True  # kept for old configurations: test code is always judged by the bridge now
     image: str = DEFAULT_IMAGE
     containers: int = 0  # 0: one per core
 
     isolation = "thread"  # the sandbox brings its own isolation and limits; jobs wait on sockets, not on the CPU
     reference_kind = "json"
+    max_input_chars = None  # the scoring engine must not cut programs (its 16,000-character cap is for math answers)
 
     def extract(self, completion: str) -> str | None:
         blocks = _FENCE.findall(completion)
@@ -263,20 +216,14 @@ class CodeVerifier(Verifier):
     def check_reference(self, reference: Any) -> str | None:
         if not isinstance(reference, dict):
             return f"a code reference is a JSON object, got {type(reference).__name__}"
-        problem = _check_limits(reference)
+        reference, problem = resolve_tests(reference)
         if problem:
             return problem
-        if "test_code" in reference:
-            return _check_humaneval(reference)
-        tests = reference.get("tests")
-        if not isinstance(tests, list) or not tests:
-            return "expected a non-empty 'tests' list (or 'test_code' + 'entry_point')"
-        if "fn_name" in reference:
-            return _check_calls(reference["fn_name"], tests)
-        for n, t in enumerate(tests):
-            if not isinstance(t, dict) or not isinstance(t.get("stdin"), str) or not isinstance(t.get("stdout"), str):
-                return f"tests[{n}] must be {{'stdin': str, 'stdout': str}}"
-        return None
+        form = _form(reference)
+        unknown = sorted(set(reference) - _FIELDS[form])
+        if unknown:
+            return f"unknown field(s) {', '.join(map(repr, unknown))} for a {form} reference"
+        return _check_common(reference) or _CHECKS[form](reference)
 
     def judge(self, extracted: str | None, reference: Any) -> Verdict:
         if isinstance(reference, str):
@@ -284,76 +231,199 @@ class CodeVerifier(Verifier):
         problem = self.check_reference(reference)
         if problem:
             return error(f"bad reference: {problem}")
-        job, judge = self._plan(extracted or "", reference)
-        if job is None:
-            return error(judge)  # type: ignore[arg-type]
+        reference, _ = resolve_tests(reference)
+        program = extracted or ""
+        if len(program) > MAX_PROGRAM_CHARS:
+            return wrong(None, f"program of {len(program):,} characters; the limit is {MAX_PROGRAM_CHARS:,}")
+        form = _form(reference)
         try:
-            runs = shared_pool(self.config()).run(job)
+            if form == "test_code":
+                return self._judge_test_code(program, reference)
+            if form == "call":
+                return self._judge_calls(program, reference)
+            return self._judge_stdio(program, reference)
         except (SandboxFault, SandboxUnavailable) as exc:
             return error(f"sandbox: {exc}")
-        return self._verdict(runs, len(job.tests), judge)
 
-    # ------------------------------------------------------------------------------------------------ internals
+    # ------------------------------------------------------------------------------------------------ forms
 
-    def _plan(self, program: str, ref: dict[str, Any]):
-        """(Job, per-test judge) for a reference; (None, message) when it cannot be graded."""
-        limits = {
+    def _limits(self, ref: dict[str, Any]) -> dict[str, Any]:
+        return {
             "time_limit": float(ref.get("time_limit", self.time_limit)),
             "memory_mb": int(ref.get("memory_limit_mb", self.memory_limit_mb)),
-            "output_limit": self.output_limit,
+            "output_limit": int(ref.get("output_limit_bytes", self.output_limit)),
             "stop_on_failure": not self.partial,
+            "prompt": ref.get("prompt"),
         }
-        if "test_code" in ref:
-            calls = humaneval_calls(ref["test_code"])
-            if calls is not None:
-                job = Job("call", program, [c.args for c in calls], fn_name=ref["entry_point"], **limits)
-                return job, lambda i, run: self._judge_call(run, calls[i].judge)
-            if not self.in_box_judging:
-                return None, "test_code has asserts that cannot be judged on the host and in_box_judging=False"
-            token = secrets.token_hex(16)
-            source = f"{ref['test_code']}\n\ncheck({ref['entry_point']})\n"
-            job = Job("script", program, [source], token=token, **limits)
-            return job, lambda i, run: self._judge_script(run, token)
+
+    def _default_tolerance(self) -> dict[str, float] | None:
+        return None if self.float_tolerance is None else {"rel": self.float_tolerance, "abs": self.float_tolerance}
+
+    def _run(self, job: Job, judge: Callable[[int, TestRun], Any]) -> list[Any]:
+        return shared_pool(self.config()).run(job, judge)
+
+    def _judge_stdio(self, program: str, ref: dict[str, Any]) -> Verdict:
         tests = ref["tests"]
-        if "fn_name" in ref:
-            job = Job("call", program, [t["args"] for t in tests], fn_name=ref["fn_name"], **limits)
-            return job, lambda i, run: self._judge_call(
-                run, lambda got, tol: same_value(got, tests[i]["expected"], tol)
+        tol = ref.get("float_tolerance") or self._default_tolerance() or {}
+        rules = OutputRules(
+            ref.get("compare", "tokens"), bool(ref.get("case_sensitive", False)), tol.get("rel"), tol.get("abs")
+        )
+        job = Job("stdin", program, [t["stdin"] for t in tests], **self._limits(ref))
+        if "checker" in ref:
+            runs = self._run(job, lambda i, run: run)
+            return self._checked(runs, ref, job)
+        outcomes = self._run(job, lambda i, run: run.failure() or same_output(run.stdout, tests[i]["stdout"], rules))
+        return self._verdict(outcomes, len(tests))
+
+    def _checked(self, runs: list[TestRun], ref: dict[str, Any], job: Job) -> Verdict:
+        """A special judge: ``check(input, expected, output)`` in a job of its own, for the runs that finished."""
+        tests = ref["tests"]
+        failures = [run.failure() for run in runs]
+        todo = [i for i, f in enumerate(failures) if f is None]
+        scores: dict[int, Any] = {}
+        if todo:
+            args = [encode_value([tests[i]["stdin"], tests[i]["stdout"], runs[i].stdout]) for i in todo]
+            limits = {**self._limits(ref), "prompt": None, "stop_on_failure": False}
+            check = Job("call", ref["checker"], args, fn_name="check", **limits)
+            results = self._run(check, lambda i, run: run.failure() or _decoded(run.result))
+            scores = dict(zip(todo, results))
+        outcomes: list[Any] = []
+        for i in range(len(runs)):
+            outcomes.append(failures[i] if failures[i] is not None else _checker_outcome(scores.get(i)))
+        return self._verdict(outcomes, len(tests))
+
+    def _judge_calls(self, program: str, ref: dict[str, Any]) -> Verdict:
+        tests = ref["tests"]
+        strict = bool(ref.get("strict_types", self.strict_types))
+        tol = ref.get("float_tolerance") or self._default_tolerance()
+        args = [encode_value(t["args"]) for t in tests]
+        job = Job("call", program, args, fn_name=ref["fn_name"], **self._limits(ref))
+
+        def judge(i: int, run: TestRun) -> str | None:
+            got = run.failure() or _decoded(run.result)
+            if isinstance(got, str):
+                return got
+            return (
+                None
+                if same_value(got[0], tests[i]["expected"], strict, tol)
+                else f"wrong return value {_short(run.result)}"
             )
-        job = Job("stdin", program, [t["stdin"] for t in tests], **limits)
-        return job, lambda i, run: self._judge_stdout(run, tests[i]["stdout"])
 
-    def _judge_stdout(self, run: TestRun, expected: str) -> str | None:
-        return run.failure() or same_stdout(run.stdout, expected, self.float_tolerance)
+        return self._verdict(self._run(job, judge), len(tests))
 
-    def _judge_call(self, run: TestRun, accept) -> str | None:
-        failed = run.failure()
-        if failed:
-            return failed
-        ok, value = _parse_result(run.result)
-        if not ok:
-            return "the function did not return a value that could be judged"
-        return None if accept(value, self.float_tolerance) else f"wrong return value {_short(run.result)}"
+    def _judge_test_code(self, program: str, ref: dict[str, Any]) -> Verdict:
+        token = secrets.token_hex(16)
+        limits = self._limits(ref)
+        job = Job(
+            "bridge", program, [None], fn_name=ref["entry_point"], test_code=ref["test_code"], token=token, **limits
+        )
+        outcome = self._run(job, lambda i, run: _bridge_outcome(run, token))[0]
+        if isinstance(outcome, Verdict):
+            return outcome
+        return self._verdict([outcome], 1)
 
-    def _judge_script(self, run: TestRun, token: str) -> str | None:
-        failed = run.failure()
-        if failed:
-            return failed
-        return None if run.result == token else "the test code did not run to its end"
-
-    def _verdict(self, runs: list[TestRun], n_tests: int, judge) -> Verdict:
-        passed, first_failure = 0, ""
+    def _verdict(self, outcomes: list[Any], n_tests: int) -> Verdict:
+        """``outcomes[i]``: None (passed), a fraction in (0, 1) (a checker's partial score) or why it failed."""
+        passed, first_failure = 0.0, ""
         for i in range(n_tests):
-            why = judge(i, runs[i]) if i < len(runs) else "not run (an earlier test failed)"
+            why = outcomes[i] if i < len(outcomes) else "not run (an earlier test failed)"
             if why is None:
                 passed += 1
+            elif isinstance(why, float):
+                passed += why
+                first_failure = first_failure or f"; test {i + 1}: checker gave {why:.3g}"
             elif not first_failure:
                 first_failure = f"; test {i + 1}: {why}"
-        summary = f"passed {passed}/{n_tests} tests"
+        summary = f"passed {passed:g}/{n_tests} tests"
         if passed == n_tests:
             return correct(None, summary)
-        reward = passed / n_tests if self.partial else 0.0
-        return wrong(None, summary + first_failure, reward=reward)
+        return wrong(None, summary + first_failure, reward=passed / n_tests if self.partial else 0.0)
+
+
+# ------------------------------------------------------------------------------------------ tests stored once
+
+
+_TEST_FILES: dict[tuple[str, int], dict[str, dict[str, Any]]] = {}
+_TEST_FILES_LOCK = threading.Lock()
+
+
+def resolve_tests(ref: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """``{"tests_from": {"file": path, "id": key}, ...}``: the problem's row of a JSONL test file (``{"id", "tests",
+    ...}``, any reference fields), under the row's own fields. A GRPO group of 16 samples then carries 16 small
+    pointers, not 16 copies of the tests; each file is read once per process (again when it changes)."""
+    spec = ref.get("tests_from")
+    if spec is None:
+        return ref, None
+    if not isinstance(spec, dict) or set(spec) != {"file", "id"} or not isinstance(spec["file"], str):
+        return ref, f"tests_from must be {{'file': path, 'id': key}}, got {_short(repr(spec), 80)}"
+    try:
+        table = _test_file(spec["file"])
+    except (OSError, ValueError) as exc:
+        return ref, f"tests_from: cannot use {spec['file']}: {exc}"
+    row = table.get(str(spec["id"]))
+    if row is None:
+        return ref, f"tests_from: no id {spec['id']!r} in {spec['file']}"
+    return {**row, **{k: v for k, v in ref.items() if k != "tests_from"}}, None
+
+
+def _test_file(path: str) -> dict[str, dict[str, Any]]:
+    key = (os.path.abspath(path), os.stat(path).st_mtime_ns)
+    with _TEST_FILES_LOCK:
+        if key not in _TEST_FILES:
+            table = {}
+            with open(path, encoding="utf-8") as f:
+                for n, line in enumerate(f, 1):
+                    if line.strip():
+                        row = json.loads(line)
+                        if not isinstance(row, dict) or "id" not in row:
+                            raise ValueError(f"line {n} is not an object with an 'id'")
+                        table[str(row["id"])] = {k: v for k, v in row.items() if k != "id"}
+            _TEST_FILES[key] = table
+        return _TEST_FILES[key]
+
+
+# ----------------------------------------------------------------------------------------------------- helpers
+
+
+def _form(ref: dict[str, Any]) -> str:
+    return "test_code" if "test_code" in ref else "call" if "fn_name" in ref else "stdin"
+
+
+def _decoded(text: str | None) -> tuple[Any] | str:
+    """(value,) from a tagged-JSON result, or why it cannot be judged (a program's doing: a failure, not an error)."""
+    if text is None:
+        return "the function did not return a value that could be judged"
+    try:
+        return (decode_value(text),)
+    except (ValueError, TypeError, RecursionError, MemoryError, OverflowError) as exc:
+        return f"the return value could not be read ({type(exc).__name__})"
+
+
+def _checker_outcome(score: Any) -> Any:
+    if score is None:
+        return "not checked"
+    if isinstance(score, str):
+        return f"checker: {score}"
+    value = score[0]
+    if value is True:
+        return None
+    if type(value) in (int, float) and math.isfinite(value) and value > 0:
+        return None if value >= 1 else float(value)
+    return f"the checker rejected the output ({_short(repr(value), 40)})"
+
+
+def _bridge_outcome(run: TestRun, token: str) -> Verdict | str | None:
+    if run.exit == EXIT_REFUSED and not run.timed_out:
+        return error(f"test code cannot be judged outside the program's process: {_tail(run.stderr)}")
+    failed = run.failure()
+    if failed:
+        return failed if run.exit != 1 else f"test failed: {_tail(run.stderr)}"
+    return None if run.result == token else "the test code did not run to its end"
+
+
+def _tail(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "(no message)"
 
 
 def _short(text: str | None, n: int = 120) -> str:
@@ -361,17 +431,63 @@ def _short(text: str | None, n: int = 120) -> str:
     return text if len(text) <= n else text[:n] + "..."
 
 
-def _check_limits(ref: dict[str, Any]) -> str | None:
+def _check_common(ref: dict[str, Any]) -> str | None:
     t = ref.get("time_limit")
     if t is not None and (type(t) not in (int, float) or not 0 < t <= MAX_TIME_LIMIT):
         return f"time_limit must be a number of seconds in (0, {MAX_TIME_LIMIT:g}], got {t!r}"
     m = ref.get("memory_limit_mb")
     if m is not None and (type(m) is not int or not 32 <= m <= 8192):
         return f"memory_limit_mb must be an integer in [32, 8192], got {m!r}"
+    if not isinstance(ref.get("prompt", ""), str):
+        return "'prompt' must be a string"
     return None
 
 
-def _check_humaneval(ref: dict[str, Any]) -> str | None:
+def _check_tolerance(tol: Any) -> str | None:
+    if tol is None:
+        return None
+    if not isinstance(tol, dict) or not tol or set(tol) - {"rel", "abs"}:
+        return f"float_tolerance must be an object with 'rel' and/or 'abs', got {tol!r}"
+    if any(type(v) not in (int, float) or not 0 <= v < math.inf for v in tol.values()):
+        return f"float_tolerance values must be non-negative numbers, got {tol!r}"
+    return None
+
+
+def _check_stdin(ref: dict[str, Any]) -> str | None:
+    tests = ref.get("tests")
+    if not isinstance(tests, list) or not tests:
+        return "expected a non-empty 'tests' list (or 'test_code' + 'entry_point')"
+    for n, t in enumerate(tests):
+        if not isinstance(t, dict) or not isinstance(t.get("stdin"), str) or not isinstance(t.get("stdout"), str):
+            return f"tests[{n}] must be {{'stdin': str, 'stdout': str}}"
+    if ref.get("compare", "tokens") not in COMPARE_MODES:
+        return f"compare must be one of {COMPARE_MODES}, got {ref.get('compare')!r}"
+    if type(ref.get("case_sensitive", False)) is not bool:
+        return "case_sensitive must be true or false"
+    limit = ref.get("output_limit_bytes")
+    if limit is not None and (type(limit) is not int or not 1 <= limit <= MAX_OUTPUT_LIMIT):
+        return f"output_limit_bytes must be an integer in [1, {MAX_OUTPUT_LIMIT}], got {limit!r}"
+    checker = ref.get("checker")
+    if checker is not None and (not isinstance(checker, str) or "def check" not in checker):
+        return "checker must be Python source defining check(input, expected, output)"
+    return _check_tolerance(ref.get("float_tolerance"))
+
+
+def _check_calls(ref: dict[str, Any]) -> str | None:
+    fn_name, tests = ref.get("fn_name"), ref.get("tests")
+    if not isinstance(fn_name, str) or not fn_name.isidentifier():
+        return f"'fn_name' must be a Python identifier, got {fn_name!r}"
+    if not isinstance(tests, list) or not tests:
+        return "expected a non-empty 'tests' list"
+    for n, t in enumerate(tests):
+        if not isinstance(t, dict) or not isinstance(t.get("args"), list) or "expected" not in t:
+            return f"tests[{n}] must be {{'args': [...], 'expected': ...}}"
+    if type(ref.get("strict_types", False)) is not bool:
+        return "strict_types must be true or false"
+    return _check_tolerance(ref.get("float_tolerance"))
+
+
+def _check_test_code(ref: dict[str, Any]) -> str | None:
     if not isinstance(ref.get("test_code"), str) or not ref["test_code"].strip():
         return "'test_code' must be a non-empty string"
     entry = ref.get("entry_point")
@@ -380,10 +496,4 @@ def _check_humaneval(ref: dict[str, Any]) -> str | None:
     return None
 
 
-def _check_calls(fn_name: Any, tests: list[Any]) -> str | None:
-    if not isinstance(fn_name, str) or not fn_name.isidentifier():
-        return f"'fn_name' must be a Python identifier, got {fn_name!r}"
-    for n, t in enumerate(tests):
-        if not isinstance(t, dict) or not isinstance(t.get("args"), list) or "expected" not in t:
-            return f"tests[{n}] must be {{'args': [...], 'expected': ...}}"
-    return None
+_CHECKS = {"stdin": _check_stdin, "call": _check_calls, "test_code": _check_test_code}

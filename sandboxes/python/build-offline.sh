@@ -2,7 +2,7 @@
 # Build the rlvr Python sandbox image with no container registry.
 #
 # 1. base image (once): a minimal Debian bookworm root filesystem made by debootstrap --variant=minbase from Debian
-#    packages (python3-minimal + the standard library), slimmed, and loaded with `docker import`.
+#    packages (python3-minimal + the standard library + python3-numpy), slimmed, and loaded with `docker import`.
 # 2. the image: sandboxes/python/Dockerfile built FROM that base (a COPY of worker.py; seconds, no network).
 #
 #   sudo bash sandboxes/python/build-offline.sh [TAG]       # default: $RLVR_SANDBOX_IMAGE or rlvr-sandbox-python:latest
@@ -12,7 +12,7 @@
 set -euo pipefail
 
 TAG="${1:-${RLVR_SANDBOX_IMAGE:-rlvr-sandbox-python:latest}}"
-BASE="${RLVR_SANDBOX_BASE:-rlvr-sandbox-base:bookworm}"
+BASE="${RLVR_SANDBOX_BASE:-rlvr-sandbox-base:bookworm-numpy}"
 MIRROR="${MIRROR:-http://deb.debian.org/debian}"
 SUITE="${SUITE:-bookworm}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -25,17 +25,17 @@ if [[ -n "${REBUILD_BASE:-}" ]] || ! docker image inspect "$BASE" >/dev/null 2>&
     command -v debootstrap >/dev/null || { say "debootstrap missing: apt-get install -y debootstrap"; exit 1; }
     ROOT="$(mktemp -d /tmp/rlvr-rootfs.XXXXXX)"
     trap 'rm -rf "$ROOT"' EXIT
-    say "debootstrap $SUITE (minbase + python3) from $MIRROR into $ROOT"
-    debootstrap --variant=minbase --include=python3-minimal,libpython3.11-stdlib "$SUITE" "$ROOT" "$MIRROR" >&2
+    say "debootstrap $SUITE (minbase + python3 + numpy) from $MIRROR into $ROOT"
+    debootstrap --variant=minbase --include=python3-minimal,libpython3.11-stdlib,python3-numpy "$SUITE" "$ROOT" "$MIRROR" >&2
     # Nothing inside needs apt, docs, locales or the package caches once built; less inside is less to attack.
     rm -rf "$ROOT"/var/cache/apt/* "$ROOT"/var/lib/apt/lists/* "$ROOT"/usr/share/doc/* "$ROOT"/usr/share/man/* \
            "$ROOT"/usr/share/locale/* "$ROOT"/usr/share/info/* "$ROOT"/var/log/*
-    chroot "$ROOT" /usr/bin/python3 -c 'import json, resource, select, struct' # the worker's imports are present
+    chroot "$ROOT" /usr/bin/python3 -c 'import json, resource, select, struct, numpy' # the worker's imports, numpy
     say "importing $BASE"
     tar -C "$ROOT" -c . | docker import --change 'CMD ["/usr/bin/python3"]' - "$BASE" >/dev/null
 fi
 
-SHA="$(sha256sum "$HERE/worker.py" | cut -d' ' -f1)"
+SHA="$(cat "$HERE/Dockerfile" "$HERE/worker.py" | sha256sum | cut -d' ' -f1)"
 say "building $TAG FROM $BASE (worker $SHA)"
 # The legacy builder needs no registry once BASE is local (BuildKit would try to resolve it remotely).
 if ! out="$(DOCKER_BUILDKIT=0 docker build -q --build-arg "BASE=$BASE" --build-arg "WORKER_SHA256=$SHA" \

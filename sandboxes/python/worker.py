@@ -1,55 +1,185 @@
-"""The in-box worker of the rlvr Python sandbox: PID 1 of a long-lived container; standard library only.
+"""The in-box worker of the rlvr Python sandbox: the processes of a long-lived container; standard library only.
 
-It reads jobs from its stdin (the Docker attach stream), runs every test of a job in a fresh forked process as an
-unprivileged user with time, memory and output limits, and writes one record per job to its stdout. The host
-(``rlvr/sandbox.py``) judges those records; this file never sees an expected output and decides no pass or fail.
+Two long-lived processes, started before any job exists:
 
-Frames, both directions: 4-byte big-endian length, then that many bytes of UTF-8 JSON.
+- **the zygote** (PID 1). It imports what a test needs, starts the runner, and from then on does only two things: it
+  keeps two *spare* children forked and waiting (replacing each one a test takes), and it reaps children, reporting
+  their exit statuses. It never reads a job, a program, an input or an output, so every child it forks is a copy of
+  an interpreter that has seen no row. A spare receives one fixed-size message carrying the pipe fds of one test
+  (never data), reads its own job from one of them, and becomes that test's process.
+- **the runner** (forked from the zygote at start-up). It alone holds the host channel (the Docker attach stream):
+  it reads jobs, asks the zygote for children, feeds them, collects their output under caps and writes one record per
+  test back. It runs no untrusted code and no test descends from it; it drops each job before reading the next.
 
-    host -> box  {"id": str, "mode": "stdin"|"call"|"script", "program": str, "tests": [...], "time_limit": s,
-                  "memory_mb": int, "output_limit": bytes, "stop_on_failure": bool, "fn_name": str?, "token": str?}
-                 tests: stdin mode [str stdin...]; call mode [[args...]...]; script mode [str test source...]
-    box -> host  {"id": same, "results": [{"exit": int|null, "signal": int|null, "seconds": float, "timed_out": bool,
-                  "output_exceeded": bool, "stdout": str, "stderr": str, "result": str|null}...], "wiped": bool}
+**Invariant: no test runs in a process, or on scratch space, that has seen another row.** A test's processes are
+fresh forks of the zygote (which has never held job data) that receive only their own row; every process of a test
+(uid 65534 or 65533) is killed before the next test starts; each job gets a tmpfs mount of its own, never used before and never used
+again (``/tmp`` and ``/dev/shm`` are symlinks to it), so even its inode counter starts from zero; every writable mount
+has an inode cap.
 
-Why it is shaped like this:
-- **fork per test** from this already-started interpreter: about 1 ms, where a fresh ``python3`` costs ~20 ms. The
-  child sets its limits, drops to uid/gid 65534 (losing every capability: all its uids become non-zero), then runs
-  the program. Nothing it does can reach fds 0/1 of this process (they are replaced in the child), and as another
-  uid it can neither signal nor ptrace PID 1 nor open ``/proc/1/fd``.
-- **a pid-namespace-wide sweep** after each test: this process is PID 1 of the container, so ``kill(-1, SIGKILL)``
-  reaches every other process in the box (daemons that double-forked and called ``setsid`` included) and orphans are
-  re-parented here; reaping until ``ECHILD`` proves that nothing is left.
-- **scratch wiped** after each test, by a child running as uid 65534 (PID 1 holds no CAP_DAC_OVERRIDE/CAP_FOWNER, so
-  it could not remove the program's files itself, and does not need to: the owner can always chmod and delete).
-- **results on a private pipe** (call mode): the runner writes the JSON of the return value on fd 3 after the
-  function returns. The program shares the process, so it *could* write there itself; that gains nothing, because
-  the host compares the value with an expected output the box never saw.
+Frames, both directions: 4-byte big-endian length, then the body.
+
+    host -> box  JSON {"id": str, "mode": "stdin"|"call"|"bridge", "program": str, "tests": [...], "time_limit": s,
+                 "memory_mb": int, "output_limit": bytes, "stop_on_failure": bool, "fn_name": str?, "prompt": str?,
+                 "test_code": str?, "token": str?}
+                 tests: stdin mode [str stdin...]; call mode [tagged args list...]; bridge mode [null] (one run of
+                 the test code)
+    box -> host  b"H" + JSON hello; per test b"T" + 4-byte header length + JSON header {"exit", "signal", "seconds",
+                 "timed_out", "output_exceeded", "scratch", "n_out", "n_err", "n_res"} + stdout + stderr + result
+                 bytes; at the end of a job b"E" + JSON {"id", "retire": bool}; a worker fault b"F" + JSON.
+
+Modes:
+- ``stdin``: the program reads the test's stdin; its stdout comes back (capped) for the host to compare.
+- ``call``: the program is executed, then ``fn_name(*args)``; the return value comes back as tagged JSON
+  (``encode_value``: tuples, sets, dicts with any keys, bytes, Counters... stay distinct) for the host to compare.
+- ``bridge`` (HumanEval / MBPP test code): two processes per test. The *candidate* (uid 65534) runs the program and
+  answers calls on a pipe; the *judge* (uid 65533, a clean interpreter the program cannot signal, trace or read) runs
+  the dataset's prompt and test code, with the entry point bound to a proxy that sends arguments and receives results
+  as tagged JSON, so every ``==`` of the test runs on plain built-in values in a process the program never touched.
+  The judge writes the job's random token on its private pipe only when the test code ran to its end.
 """
 
+import _sitebuiltins  # preloaded here, in the zygote, so that no test pays for these imports
+import builtins
+import fcntl
+import gc
+import io
 import json
+import marshal
 import os
 import resource
 import select
 import signal
+import socket
 import struct
 import sys
 import time
+import traceback
 
-UID = GID = 65534
-SCRATCH = ("/tmp", "/dev/shm")
-STDERR_KEEP = 2000  # bytes of the program's stderr kept for the verdict's detail
-RESULT_LIMIT = 1 << 20
-VERSION = 1
+PROGRAM_UID = 65534  # the program (stdin, call, candidate)
+JUDGE_UID = 65533  # the bridge judge: another uid, so the program can neither signal nor ptrace it
+SCRATCH_ROOT = "/scratch"  # one tmpfs per job: /scratch/0 ... /scratch/N-1, mode 0700 root until its job starts
+CURRENT = "/run/rlvr/scratch"  # a symlink to the current job's mount; /tmp and /dev/shm point here
+STDERR_KEEP = 2000  # bytes of a process's stderr kept for the verdict's detail
+RESULT_LIMIT = 1 << 20  # bytes of tagged JSON for one return value
+JOB_LIMIT = 256 << 20  # bytes of one job frame from the host
+SWEEP_SECONDS = 2.0  # a test's processes must be gone within this long after the kill
+WIPE_SECONDS = 2.0  # a scratch wipe that takes longer fails the test and retires the box
+EXIT_REFUSED = 119  # the judge could not judge this test code outside the program's process (reference problem)
+VERSION = 2
+DIST_PACKAGES = "/usr/lib/python3/dist-packages"
+
+# ------------------------------------------------------------------------------------------- values across the bridge
+#
+# JSON with tags: lists are arrays; None, bool, str and floats (NaN/Infinity included) are native; every other value
+# is a one-key object {"$tag": ...}; a real dict is always {"$dict": [[k, v], ...]}, so keys of any type survive.
+# Only exact built-in types are encoded (an int subclass with its own __eq__ is refused, not trusted).
+
+_MAX_DEPTH = 100
+_BIG = 1 << 62
+
+
+class Opaque:
+    """A returned value of a type that cannot cross (a regex match, an object of the program's): only its type name
+    and truthiness do, so ``assert f(x)`` works as in the official harness and ``f(x) == y`` is False."""
+
+    __slots__ = ("type_name", "truthy")
+
+    def __init__(self, type_name, truthy):
+        self.type_name, self.truthy = type_name, truthy
+
+    def __bool__(self):
+        return self.truthy
+
+    def __eq__(self, other):
+        return self is other
+
+    __hash__ = object.__hash__
+
+    def __repr__(self):
+        return f"<{self.type_name} object>"
+
+
+def encode_value(value, depth=0, opaque=False):
+    """``opaque``: values of other types cross as an Opaque (bridge mode) instead of raising TypeError."""
+    t = type(value)
+    if depth > _MAX_DEPTH:
+        raise ValueError(f"value nested more than {_MAX_DEPTH} deep")
+    if value is None or t is bool or t is str or t is float:
+        return value
+    if t is int:
+        return value if -_BIG < value < _BIG else {"$int": hex(value)}
+    if t is list:
+        return [encode_value(v, depth + 1, opaque) for v in value]
+    if t in _SEQUENCE_TAGS:
+        return {_SEQUENCE_TAGS[t]: [encode_value(v, depth + 1, opaque) for v in value]}
+    if t in _MAPPING_TAGS:
+        items = value.items()
+        return {
+            _MAPPING_TAGS[t]: [
+                [encode_value(k, depth + 1, opaque), encode_value(v, depth + 1, opaque)] for k, v in items
+            ]
+        }
+    if t is bytes or t is bytearray:
+        return {"$" + t.__name__: value.hex()}
+    if t is complex:
+        return {"$complex": [value.real, value.imag]}
+    if getattr(t, "__module__", "") == "numpy" and getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        return encode_value(value.item(), depth, opaque)  # numpy scalars compare like the Python value they hold
+    if opaque:
+        return {"$opaque": [str(getattr(t, "__name__", "object"))[:100], bool(value)]}
+    raise TypeError(f"a value of type {t.__name__} cannot be judged; return plain built-in data")
+
+
+def decode_value(text):
+    """Tagged JSON text -> a Python value made only of built-in types (and collections' Counter/OrderedDict)."""
+    return json.loads(text, object_hook=_untag)
+
+
+def _untag(obj):
+    if len(obj) != 1:
+        raise ValueError("malformed tagged value")
+    ((tag, v),) = obj.items()
+    if tag == "$int" and type(v) is str:
+        return int(v, 16)
+    if tag in _SEQUENCE_TYPES and type(v) is list:
+        return _SEQUENCE_TYPES[tag](v)
+    if tag in _MAPPING_TYPES and type(v) is list and all(type(kv) is list and len(kv) == 2 for kv in v):
+        return _MAPPING_TYPES[tag](v)
+    if tag in ("$bytes", "$bytearray") and type(v) is str:
+        return (bytes if tag == "$bytes" else bytearray).fromhex(v)
+    if tag == "$complex" and type(v) is list and len(v) == 2 and all(type(x) in (int, float) for x in v):
+        return complex(v[0], v[1])
+    if tag == "$opaque" and type(v) is list and len(v) == 2 and type(v[0]) is str and type(v[1]) is bool:
+        return Opaque(v[0], v[1])
+    raise ValueError(f"malformed tagged value {tag!r}")
+
+
+def _collections():
+    import collections
+
+    return collections
+
+
+_C = _collections()
+_SEQUENCE_TAGS = {tuple: "$tuple", set: "$set", frozenset: "$frozenset"}
+_SEQUENCE_TYPES = {"$tuple": tuple, "$set": set, "$frozenset": frozenset}
+_MAPPING_TAGS = {dict: "$dict", _C.Counter: "$Counter", _C.OrderedDict: "$OrderedDict", _C.defaultdict: "$defaultdict"}
+_MAPPING_TYPES = {
+    "$dict": dict,
+    "$Counter": lambda pairs: _C.Counter(dict(pairs)),
+    "$OrderedDict": _C.OrderedDict,
+    "$defaultdict": dict,  # the factory does not cross; as a value it compares like the dict it holds
+}
 
 
 # ------------------------------------------------------------------------------------------------------- framing
 
 
-def read_exact(n):
+def read_exact(fd, n):
     chunks = []
     while n:
-        chunk = os.read(0, min(n, 1 << 20))
+        chunk = os.read(fd, min(n, 1 << 20))
         if not chunk:
             return None
         chunks.append(chunk)
@@ -57,47 +187,109 @@ def read_exact(n):
     return b"".join(chunks)
 
 
-def read_frame():
-    head = read_exact(4)
+def read_frame(fd, limit):
+    head = read_exact(fd, 4)
     if head is None:
         return None
-    body = read_exact(struct.unpack(">I", head)[0])
-    return None if body is None else json.loads(body)
+    n = struct.unpack(">I", head)[0]
+    if n > limit:
+        raise ValueError(f"frame of {n} bytes; the limit is {limit}")
+    return read_exact(fd, n)
 
 
-def write_frame(obj):
-    body = json.dumps(obj, ensure_ascii=True).encode()
-    data = struct.pack(">I", len(body)) + body
-    while data:
-        data = data[os.write(1, data) :]
+def write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
-# --------------------------------------------------------------------------------------------------- child side
+def write_frame(fd, body):
+    write_all(fd, struct.pack(">I", len(body)) + body)
 
 
-def _plain(value, depth=0):
-    """The return value as plain JSON data; exact built-in types only (an int subclass is refused, not trusted)."""
-    t = type(value)
-    if depth > 100:
-        raise ValueError("return value nested more than 100 deep")
-    if value is None or t is bool or t is int or t is float or t is str:
-        return value
-    if t is list or t is tuple:
-        return [_plain(v, depth + 1) for v in value]
-    if t is dict:
-        if not all(type(k) is str for k in value):
-            raise TypeError("dict keys of a return value must be str")
-        return {k: _plain(v, depth + 1) for k, v in value.items()}
-    raise TypeError(f"return value of type {t.__name__} cannot be judged; return plain data")
+def _json(obj):
+    return json.dumps(obj, ensure_ascii=True).encode()
 
 
-def _limit_child(job):
-    os.setsid()  # its own session: a terminal-less process group, killed as one
+# ================================================================================================= child processes
+#
+# Every child is forked by the zygote with the fds the runner sent: [job, 0, 1, 2, 3, ...]. It reads its own job
+# from the first, sets its limits, drops its uid, and runs one role.
+
+
+def child_main(fds):
+    code = 1
     try:
-        with open("/proc/self/oom_score_adj", "w") as f:
-            f.write("1000")  # the cgroup OOM killer takes the program, never PID 1
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        high = [_dup_high(fd) for fd in fds]
+        for fd in fds:
+            os.close(fd)
+        job_fd = high[0]
+        for target, fd in enumerate(high[1:]):
+            os.dup2(fd, target)
+        global _STATUS_FD
+        _STATUS_FD = len(high) - 2  # the last fd: this process's own pid and exit code, for the runner
+        try:
+            write_all(_STATUS_FD, b"P" + struct.pack("<i", os.getpid()))
+        except OSError:
+            pass  # nobody listens (the bridge's candidate): fine
+        job = marshal.loads(read_frame(job_fd, JOB_LIMIT))  # from the runner (trusted); cheaper than JSON here
+        os.closerange(len(high) - 1, 1 << 16)
+        code = ROLES[job["role"]](job)
+    except BaseException:
+        code = 121
+    _exit(code)
+
+
+_STATUS_FD = -1
+
+
+def _exit(code):
+    """Tell the runner the exit code (it then needs no word from the zygote), and exit. A program can write here too;
+    that gains it nothing it could not get by exiting with that code itself."""
+    try:
+        write_all(_STATUS_FD, b"X" + struct.pack("<i", code & 0xFF))
+    except BaseException:
+        pass
+    os._exit(code & 0xFF)
+
+
+def _dup_high(fd):
+    return fcntl.fcntl(fd, fcntl.F_DUPFD, 200)
+
+
+def _prepare():
+    """What every test process needs whatever its job, done by a spare while it waits (off the test's critical path,
+    no job data involved): its own session, OOM priority, the environment, exit()/quit(), and a warm-up that takes
+    the copy-on-write page faults a typical program's compile and I/O would take later."""
+    os.setsid()  # its own session: killed with the rest of the box's processes after the test
+    try:  # the cgroup OOM killer takes a test process, never the zygote or the runner
+        fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+        os.write(fd, b"1000")
+        os.close(fd)
     except OSError:
         pass
+    os.environ.clear()
+    os.environ.update(
+        {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "TMPDIR": "/tmp"}
+        | {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}  # numpy: one thread, no per-core buffers
+    )
+    if os.path.isdir(DIST_PACKAGES) and DIST_PACKAGES not in sys.path:
+        sys.path.append(DIST_PACKAGES)  # Debian's numpy; python -S does not add it
+    # python -S skips `site`, which is what defines exit() and quit(); programs use them
+    builtins.exit = _sitebuiltins.Quitter("exit", "Ctrl-D (i.e. EOF)")
+    builtins.quit = _sitebuiltins.Quitter("quit", "Ctrl-D (i.e. EOF)")
+    sys.setrecursionlimit(10_000)
+    compile(_WARM_UP, "warm-up", "exec")
+    marshal.loads(marshal.dumps({"role": "program", "program": _WARM_UP, "time_limit": 4.0, "memory_mb": 512}))
+    io.TextIOWrapper(io.BufferedReader(io.FileIO(os.open("/dev/null", os.O_RDONLY), "r")), encoding="utf-8").close()
+
+
+_WARM_UP = "import sys\na, b = map(int, sys.stdin.readline().split())\nprint(a + b, [x * 2 for x in range(3)])\n"
+
+
+def _limit(job, uid):
     mem = int(job["memory_mb"]) << 20
     cpu = int(job["time_limit"]) + 1
     for res, value in (
@@ -111,220 +303,209 @@ def _limit_child(job):
         resource.setrlimit(res, (value, value))
     os.chdir("/tmp")
     os.setgroups([])
-    os.setgid(GID)
-    os.setuid(UID)  # all uids non-zero now: the capability sets are cleared by the kernel
+    os.setgid(uid)
+    os.setuid(uid)  # all uids non-zero now: the capability sets are cleared by the kernel
     if os.getuid() == 0 or os.geteuid() == 0:
         os._exit(120)
 
 
-def _reset_python():
-    import builtins
-    import io
-
-    os.environ.clear()
-    os.environ.update({"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"})
+def _reset_python(name):
     sys.argv = ["solution.py"]
     sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8")
     sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding="utf-8")
     sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8", write_through=True)
-    return {"__name__": "__main__", "__builtins__": builtins, "__file__": "solution.py"}
+    return {"__name__": name, "__builtins__": builtins, "__file__": "solution.py"}
+
+
+def _source(job):
+    """The program as the official harnesses run it: the prompt (HumanEval) first, then the completion."""
+    prompt = job.get("prompt") or ""
+    sep = "" if not prompt or prompt.endswith("\n") else "\n"
+    return prompt + sep + job["program"]
+
+
+def _exit_code(exc):
+    if type(exc) is SystemExit:
+        return exc.code if type(exc.code) is int else (0 if exc.code is None else 1)
+    try:
+        traceback.print_exc()
+    except BaseException:
+        pass
+    return 1
 
 
 def _finish(code):
+    """Exit like the interpreter would: non-daemon threads joined (their output kept), stdout flushed."""
+    try:
+        if "threading" in sys.modules:
+            sys.modules["threading"]._shutdown()
+    except BaseException:
+        pass
     try:
         sys.stdout.flush()
     except BaseException:
         code = code or 1
-    os._exit(code)
+    _exit(code)
 
 
-def _run_child(job, test):
-    """Runs in the forked child; never returns."""
+def role_program(job):
+    """stdin and call modes: fds 0 stdin, 1 stdout, 2 stderr, 3 result."""
     code = 1
     try:
-        _limit_child(job)
-        namespace = _reset_python()
-        mode = job["mode"]
-        if mode == "call":
-            namespace["__name__"] = "solution"
-        exec(compile(job["program"], "solution.py", "exec"), namespace)
-        data = b""
-        if mode == "script":  # judged in the box (see rlvr/verifiers/code.py): the token says the asserts all ran
-            exec(compile(test, "test.py", "exec"), namespace)
-            data = job["token"].encode()
-        elif mode == "call":
-            value = _call(namespace, job["fn_name"], test)
-            text = json.dumps(_plain(value), allow_nan=True)
+        _limit(job, PROGRAM_UID)
+        call = job["mode"] == "call"
+        args = decode_value(job["args"]) if call else None
+        namespace = _reset_python("solution" if call else "__main__")
+        exec(compile(_source(job), "solution.py", "exec"), namespace)
+        if call:
+            text = json.dumps(encode_value(_lookup(namespace, job["fn_name"])(*args)), allow_nan=True)
             if len(text) > RESULT_LIMIT:
                 raise ValueError(f"return value is {len(text)} bytes of JSON; the limit is {RESULT_LIMIT}")
-            data = text.encode()
-        while data:
-            data = data[os.write(3, data) :]
+            write_all(3, text.encode())
         code = 0
-    except SystemExit as exc:
-        code = exc.code if type(exc.code) is int else (0 if exc.code is None else 1)
-    except BaseException:
-        import traceback
-
-        try:
-            traceback.print_exc()
-        except BaseException:
-            pass
-        code = 1
-    _finish(code & 0xFF)
+    except BaseException as exc:
+        code = _exit_code(exc)
+    _finish(code)
 
 
-def _call(namespace, fn_name, args):
+def _lookup(namespace, fn_name):
     fn = namespace.get(fn_name)
     if fn is None and isinstance(namespace.get("Solution"), type):  # LeetCode style: class Solution: def fn(self...)
         fn = getattr(namespace["Solution"](), fn_name, None)
     if not callable(fn):
         raise NameError(f"the program defines no function {fn_name!r}")
-    return fn(*args)
+    return fn
 
 
-# -------------------------------------------------------------------------------------------------- parent side
-
-
-def _spawn(job, test, stdin_data):
-    pipes = {name: os.pipe() for name in ("in", "out", "err", "res")}
-    pid = os.fork()
-    if pid == 0:
-        os.dup2(pipes["in"][0], 0)
-        os.dup2(pipes["out"][1], 1)
-        os.dup2(pipes["err"][1], 2)
-        os.dup2(pipes["res"][1], 3)
-        os.closerange(4, 1 << 16)
-        _run_child(job, test)
-    for name, (r, w) in pipes.items():
-        os.close(r if name == "in" else w)
-    return pid, pipes["in"][1], pipes["out"][0], pipes["err"][0], pipes["res"][0]
-
-
-def run_test(job, test):
-    stdin_data = test.encode() if job["mode"] == "stdin" else b""
-    start = time.monotonic()
-    pid, in_w, out_r, err_r, res_r = _spawn(job, test, stdin_data)
-    pidfd = os.pidfd_open(pid)
-    os.set_blocking(in_w, False)
-    deadline = start + float(job["time_limit"])
-    limit = int(job["output_limit"])
-    bufs = {out_r: bytearray(), err_r: bytearray(), res_r: bytearray()}
-    caps = {out_r: limit, err_r: limit, res_r: RESULT_LIMIT}
-    reading = set(bufs)
-    timed_out = exceeded = False
-    status = None
-    pending = memoryview(stdin_data)
-    if not pending:
-        os.close(in_w)
-        in_w = -1
-    poller = select.poll()
-    for fd in reading:
-        poller.register(fd, select.POLLIN)
-    poller.register(pidfd, select.POLLIN)
-    if in_w >= 0:
-        poller.register(in_w, select.POLLOUT)
-    while status is None or reading:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            timed_out = status is None
-            break
-        for fd, ev in poller.poll(max(1, int(left * 1000) + 1)):
-            if fd == pidfd:
-                poller.unregister(pidfd)
-                status = os.waitpid(pid, 0)[1]
-                sweep()  # the child is gone: whatever it left behind (a daemon holding its stdout) goes too
-            elif fd == in_w:
-                try:
-                    pending = pending[os.write(in_w, pending[: 1 << 16]) :]
-                except (BrokenPipeError, BlockingIOError):
-                    pending = pending[:0] if ev & (select.POLLERR | select.POLLHUP) else pending
-                if not pending:
-                    poller.unregister(in_w)
-                    os.close(in_w)
-                    in_w = -1
-            else:
-                chunk = os.read(fd, 1 << 16)
-                if not chunk:
-                    poller.unregister(fd)
-                    reading.discard(fd)
-                    continue
-                buf = bufs[fd]
-                if fd == err_r:
-                    buf += chunk
-                    del buf[: max(0, len(buf) - STDERR_KEEP)]
-                elif len(buf) + len(chunk) > caps[fd]:
-                    exceeded = True
-                else:
-                    buf += chunk
-        if exceeded:
-            break
-    seconds = time.monotonic() - start
-    if status is None:
-        sweep()
-        status = _reap_status(pid)
-    for fd in (in_w, out_r, err_r, res_r, pidfd):
-        if fd >= 0:
-            os.close(fd)
-    return {
-        "exit": os.WEXITSTATUS(status) if status is not None and os.WIFEXITED(status) else None,
-        "signal": os.WTERMSIG(status) if status is not None and os.WIFSIGNALED(status) else None,
-        "seconds": round(seconds, 4),
-        "timed_out": timed_out,
-        "output_exceeded": exceeded,
-        "stdout": bufs[out_r].decode("utf-8", "replace"),
-        "stderr": bufs[err_r].decode("utf-8", "replace"),
-        "result": bufs[res_r].decode("utf-8", "replace") if bufs[res_r] else None,
-    }
-
-
-_STATUSES = {}  # pid -> wait status, for children reaped by a sweep before their parent loop saw them
-
-
-def _reap_status(pid):
-    if pid in _STATUSES:
-        return _STATUSES.pop(pid)
+def role_candidate(job):
+    """Bridge mode, the program's side: fds 0/1 /dev/null, 2 stderr, 3 calls in, 4 results out."""
+    code = 1
     try:
-        return os.waitpid(pid, 0)[1]
-    except ChildProcessError:
-        return None
+        _limit(job, PROGRAM_UID)
+        namespace = _reset_python("__main__")
+        exec(compile(_source(job), "solution.py", "exec"), namespace)
+        while True:
+            frame = read_frame(3, JOB_LIMIT)
+            if frame is None:
+                break
+            write_frame(4, _serve(namespace, frame))
+        code = 0
+    except BaseException as exc:
+        code = _exit_code(exc)
+    _finish(code)
 
 
-def sweep():
-    """Kill every process in the box but this one, and reap them all (orphans are re-parented to PID 1)."""
-    _STATUSES.clear()
-    while True:
+def _serve(namespace, frame):
+    """One call: b"name\n" + tagged [args, kwargs] in; b"R" + tagged value or b"X" + exception JSON out."""
+    try:
+        name, _, payload = frame.partition(b"\n")
+        args, kwargs = decode_value(payload)
+        value = _lookup(namespace, name.decode())(*args, **kwargs)
+        text = json.dumps(encode_value(value, opaque=True), allow_nan=True)
+        if len(text) > RESULT_LIMIT:
+            raise ValueError(f"return value is {len(text)} bytes of JSON; the limit is {RESULT_LIMIT}")
+        return b"R" + text.encode()
+    except Exception as exc:
+        return b"X" + _json({"raise": type(exc).__name__, "message": str(exc)[:300]})
+
+
+class _Refused(Exception):
+    """The test code needs something that cannot cross the bridge: judged as a reference problem, not a verdict."""
+
+
+class _Candidate:
+    """The entry point as the judge's test code sees it: a call sends tagged JSON to the candidate process."""
+
+    def __init__(self, name):
+        self.__name__ = name
+
+    def __call__(self, *args, **kwargs):
         try:
-            os.kill(-1, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        try:
-            pid, status = os.waitpid(-1, 0)
-        except ChildProcessError:
-            return
-        _STATUSES[pid] = status
+            payload = json.dumps(encode_value([list(args), kwargs]), allow_nan=True).encode()
+        except (TypeError, ValueError) as exc:
+            raise _Refused(f"the test passes an argument that cannot cross to the program: {exc}") from None
+        write_frame(4, self.__name__.encode() + b"\n" + payload)
+        frame = read_frame(5, RESULT_LIMIT + 1)
+        if frame is None:
+            raise RuntimeError("the program's process ended during a call")
+        if frame[:1] == b"R":
+            return decode_value(frame[1:])
+        reply = json.loads(frame[1:])
+        exc_type = getattr(builtins, str(reply.get("raise")), None)
+        if not (isinstance(exc_type, type) and issubclass(exc_type, Exception)) or exc_type is NameError:
+            exc_type = RuntimeError  # a NameError from the program must not look like an incomplete reference
+        raise exc_type(f"raised by the program: {reply.get('message', '')}")
 
 
-def wipe():
-    """Empty the scratch directories, as the unprivileged user who owns what is in them. Returns False on failure."""
-    if not any(_entries(d) for d in SCRATCH):
-        return True
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            os.setgroups([])
-            os.setgid(GID)
-            os.setuid(UID)
-            for d in SCRATCH:
-                for name in _entries(d):
-                    _remove(os.path.join(d, name))
-            code = 0 if not any(_entries(d) for d in SCRATCH) else 1
-        finally:
-            os._exit(code)
-    status = os.waitpid(pid, 0)[1]
-    sweep()
-    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+def role_judge(job):
+    """Bridge mode, the test's side: fds 0/1 /dev/null, 2 stderr, 3 verdict, 4 calls out, 5 results in."""
+    code = 1
+    try:
+        _limit(job, JUDGE_UID)
+        namespace = _reset_python("__main__")
+        if job.get("prompt"):
+            exec(compile(job["prompt"], "prompt.py", "exec"), namespace)  # the dataset's helpers, not the program's
+        for name in _module_imports(job.get("program") or ""):
+            if name not in namespace and not hasattr(builtins, name):
+                try:
+                    namespace[name] = __import__(name)  # MBPP tests use modules the program imported (math.isclose)
+                except ImportError:
+                    pass  # the program fails its own import in its own process
+        entry = job["fn_name"]
+        namespace[entry] = candidate = _Candidate(entry)
+        exec(compile(job["test_code"], "test.py", "exec"), namespace)
+        check = namespace.get("check")
+        if callable(check) and check is not candidate:  # HumanEval: check(candidate); MBPP: the asserts ran already
+            check(candidate)
+        write_all(3, job["token"].encode())
+        code = 0
+    except _Refused as exc:
+        _say(f"refused: {exc}")
+        code = EXIT_REFUSED
+    except NameError as exc:
+        _say(f"refused: the test code uses a name it does not define ({exc}); give the prompt that defines it")
+        code = EXIT_REFUSED
+    except BaseException as exc:
+        code = _exit_code(exc)
+    _finish(code)
+
+
+_IMPORT = None
+
+
+def _module_imports(program):
+    """Top-level ``import a, b.c`` lines of the program: the module names they bind (never ``from`` names or aliases,
+    which could rebind a builtin the test uses). A regex, not a parse: linear in the program's length."""
+    global _IMPORT
+    if _IMPORT is None:
+        import re
+
+        _IMPORT = re.compile(r"^import[ \t]+([A-Za-z_][\w.]*(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*)*)[ \t]*(?:#.*)?$", re.M)
+    names = []
+    for match in _IMPORT.finditer(program):
+        for dotted in match.group(1).split(","):
+            top = dotted.strip().split(".")[0]
+            if top.isidentifier() and top not in names:
+                names.append(top)
+    return names[:20]
+
+
+def _say(text):
+    try:
+        sys.stderr.write(text + "\n")
+    except BaseException:
+        pass
+
+
+def role_wipe(job):
+    """Empty one scratch mount as the uid that owns what is in it (the runner holds no CAP_DAC_OVERRIDE)."""
+    os.setgroups([])
+    os.setgid(job["uid"])
+    os.setuid(job["uid"])
+    root = job["path"]
+    for name in _entries(root):
+        _remove(os.path.join(root, name))
+    return 0 if not _entries(root) else 1
 
 
 def _entries(d):
@@ -347,37 +528,420 @@ def _remove(path):
         pass
 
 
-def run_job(job):
-    results = []
-    stdin_mode = job["mode"] == "stdin"
-    for test in job["tests"]:
-        r = run_test(job, test if stdin_mode or job["mode"] == "script" else list(test))
-        results.append(r)
-        sweep()
-        if not wipe():
-            return {"id": job["id"], "results": results, "wiped": False}
-        failed = r["timed_out"] or r["output_exceeded"] or r["exit"] != 0
-        if failed and job.get("stop_on_failure"):
-            break
-    return {"id": job["id"], "results": results, "wiped": True}
+ROLES = {"program": role_program, "candidate": role_candidate, "judge": role_judge, "wipe": role_wipe}
 
 
-def main():
-    write_frame({"hello": VERSION, "pid": os.getpid(), "uid": os.getuid()})
+# ========================================================================================================= zygote
+
+
+SPARES = 2  # clean children waiting for a test, so that no fork sits between a job and its test
+
+
+def zygote_main():
+    """PID 1: keep SPARES clean children waiting, replace each one a test takes, reap them all. Never reads job data
+    (see the module docstring): a spare receives only the fds of one test, and reads its job itself."""
+    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)  # exit statuses: zygote -> runner
+    spare_rx, spare_tx = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)  # a test's fds: runner -> a spare
+    taken_r, taken_w = os.pipe()  # a spare -> the zygote: the pid of a spare that took a test
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.set_wakeup_fd(wake_w)
+    runner = os.fork()
+    if runner == 0:
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for fd in (mine.detach(), spare_rx.detach(), taken_r, taken_w, wake_r, wake_w):
+            os.close(fd)
+        code = 1
+        try:
+            code = Runner(theirs, spare_tx).main()
+        finally:
+            os._exit(code)
+    theirs.close()
+    spare_tx.close()
+    null = os.open("/dev/null", os.O_RDWR)
+    os.dup2(null, 0)
+    os.dup2(null, 1)  # the host channel belongs to the runner alone
+    os.close(null)
+    idle, children = set(), set()
+    gc.freeze()  # children never collect what the zygote holds: no copy-on-write of its pages by the collector
+
+    wanted = [SPARES]  # spares to fork: a fork can fail while a test's fork bomb holds every pid; retried soon
+
+    def fork_spares():
+        while wanted[0] > 0:
+            try:
+                fork_spare()
+            except OSError:
+                return
+            wanted[0] -= 1
+
+    def fork_spare():
+        pid = os.fork()
+        if pid == 0:
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            mine.close()
+            for fd in (taken_r, wake_r, wake_w):
+                os.close(fd)
+            spare_main(spare_rx, taken_w)
+        idle.add(pid)
+
+    fork_spares()
+    poller = select.poll()
+    poller.register(mine, select.POLLIN)
+    poller.register(wake_r, select.POLLIN)
+    poller.register(taken_r, select.POLLIN)
     while True:
-        job = read_frame()
-        if job is None:
-            return 0  # the host closed our stdin: it is done with this box
+        for fd, _ in poller.poll(20 if wanted[0] else 1000):
+            if fd == wake_r:
+                os.read(wake_r, 4096)
+            elif fd == taken_r:
+                data = os.read(taken_r, 4096)
+                for (pid,) in struct.iter_unpack("<i", data[: len(data) // 4 * 4]):
+                    idle.discard(pid)
+                    children.add(pid)
+                    wanted[0] += 1
+            elif not mine.recv(16):
+                return 0  # the runner is gone
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return 0
+            if pid == 0:
+                break
+            if pid == runner:
+                return 0  # the runner exited (the host closed the channel): the box ends
+            if pid in idle:  # a spare that died before taking a test: keep the number up
+                idle.discard(pid)
+                wanted[0] += 1
+            elif pid in children:
+                children.discard(pid)
+                try:
+                    mine.send(struct.pack("<cii", b"S", pid, status))
+                except OSError:
+                    return 0
+        fork_spares()
+
+
+def spare_main(spare_rx, taken_w):
+    """A clean child waiting for the fds of one test; it tells the zygote its pid, then runs the test's role."""
+    code = 0
+    try:
+        _prepare()
+        msg, fds, _, _ = socket.recv_fds(spare_rx, 16, 16)
+        if msg:
+            os.write(taken_w, struct.pack("<i", os.getpid()))
+            spare_rx.close()
+            os.close(taken_w)
+            child_main(fds)
+    except BaseException:
+        code = 122
+    os._exit(code)
+
+
+# ========================================================================================================= runner
+
+
+class Runner:
+    """Reads jobs from the host, runs each test in fresh zygote children, writes the records back."""
+
+    def __init__(self, zygote, spares):
+        self.zygote = zygote  # exit statuses of test processes
+        self.spares = spares  # where a waiting clean child picks up the fds of the next test
+        self.statuses = {}
+        self.null = os.open("/dev/null", os.O_RDWR)
+        self.scratch = sorted((int(n) for n in _entries(SCRATCH_ROOT) if n.isdigit()), reverse=True)
+
+    def main(self):
+        os.makedirs(os.path.dirname(CURRENT), exist_ok=True)
+        if not os.path.lexists("/dev/shm"):
+            os.symlink(CURRENT, "/dev/shm")  # no IPC mount (ipc_mode none): /dev/shm is the job's scratch too
+        self.send(b"H", _json({"hello": VERSION, "pid": os.getpid(), "uid": os.getuid(), "jobs": len(self.scratch)}))
+        while True:
+            body = read_frame(0, JOB_LIMIT)
+            if body is None:
+                return 0  # the host closed our stdin: it is done with this box
+            job = json.loads(body)
+            del body
+            try:
+                retire = self.run_job(job)
+                self.send(b"E", _json({"id": job["id"], "retire": retire}))
+            except Exception as exc:  # a fault of the box, not of the program: the host replaces this container
+                self.sweep()
+                self.send(b"F", _json({"id": job.get("id"), "fault": f"{type(exc).__name__}: {exc}"}))
+            del job  # nothing of this job is kept while the next one runs
+
+    def send(self, kind, body):
+        write_frame(1, kind + body)
+
+    # ----------------------------------------------------------------------------------------------- one job
+
+    def run_job(self, job):
+        if not self.scratch:
+            raise RuntimeError("no unused scratch mount left in this box")
+        path = f"{SCRATCH_ROOT}/{self.scratch.pop()}"
+        os.chmod(path, 0o1777)
+        tmp_link = CURRENT + ".new"
+        os.symlink(path, tmp_link)
+        os.replace(tmp_link, CURRENT)
         try:
-            reply = run_job(job)
-        except Exception as exc:  # a fault of the box, not of the program: the host replaces this container
-            sweep()
-            reply = {"id": job.get("id"), "fault": f"{type(exc).__name__}: {exc}"}
+            for test in job["tests"]:
+                record, data = self.run_test(job, test)
+                if record["scratch"] == "ok":
+                    record["scratch"] = self.wipe(path)
+                self.send(b"T", _test_frame(record, data))
+                failed = record["timed_out"] or record["output_exceeded"] or record["exit"] != 0
+                if record["scratch"] != "ok" or (failed and job.get("stop_on_failure")):
+                    break
+        finally:
+            os.chmod(path, 0)  # never used again: unreadable to every later program even if a wipe failed
+        return not self.scratch or record["scratch"] != "ok"
+
+    def run_test(self, job, test):
+        start = time.monotonic()
+        if job["mode"] == "bridge":
+            procs = self.start_bridge(job)
+            stdin_data = b""
+        else:
+            procs = self.start_program(job, test)
+            stdin_data = test.encode("utf-8", "surrogatepass") if job["mode"] == "stdin" else b""
+        record, data = self.supervise(job, procs, stdin_data, start)
+        if not record.pop("swept"):
+            record["scratch"] = "ok" if self.sweep() else "processes survived the kill"
+        return record, data
+
+    def start_program(self, job, test):
+        sub = {k: job.get(k) for k in ("mode", "program", "prompt", "fn_name", "time_limit", "memory_mb")}
+        if job["mode"] == "call":
+            sub["args"] = json.dumps(test)
+        pin, pout, perr, pres = os.pipe(), os.pipe(), os.pipe(), os.pipe()
+        status = self.spawn({"role": "program", **sub}, [pin[0], pout[1], perr[1], pres[1]])
+        for fd in (pin[0], pout[1], perr[1], pres[1]):
+            os.close(fd)
+        return {"status": status, "stdin": pin[1], "out": pout[0], "err": perr[0], "res": pres[0]}
+
+    def start_bridge(self, job):
+        limits = {k: job[k] for k in ("time_limit", "memory_mb")}
+        calls, replies, cerr, jerr, jres = os.pipe(), os.pipe(), os.pipe(), os.pipe(), os.pipe()
+        candidate = {"role": "candidate", "program": job["program"], "prompt": job.get("prompt"), **limits}
+        os.close(self.spawn(candidate, [self.null, self.null, cerr[1], calls[0], replies[1]]))
+        judge = {"role": "judge", "test_code": job["test_code"], "prompt": job.get("prompt"), **limits}
+        judge.update(fn_name=job["fn_name"], token=job["token"], program=job["program"])
+        status = self.spawn(judge, [self.null, self.null, jerr[1], jres[1], calls[1], replies[0]])
+        for fd in (calls[0], calls[1], replies[0], replies[1], cerr[1], jerr[1], jres[1]):
+            os.close(fd)
+        return {"status": status, "stdin": -1, "out": -1, "err": jerr[0], "err2": cerr[0], "res": jres[0]}
+
+    def spawn(self, job, fds):
+        """A fresh child of the zygote with ``fds`` as its 0, 1, 2... and a status pipe as the last; its job goes down
+        a pipe of its own, written before the fork when it fits, so the child never waits. Returns the status fd."""
+        job_r, job_w = os.pipe()
+        status_r, status_w = os.pipe()
+        frame = marshal.dumps(job)
+        small = len(frame) + 4 <= 60_000  # a pipe holds 64 KiB: write now, the child reads it as soon as it runs
+        if small:
+            write_frame(job_w, frame)
+        rights = struct.pack(f"{len(fds) + 2}i", job_r, *fds, status_w)
+        self.spares.sendmsg([b"F"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, rights)])
+        os.close(job_r)
+        os.close(status_w)
+        if not small:
+            try:
+                write_frame(job_w, frame)
+            except OSError:
+                pass  # the child died before reading its job: its status says so
+        os.close(job_w)
+        return status_r
+
+    def supervise(self, job, procs, stdin_data, start):
+        """Feed stdin, collect output under caps, until the main process exits and its pipes close, or time is up."""
+        deadline = start + float(job["time_limit"])
+        limit = int(job["output_limit"])
+        readers = {procs[k]: k for k in ("out", "err", "err2", "res", "status") if procs.get(k, -1) >= 0}
+        bufs = {k: bytearray() for k in ("out", "err", "err2", "res", "status")}
+        caps = {"out": limit, "res": RESULT_LIMIT + 64, "status": 64}
+        in_w, pending = procs["stdin"], memoryview(stdin_data)
+        poller = select.poll()
+        for fd in readers:
+            poller.register(fd, select.POLLIN)
+        poller.register(self.zygote, select.POLLIN)
+        if in_w >= 0 and pending:
+            os.set_blocking(in_w, False)
+            poller.register(in_w, select.POLLOUT)
+        elif in_w >= 0:
+            os.close(in_w)
+            in_w = -1
+        timed_out = exceeded = swept = sweep_tried = False
+        while not self.ended(bufs["status"]) or readers:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                timed_out = not self.ended(bufs["status"])
+                break
+            for fd, ev in poller.poll(max(1, int(left * 1000) + 1)):
+                if fd == self.zygote.fileno():
+                    self.zygote_message()
+                elif fd == in_w:
+                    try:
+                        pending = pending[os.write(in_w, pending[: 1 << 16]) :]
+                    except (BrokenPipeError, BlockingIOError):
+                        pending = pending[:0] if ev & (select.POLLERR | select.POLLHUP) else pending
+                    if not pending:
+                        poller.unregister(in_w)
+                        os.close(in_w)
+                        in_w = -1
+                elif fd in readers:
+                    exceeded |= self.drain(fd, readers, bufs, caps, poller)
+            if exceeded:
+                break
+            if self.ended(bufs["status"]) and not sweep_tried:
+                sweep_tried = True
+                # the main process is gone: whatever it left behind (a daemon holding a pipe) goes too
+                swept = self.sweep()
+        seconds = time.monotonic() - start
+        for fd in [in_w, *readers]:
+            if fd >= 0:
+                os.close(fd)
+        exit_code, sig = self.outcome(bufs["status"])
+        self.statuses.clear()
+        record = {
+            "exit": exit_code,
+            "signal": sig,
+            "seconds": round(seconds, 4),
+            "timed_out": timed_out,
+            "output_exceeded": exceeded,
+            "scratch": "ok",
+            "swept": swept,
+        }
+        err = bytes(bufs["err"]) + (b"\n[program] " + bytes(bufs["err2"]) if bufs["err2"] else b"")
+        return record, (bytes(bufs["out"]), err[-2 * STDERR_KEEP :], bytes(bufs["res"]))
+
+    def zygote_message(self):
+        kind, pid, status = struct.unpack("<cii", self.zygote.recv(16))
+        if kind == b"S":
+            self.statuses[pid] = status
+
+    def ended(self, status):
+        """Has the main process ended? Its own last word (b"X"), or the zygote reaped it."""
+        pid, code = _status_records(status)
+        return code is not None or (pid is not None and pid in self.statuses)
+
+    def outcome(self, status):
+        """(exit code, signal): the process's own last word (the sweep may kill it while it exits), else the kernel's
+        wait status as the zygote reported it (killed by a signal: no last word)."""
+        pid, code = _status_records(status)
+        if code is not None:
+            return code, None
+        wait = self.statuses.get(pid)
+        if wait is not None:
+            return (os.WEXITSTATUS(wait), None) if os.WIFEXITED(wait) else (None, os.WTERMSIG(wait))
+        return None, None
+
+    def drain(self, fd, readers, bufs, caps, poller):
+        name = readers[fd]
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            poller.unregister(fd)
+            os.close(fd)
+            del readers[fd]
+            return False
+        buf = bufs[name]
+        if name.startswith("err"):
+            buf += chunk
+            del buf[: max(0, len(buf) - STDERR_KEEP)]
+            return False
+        if len(buf) + len(chunk) > caps[name]:
+            if name == "status":  # the program wrote on its status pipe: keep the first records (the pid), no more
+                buf += chunk[: max(0, caps[name] - len(buf))]
+                return False
+            return True
+        buf += chunk
+        return False
+
+    # ------------------------------------------------------------------------------------------- clean-up
+
+    def sweep(self):
+        """Kill every process of a test (uid 65534 or 65533) and wait until none runs; the zygote, this runner and
+        the waiting spares are root's and stay. True once none is left, False if some survive SWEEP_SECONDS."""
+        deadline = time.monotonic() + SWEEP_SECONDS
+        while True:
+            alive = _test_pids()
+            if not alive:
+                return True
+            for pid in alive:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.0005)
+
+    def wipe(self, path):
+        """Empty the job's scratch (its memory counts against the box); 'ok', or why not, within WIPE_SECONDS. As
+        the program's uid, then (bridge mode: the dataset's test code may write files too) as the judge's."""
+        why = "ok"
+        for uid in (PROGRAM_UID, JUDGE_UID):
+            if _entries(path):
+                why = self.wipe_as(path, uid)
+        return why
+
+    def wipe_as(self, path, uid):
+        status_fd = self.spawn({"role": "wipe", "path": path, "uid": uid}, [self.null, self.null, self.null])
+        deadline = time.monotonic() + WIPE_SECONDS
+        status = b""
+        while _status_records(status)[1] is None and time.monotonic() < deadline:
+            if select.select([status_fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                chunk = os.read(status_fd, 64)
+                if not chunk:
+                    break
+                status += chunk
+        os.close(status_fd)
+        self.sweep()
+        if _status_records(status)[1] is None and time.monotonic() >= deadline:
+            return f"the program left scratch files that took over {WIPE_SECONDS:g} s to remove"
+        if _status_records(status)[1] != 0 or _entries(path):
+            return "the program left scratch files that could not be removed"
+        return "ok"
+
+
+def _status_records(buf):
+    """(pid, exit code) from a status pipe's 5-byte records (b"P" + pid, b"X" + code); the first of each counts."""
+    pid = code = None
+    for i in range(0, len(buf) - 4, 5):
+        kind, value = buf[i : i + 1], struct.unpack("<i", buf[i + 1 : i + 5])[0]
+        if kind == b"P" and pid is None:
+            pid = value
+        elif kind == b"X" and code is None:
+            code = value
+    return pid, code
+
+
+def _test_pids():
+    """Processes of tests (uid 65534 or 65533) that have not exited, from /proc (zombies are the zygote's to reap)."""
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
         try:
-            write_frame(reply)
-        except BrokenPipeError:
-            return 0
+            with open(f"/proc/{name}/status", "rb") as f:
+                status = f.read(1024)
+        except OSError:
+            continue
+        state = status.split(b"\nState:", 1)[-1].split(None, 1)[:1]
+        uid = status.split(b"\nUid:", 1)[-1].split(None, 1)[:1]
+        if uid and uid[0] in (b"65534", b"65533") and state and state[0] not in (b"Z", b"X"):
+            out.append(int(name))
+    return out
+
+
+def _test_frame(record, data):
+    out, err, res = data
+    head = _json({**record, "n_out": len(out), "n_err": len(err), "n_res": len(res)})
+    return struct.pack(">I", len(head)) + head + out + err + res
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(zygote_main())
