@@ -46,6 +46,23 @@ def _json(path) -> dict:
         return json.load(f)
 
 
+# ------------------------------------------------------------------------------------------------------ the model
+
+
+@pytest.mark.slow
+def test_the_cached_checkpoint_is_a_plain_one_outside_the_repository(smollm2: str) -> None:
+    """No GGUF quantization config left (``save_pretrained`` would refuse it); ``python -m rlvr.pretrained`` names the
+    same folder without converting again."""
+    config = _json(os.path.join(smollm2, "config.json"))
+    assert "quantization_config" not in config and config["architectures"] == ["LlamaForCausalLM"]
+    assert not os.path.abspath(smollm2).startswith(REPO + os.sep)
+    proc = subprocess.run(
+        [sys.executable, "-m", "rlvr.pretrained"], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0 and proc.stdout.strip() == smollm2, proc.stderr
+    assert "converting" not in proc.stderr
+
+
 # ------------------------------------------------------------------------------------------------------ rlvr eval
 
 
