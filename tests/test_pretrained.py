@@ -30,10 +30,13 @@ def chatml(user: str) -> str:
     return f"<|im_start|>system\n{SYSTEM}<|im_end|>\n<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
 
 
+def _env() -> dict[str, str]:
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": REPO + os.pathsep + os.environ.get("PYTHONPATH", "")}
+
+
 def _rlvr(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": REPO + os.pathsep + os.environ.get("PYTHONPATH", "")}
     cmd = [sys.executable, "-m", "rlvr.cli", *args]
-    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(cmd, cwd=REPO, env=_env(), capture_output=True, text=True, timeout=timeout)
 
 
 def _jsonl(path) -> list[dict]:
@@ -57,7 +60,7 @@ def test_the_cached_checkpoint_is_a_plain_one_outside_the_repository(smollm2: st
     assert "quantization_config" not in config and config["architectures"] == ["LlamaForCausalLM"]
     assert not os.path.abspath(smollm2).startswith(REPO + os.sep)
     proc = subprocess.run(
-        [sys.executable, "-m", "rlvr.pretrained"], cwd=REPO, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "rlvr.pretrained"], cwd=REPO, env=_env(), capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 0 and proc.stdout.strip() == smollm2, proc.stderr
     assert "converting" not in proc.stderr
