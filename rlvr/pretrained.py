@@ -80,9 +80,9 @@ def convert_gguf(gguf_path: str, folder: str) -> str:
         os.chmod(tmp, 0o755)  # mkdtemp's 0700 would hide the cache from other users of a shared machine
         try:
             os.rename(tmp, folder)  # atomic; fails when ``folder`` exists (another process won the race)
-        except OSError:
+        except OSError as exc:
             if not _complete(folder):
-                raise
+                raise OSError(f"{folder} exists but is not a complete checkpoint; remove it and retry") from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return folder
@@ -96,8 +96,8 @@ def _plain_copy(gguf_path: str) -> tuple[Any, Any]:
     tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
     loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name)
     config = loaded.config
-    config.quantization_config = None
-    del config.quantization_config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config  # else from_config keeps it and save_pretrained refuses a GGUF model
     model = AutoModelForCausalLM.from_config(config)
     model.load_state_dict(loaded.state_dict())
     model.generation_config = loaded.generation_config
