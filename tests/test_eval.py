@@ -267,6 +267,7 @@ def test_eval_callback_logs_the_protocol_during_real_training(tiny: str, tmp_pat
     assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))  # it really trained
     logged = [h for h in trainer.state.log_history if "eval/gsm8k/accuracy" in h]
     assert [h["step"] for h in logged] == [0, 2, 4]  # start, every 2 steps; the end (step 4) is not repeated
+    assert [h["step"] for h in trainer.state.log_history if "loss" in h] == [1, 2, 3, 4]  # none lost to the eval log
     for h in logged:
         assert 0.0 <= h["eval/gsm8k/ci95_low"] <= h["eval/gsm8k/accuracy"] <= h["eval/gsm8k/ci95_high"] <= 1.0
         assert 0.0 <= h["eval/gsm8k/pass_at_k"] <= 1.0 and 0.0 <= h["eval/gsm8k/maj_at_k"] <= 1.0
