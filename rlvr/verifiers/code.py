@@ -58,10 +58,12 @@ from typing import Any
 
 from rlvr.sandbox import DEFAULT_IMAGE, Job, SandboxConfig, SandboxFault, SandboxUnavailable, TestRun, shared_pool
 from rlvr.verifiers.base import Verdict, Verifier, correct, error, register_verifier, wrong
-from sandboxes.python.worker import EXIT_REFUSED, decode_value, encode_value
+from sandboxes.python.worker import EXIT_REFUSED, encode_value
+from sandboxes.python.worker import _untag as decode_value_hook
 
 _FENCE = re.compile(r"```[ \t]*(?:python3?|py)[ \t]*\r?\n(.*?)(?:```|\Z)", re.DOTALL | re.IGNORECASE)
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# one way to match each digit run (``\d+\.?\d*`` had two): linear on a megabyte of digits, not quadratic
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 MAX_TIME_LIMIT = 60.0
 MAX_OUTPUT_LIMIT = 64 << 20
 MAX_PROGRAM_CHARS = 1 << 20  # longer programs are refused (wrong), never truncated
@@ -394,9 +396,48 @@ def _decoded(text: str | None) -> tuple[Any] | str:
     if text is None:
         return "the function did not return a value that could be judged"
     try:
-        return (decode_value(text),)
+        return (json.loads(text, object_hook=_host_untag),)
     except (ValueError, TypeError, RecursionError, MemoryError, OverflowError) as exc:
         return f"the return value could not be read ({type(exc).__name__})"
+
+
+class _Unhashed:
+    """A returned set, or a mapping with a key that is not a string, as the host keeps it: never built, so never
+    hashed. Hashes of ints, floats and tuples are predictable, so 40,000 distinct keys that all hash alike (multiples
+    of 2**61 - 1) would make building the set take the host's CPU for half a minute. Expected values are JSON, which
+    has neither sets nor non-string keys, so such a value can never be equal to one; only its tag is kept."""
+
+    __slots__ = ("tag",)
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        return f"<{self.tag[1:]}>"
+
+
+_HASHED_TAGS = {"$set", "$frozenset"}
+_MAPPING_TAGS = {"$dict", "$Counter", "$OrderedDict", "$defaultdict"}
+
+
+def _host_untag(obj: dict[str, Any]) -> Any:
+    """The worker's ``_untag``, except for values whose construction hashes program-chosen non-string keys."""
+    if len(obj) == 1:
+        ((tag, v),) = obj.items()
+        if tag in _HASHED_TAGS and type(v) is list:
+            return _Unhashed(tag)
+        if (
+            tag in _MAPPING_TAGS
+            and type(v) is list
+            and not all(type(kv) is list and kv and type(kv[0]) is str for kv in v)
+        ):
+            return _Unhashed(tag)
+    return decode_value_hook(obj)
 
 
 def _checker_outcome(score: Any) -> Any:

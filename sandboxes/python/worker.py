@@ -413,6 +413,9 @@ class _Refused(Exception):
     """The test code needs something that cannot cross the bridge: judged as a reference problem, not a verdict."""
 
 
+_NOT_RAISED = (NameError, StopIteration, StopAsyncIteration)
+
+
 class _Candidate:
     """The entry point as the judge's test code sees it: a call sends tagged JSON to the candidate process."""
 
@@ -432,8 +435,10 @@ class _Candidate:
             return decode_value(frame[1:])
         reply = json.loads(frame[1:])
         exc_type = getattr(builtins, str(reply.get("raise")), None)
-        if not (isinstance(exc_type, type) and issubclass(exc_type, Exception)) or exc_type is NameError:
-            exc_type = RuntimeError  # a NameError from the program must not look like an incomplete reference
+        if not (isinstance(exc_type, type) and issubclass(exc_type, Exception)) or issubclass(exc_type, _NOT_RAISED):
+            # a NameError (or UnboundLocalError, its subclass) from the program must not look like an incomplete
+            # reference (refused: error); a StopIteration must not end the test's map()/next() loop early (a pass)
+            exc_type = RuntimeError
         raise exc_type(f"raised by the program: {reply.get('message', '')}")
 
 
