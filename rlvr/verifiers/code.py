@@ -68,6 +68,8 @@ MAX_TIME_LIMIT = 60.0
 MAX_OUTPUT_LIMIT = 64 << 20
 MAX_PROGRAM_CHARS = 1 << 20  # longer programs are refused (wrong), never truncated
 COMPARE_MODES = ("tokens", "lines", "exact")
+CHECKER_JOB_BYTES = 32 << 20  # JSON of the checker's arguments per job (the box takes jobs of up to 256 MiB)
+CHECKER_ARG_BYTES = 200 << 20  # one test's (input, expected, output) as JSON; more cannot be sent at all
 _COMMON = {"time_limit", "memory_limit_mb", "prompt"}
 _FIELDS = {
     "stdin": _COMMON | {"tests", "compare", "case_sensitive", "float_tolerance", "output_limit_bytes", "checker"},
@@ -278,21 +280,41 @@ class CodeVerifier(Verifier):
         return self._verdict(outcomes, len(tests))
 
     def _checked(self, runs: list[TestRun], ref: dict[str, Any], job: Job) -> Verdict:
-        """A special judge: ``check(input, expected, output)`` in a job of its own, for the runs that finished."""
+        """A special judge: ``check(input, expected, output)`` in jobs of its own, for the runs that finished.
+
+        The outputs go to the checker in batches of at most ``CHECKER_JOB_BYTES`` of JSON: a program that fills
+        its output cap with characters JSON escapes (6 bytes each) on every test would otherwise make one job of
+        hundreds of megabytes, more than the box accepts (``error``) and more than the host should hold."""
         tests = ref["tests"]
-        failures = [run.failure() for run in runs]
-        todo = [i for i, f in enumerate(failures) if f is None]
+        failures: list[Any] = [run.failure() for run in runs]
+        limits = {**self._limits(ref), "prompt": None, "stop_on_failure": False}
         scores: dict[int, Any] = {}
-        if todo:
-            args = [encode_value([tests[i]["stdin"], tests[i]["stdout"], runs[i].stdout]) for i in todo]
-            limits = {**self._limits(ref), "prompt": None, "stop_on_failure": False}
-            check = Job("call", ref["checker"], args, fn_name="check", **limits)
-            results = self._run(check, lambda i, run: run.failure() or _decoded(run.result))
-            scores = dict(zip(todo, results))
+        batch: list[tuple[int, Any]] = []
+        size = 0
+        for i, run in enumerate(runs):
+            if failures[i] is not None:
+                continue
+            arg = encode_value([tests[i]["stdin"], tests[i]["stdout"], run.stdout])
+            n = len(json.dumps(arg))
+            if n > CHECKER_ARG_BYTES:
+                failures[i] = f"output too large to pass to the checker ({n:,} bytes of JSON)"
+                continue
+            if batch and size + n > CHECKER_JOB_BYTES:
+                scores.update(self._check_batch(batch, ref["checker"], limits))
+                batch, size = [], 0
+            batch.append((i, arg))
+            size += n
+        if batch:
+            scores.update(self._check_batch(batch, ref["checker"], limits))
         outcomes: list[Any] = []
         for i in range(len(runs)):
             outcomes.append(failures[i] if failures[i] is not None else _checker_outcome(scores.get(i)))
         return self._verdict(outcomes, len(tests))
+
+    def _check_batch(self, batch: list[tuple[int, Any]], checker: str, limits: dict[str, Any]) -> dict[int, Any]:
+        check = Job("call", checker, [arg for _, arg in batch], fn_name="check", **limits)
+        results = self._run(check, lambda i, run: run.failure() or _decoded(run.result))
+        return dict(zip((i for i, _ in batch), results))
 
     def _judge_calls(self, program: str, ref: dict[str, Any]) -> Verdict:
         tests = ref["tests"]
