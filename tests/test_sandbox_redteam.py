@@ -141,7 +141,7 @@ def test_colliding_hashes_in_a_return_value_are_judged_fast(v, tag):
     program = f"""
         import json, os
         def f():
-            items = [k * (2**61 - 1) for k in range(40_000)]  # all hash to 0
+            items = [k * (2**61 - 1) for k in range(32_000)]  # all hash to 0; 1 MB of JSON as a dict
             value = [[k, 0] for k in items] if "{tag}" == "$dict" else items
             os.write(3, json.dumps({{"{tag}": value}}).encode())
             os._exit(0)
@@ -149,7 +149,7 @@ def test_colliding_hashes_in_a_return_value_are_judged_fast(v, tag):
     ref = {"fn_name": "f", "tests": [{"args": [], "expected": [1]}]}
     start = time.monotonic()
     assert_wrong(grade(v, program, ref))
-    assert time.monotonic() - start < 5  # the host hashed them: ~25 s
+    assert time.monotonic() - start < 5  # the host hashed them: 14 s
 
 
 def test_string_keyed_mappings_still_compare(v):
