@@ -9,6 +9,8 @@ Each test is one property. The attacks that worked before the fixes beside them:
   CPU for hours;
 - the host built returned sets and int-keyed dicts, whose hashes a program chooses: 40,000 colliding ints took ~25 s
   of host CPU per test;
+- a value the program returned (an object of its own type, or nested 99 deep), fed back to it by the test code, made
+  the judge refuse the row: ``error``;
 - a checker job carried every test's output at once: outputs JSON escapes 6-fold made it larger than the box accepts
   (``error``) and drove the host past 600 MB.
 
@@ -109,6 +111,26 @@ def test_raw_replies_on_the_bridge_are_wrong(v, body):
             time.sleep(3)
         """
     assert_wrong(grade(v, program, ADD_TEST_CODE))
+
+
+ROUND_TRIP_REF = {
+    "test_code": "def check(candidate):\n    assert candidate(candidate('abc')) == 'abc'\n",
+    "entry_point": "rev",
+}
+
+
+@pytest.mark.parametrize(
+    "program",
+    [
+        "class S(str):\n    pass\ndef rev(s):\n    return S(s[::-1])\n",  # crosses as an opaque stand-in
+        "def rev(s):\n    for _ in range(99):\n        s = [s]\n    return s\n",  # as deep as a value may be
+    ],
+    ids=["opaque", "deep"],
+)
+def test_a_return_value_passed_back_is_wrong_not_refused(v, program):
+    """Test code that feeds a result back to the program: what the program returned is its doing, never ``error``."""
+    assert_wrong(grade(v, program, ROUND_TRIP_REF))
+    assert_correct(grade(v, "def rev(s):\n    return s[::-1]\n", ROUND_TRIP_REF))
 
 
 def test_judge_does_not_import_the_programs_modules_from_scratch(v):

@@ -470,9 +470,15 @@ def _checker_outcome(score: Any) -> Any:
     value = score[0]
     if value is True:
         return None
-    if type(value) in (int, float) and math.isfinite(value) and value > 0:
+    if type(value) is int and value > 0:  # math.isfinite would raise OverflowError on a huge int
+        return None
+    if type(value) is float and math.isfinite(value) and value > 0:
         return None if value >= 1 else float(value)
-    return f"the checker rejected the output ({_short(repr(value), 40)})"
+    try:
+        shown = repr(value)
+    except ValueError:  # an int past repr's 4,300 digits
+        shown = f"an int of {value.bit_length()} bits"
+    return f"the checker rejected the output ({_short(shown, 40)})"
 
 
 def _bridge_outcome(run: TestRun, token: str) -> Verdict | str | None:

@@ -100,6 +100,11 @@ class Opaque:
         return f"<{self.type_name} object>"
 
 
+class ProgramValue(TypeError):
+    """The test code passed an Opaque (what the program returned) back to the program: the program's failure (its
+    value does not cross), not a reference the bridge cannot judge."""
+
+
 def encode_value(value, depth=0, opaque=False):
     """``opaque``: values of other types cross as an Opaque (bridge mode) instead of raising TypeError."""
     t = type(value)
@@ -126,6 +131,8 @@ def encode_value(value, depth=0, opaque=False):
         return {"$complex": [value.real, value.imag]}
     if getattr(t, "__module__", "") == "numpy" and getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
         return encode_value(value.item(), depth, opaque)  # numpy scalars compare like the Python value they hold
+    if t is Opaque:
+        raise ProgramValue(f"a {value.type_name} object the program returned cannot go back to it")
     if opaque:
         return {"$opaque": [str(getattr(t, "__name__", "object"))[:100], bool(value)]}
     raise TypeError(f"a value of type {t.__name__} cannot be judged; return plain built-in data")
@@ -423,8 +430,10 @@ class _Candidate:
         self.__name__ = name
 
     def __call__(self, *args, **kwargs):
-        try:
-            payload = json.dumps(encode_value([list(args), kwargs]), allow_nan=True).encode()
+        try:  # depth -2: each argument may nest as deep as a return value (it may be one, passed back)
+            payload = json.dumps(encode_value([list(args), kwargs], -2), allow_nan=True).encode()
+        except ProgramValue as exc:
+            raise TypeError(f"{exc}; return plain built-in data") from None
         except (TypeError, ValueError) as exc:
             raise _Refused(f"the test passes an argument that cannot cross to the program: {exc}") from None
         write_frame(4, self.__name__.encode() + b"\n" + payload)
