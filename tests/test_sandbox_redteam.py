@@ -11,6 +11,8 @@ Each test is one property. The attacks that worked before the fixes beside them:
   of host CPU per test;
 - a value the program returned (an object of its own type, or nested 99 deep), fed back to it by the test code, made
   the judge refuse the row: ``error``;
+- a row set its scratch mount's mtime (by when it created and deleted a file) and a later row, with an honest one
+  between, read it with ``stat`` on the old mount: a channel between rows;
 - a checker job carried every test's output at once: outputs JSON escapes 6-fold made it larger than the box accepts
   (``error``) and drove the host past 600 MB.
 
@@ -25,6 +27,7 @@ import time
 
 import pytest
 
+from rlvr.sandbox import Job, SandboxConfig, SandboxPool
 from rlvr.verifiers.code import CodeVerifier
 from tests.conftest import require_sandbox
 
@@ -212,6 +215,45 @@ def test_kernel_keyrings_are_no_channel(v):
         print(libc.syscall(add_key, b"user", b"rlvr", b"x", 1, -4) >= 0)  # -4: KEY_SPEC_USER_KEYRING
         """
     assert_wrong(grade(v, program, {"tests": [{"stdin": "", "stdout": "True"}]}))
+
+
+def test_a_test_process_cannot_lower_its_oom_priority(v):
+    """At the default 0 a test's processes could outweigh the runner in the box's OOM killer's choice: ``error``."""
+    program = """
+        try:
+            open("/proc/self/oom_score_adj", "w").write("0")
+        except OSError:
+            pass
+        print(open("/proc/self/oom_score_adj").read())
+        """
+    assert_wrong(grade(v, program, {"tests": [{"stdin": "", "stdout": "0"}]}))
+
+
+MTIME_SENDER = """
+import os, time
+while time.time_ns() // 1_000_000 % 10 != 7:  # the millisecond digit carries the bit pattern
+    pass
+open("/tmp/x", "w").close()
+os.unlink("/tmp/x")  # leaves the scratch empty, so no wipe touches it afterwards
+"""
+MTIME_READER = """
+import os
+times = set()
+for name in os.listdir("/scratch"):
+    st = os.stat("/scratch/" + name)  # an earlier job's mount: mode 0, but its root can still be stat'ed
+    if st.st_mode & 0o777 == 0:
+        times.add(st.st_mtime_ns)
+print(sorted(times))
+"""
+
+
+def test_scratch_mount_times_are_no_channel():
+    """A row sets its mount's mtime by when it creates and deletes a file; later rows can stat old mounts."""
+    require_sandbox()
+    with SandboxPool(SandboxConfig(containers=1)) as pool:
+        pool.run(Job("stdin", MTIME_SENDER, [""]))
+        pool.run(Job("stdin", "print(1)", [""]))  # an honest row between
+        assert pool.run(Job("stdin", MTIME_READER, [""]))[0].stdout.strip() == "[0]"
 
 
 def test_honest_controls_after(v):

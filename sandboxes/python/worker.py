@@ -711,6 +711,9 @@ class Runner:
                 if record["scratch"] != "ok" or (failed and job.get("stop_on_failure")):
                     break
         finally:
+            # the mount's times are the program's last create or delete, to the nanosecond: any later program can
+            # stat this root (its name is in /proc/self/mountinfo), so they would carry its bits to later rows
+            os.utime(path, ns=(0, 0))
             os.chmod(path, 0)  # never used again: unreadable to every later program even if a wipe failed
         return not self.scratch or record["scratch"] != "ok"
 
