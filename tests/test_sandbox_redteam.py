@@ -27,6 +27,7 @@ import time
 
 import pytest
 
+from rlvr import sandbox
 from rlvr.sandbox import Job, SandboxConfig, SandboxPool
 from rlvr.verifiers.code import CodeVerifier
 from tests.conftest import require_sandbox
@@ -42,7 +43,8 @@ def v():
     require_sandbox()
     verifier = CodeVerifier(time_limit=4.0, containers=1)
     verifier.concurrency()
-    return verifier
+    yield verifier
+    sandbox.close_all()
 
 
 def grade(v: CodeVerifier, program: str, reference: dict):
@@ -258,3 +260,13 @@ def test_scratch_mount_times_are_no_channel():
 
 def test_honest_controls_after(v):
     test_honest_controls_before(v)
+
+
+def test_zz_no_box_left_behind(v):
+    client = sandbox.docker_client(timeout=10)
+    sandbox.close_all()
+    time.sleep(0.5)
+    owner = sandbox._owner()
+    assert [
+        c for c in sandbox.labelled_containers(client) if (c["Labels"] or {}).get(f"{sandbox.LABEL}.owner") == owner
+    ] == []
