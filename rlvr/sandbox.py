@@ -58,8 +58,9 @@ Not contained: the kernel is shared. A kernel exploit, a CPU side channel (Spect
 out of scope; for hostile code from the open internet, run the daemon with gVisor (``runsc``) or in a VM. Counters
 that need a new namespace to reset stay: the box's pid counter (a job that forks many processes advances the pids a
 later job in the same box is given: a channel between rows of one box, not a way to read another row's data),
-kernel-wide counters such as pipe inode numbers, and timing (the change time of an earlier job's scratch mount tells
-when that job ended).
+kernel-wide counters such as pipe inode numbers, the box's own processes' figures in ``/proc`` (the runner's CPU time
+and its peak memory, which a row that prints a lot raises for every later row), and timing (the change time of an
+earlier job's scratch mount tells when that job ended).
 """
 
 from __future__ import annotations
