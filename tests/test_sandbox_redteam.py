@@ -138,6 +138,21 @@ def test_a_return_value_passed_back_is_wrong_not_refused(v, program):
     assert_correct(grade(v, "def rev(s):\n    return s[::-1]\n", ROUND_TRIP_REF))
 
 
+def test_a_returned_object_whose_truth_test_exits_is_wrong(v):
+    """``bool()`` of an opaque return value runs the program's ``__bool__``, which raises SystemExit(0) there."""
+    program = "class B:\n    def __bool__(self):\n        raise SystemExit(0)\ndef add(a, b):\n    return B()\n"
+    ref = {"test_code": "def check(candidate):\n    assert candidate(1, 2)\n", "entry_point": "add"}
+    assert_wrong(grade(v, program, ref))
+    assert_correct(grade(v, HONEST_ADD, ref))
+
+
+def test_raw_nan_result_is_not_within_any_tolerance(v):
+    program = "import os\ndef f():\n    os.write(3, b'NaN')\n    os._exit(0)\n"
+    ref = {"fn_name": "f", "tests": [{"args": [], "expected": 0.5}], "float_tolerance": {"rel": 1e9, "abs": 1e9}}
+    assert_wrong(grade(v, program, ref))
+    assert_correct(grade(v, "def f():\n    return 0.5 + 1e-12\n", ref))
+
+
 def test_judge_does_not_import_the_programs_modules_from_scratch(v):
     """The judge mirrors the program's ``import m`` lines; a module the program wrote to /tmp must not load there."""
     program = """
