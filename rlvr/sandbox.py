@@ -20,7 +20,8 @@ Contained (each line is a test in tests/test_sandbox_adversarial.py):
 
 - **other rows**: a copycat that walks ``gc.get_objects()`` or reads its own heap through ``/proc/self/mem`` finds
   nothing of an earlier row (its stdout, its source); in a GRPO group, samples of one prompt cannot copy each other.
-  Inode numbers and free-inode counts of the scratch are the same for every job (no channel through them). Memory a
+  Inode numbers and free-inode counts of the scratch are the same for every job, and a finished job's mount has its
+  access and modification times reset (a later program can ``stat`` it), so no channel runs through them. Memory a
   neighbour row made the worker hold is not in the next row's processes (the zygote holds none).
 - **network**: the container has its own empty network namespace (``network_mode="none"``): no interface but its
   own loopback, so the host's 127.0.0.1 listeners, the LAN and the internet are unreachable.
@@ -57,7 +58,9 @@ Not contained: the kernel is shared. A kernel exploit, a CPU side channel (Spect
 out of scope; for hostile code from the open internet, run the daemon with gVisor (``runsc``) or in a VM. Counters
 that need a new namespace to reset stay: the box's pid counter (a job that forks many processes advances the pids a
 later job in the same box is given: a channel between rows of one box, not a way to read another row's data),
-kernel-wide counters such as pipe inode numbers, and timing.
+kernel-wide counters such as pipe inode numbers, the box's own processes' figures in ``/proc`` (the runner's CPU time
+and its peak memory, which a row that prints a lot raises for every later row), and timing (the change time of an
+earlier job's scratch mount tells when that job ended).
 """
 
 from __future__ import annotations

@@ -58,14 +58,18 @@ from typing import Any
 
 from rlvr.sandbox import DEFAULT_IMAGE, Job, SandboxConfig, SandboxFault, SandboxUnavailable, TestRun, shared_pool
 from rlvr.verifiers.base import Verdict, Verifier, correct, error, register_verifier, wrong
-from sandboxes.python.worker import EXIT_REFUSED, decode_value, encode_value
+from sandboxes.python.worker import EXIT_REFUSED, encode_value
+from sandboxes.python.worker import _untag as decode_value_hook
 
 _FENCE = re.compile(r"```[ \t]*(?:python3?|py)[ \t]*\r?\n(.*?)(?:```|\Z)", re.DOTALL | re.IGNORECASE)
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# one way to match each digit run (``\d+\.?\d*`` had two): linear on a megabyte of digits, not quadratic
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 MAX_TIME_LIMIT = 60.0
 MAX_OUTPUT_LIMIT = 64 << 20
 MAX_PROGRAM_CHARS = 1 << 20  # longer programs are refused (wrong), never truncated
 COMPARE_MODES = ("tokens", "lines", "exact")
+CHECKER_JOB_BYTES = 32 << 20  # JSON of the checker's arguments per job (the box takes jobs of up to 256 MiB)
+CHECKER_ARG_BYTES = 200 << 20  # one test's (input, expected, output) as JSON; more cannot be sent at all
 _COMMON = {"time_limit", "memory_limit_mb", "prompt"}
 _FIELDS = {
     "stdin": _COMMON | {"tests", "compare", "case_sensitive", "float_tolerance", "output_limit_bytes", "checker"},
@@ -276,21 +280,41 @@ class CodeVerifier(Verifier):
         return self._verdict(outcomes, len(tests))
 
     def _checked(self, runs: list[TestRun], ref: dict[str, Any], job: Job) -> Verdict:
-        """A special judge: ``check(input, expected, output)`` in a job of its own, for the runs that finished."""
+        """A special judge: ``check(input, expected, output)`` in jobs of its own, for the runs that finished.
+
+        The outputs go to the checker in batches of at most ``CHECKER_JOB_BYTES`` of JSON: a program that fills
+        its output cap with characters JSON escapes (6 bytes each) on every test would otherwise make one job of
+        hundreds of megabytes, more than the box accepts (``error``) and more than the host should hold."""
         tests = ref["tests"]
-        failures = [run.failure() for run in runs]
-        todo = [i for i, f in enumerate(failures) if f is None]
+        failures: list[Any] = [run.failure() for run in runs]
+        limits = {**self._limits(ref), "prompt": None, "stop_on_failure": False}
         scores: dict[int, Any] = {}
-        if todo:
-            args = [encode_value([tests[i]["stdin"], tests[i]["stdout"], runs[i].stdout]) for i in todo]
-            limits = {**self._limits(ref), "prompt": None, "stop_on_failure": False}
-            check = Job("call", ref["checker"], args, fn_name="check", **limits)
-            results = self._run(check, lambda i, run: run.failure() or _decoded(run.result))
-            scores = dict(zip(todo, results))
+        batch: list[tuple[int, Any]] = []
+        size = 0
+        for i, run in enumerate(runs):
+            if failures[i] is not None:
+                continue
+            arg = encode_value([tests[i]["stdin"], tests[i]["stdout"], run.stdout])
+            n = len(json.dumps(arg))
+            if n > CHECKER_ARG_BYTES:
+                failures[i] = f"output too large to pass to the checker ({n:,} bytes of JSON)"
+                continue
+            if batch and size + n > CHECKER_JOB_BYTES:
+                scores.update(self._check_batch(batch, ref["checker"], limits))
+                batch, size = [], 0
+            batch.append((i, arg))
+            size += n
+        if batch:
+            scores.update(self._check_batch(batch, ref["checker"], limits))
         outcomes: list[Any] = []
         for i in range(len(runs)):
             outcomes.append(failures[i] if failures[i] is not None else _checker_outcome(scores.get(i)))
         return self._verdict(outcomes, len(tests))
+
+    def _check_batch(self, batch: list[tuple[int, Any]], checker: str, limits: dict[str, Any]) -> dict[int, Any]:
+        check = Job("call", checker, [arg for _, arg in batch], fn_name="check", **limits)
+        results = self._run(check, lambda i, run: run.failure() or _decoded(run.result))
+        return dict(zip((i for i, _ in batch), results))
 
     def _judge_calls(self, program: str, ref: dict[str, Any]) -> Verdict:
         tests = ref["tests"]
@@ -394,9 +418,48 @@ def _decoded(text: str | None) -> tuple[Any] | str:
     if text is None:
         return "the function did not return a value that could be judged"
     try:
-        return (decode_value(text),)
+        return (json.loads(text, object_hook=_host_untag),)
     except (ValueError, TypeError, RecursionError, MemoryError, OverflowError) as exc:
         return f"the return value could not be read ({type(exc).__name__})"
+
+
+class _Unhashed:
+    """A returned set, or a mapping with a key that is not a string, as the host keeps it: never built, so never
+    hashed. Hashes of ints, floats and tuples are predictable, so 40,000 distinct keys that all hash alike (multiples
+    of 2**61 - 1) would make building the set take the host's CPU for half a minute. Expected values are JSON, which
+    has neither sets nor non-string keys, so such a value can never be equal to one; only its tag is kept."""
+
+    __slots__ = ("tag",)
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        return f"<{self.tag[1:]}>"
+
+
+_HASHED_TAGS = {"$set", "$frozenset"}
+_MAPPING_TAGS = {"$dict", "$Counter", "$OrderedDict", "$defaultdict"}
+
+
+def _host_untag(obj: dict[str, Any]) -> Any:
+    """The worker's ``_untag``, except for values whose construction hashes program-chosen non-string keys."""
+    if len(obj) == 1:
+        ((tag, v),) = obj.items()
+        if tag in _HASHED_TAGS and type(v) is list:
+            return _Unhashed(tag)
+        if (
+            tag in _MAPPING_TAGS
+            and type(v) is list
+            and not all(type(kv) is list and kv and type(kv[0]) is str for kv in v)
+        ):
+            return _Unhashed(tag)
+    return decode_value_hook(obj)
 
 
 def _checker_outcome(score: Any) -> Any:
@@ -407,9 +470,15 @@ def _checker_outcome(score: Any) -> Any:
     value = score[0]
     if value is True:
         return None
-    if type(value) in (int, float) and math.isfinite(value) and value > 0:
+    if type(value) is int and value > 0:  # math.isfinite would raise OverflowError on a huge int
+        return None
+    if type(value) is float and math.isfinite(value) and value > 0:
         return None if value >= 1 else float(value)
-    return f"the checker rejected the output ({_short(repr(value), 40)})"
+    try:
+        shown = repr(value)
+    except ValueError:  # an int past repr's 4,300 digits
+        shown = f"an int of {value.bit_length()} bits"
+    return f"the checker rejected the output ({_short(shown, 40)})"
 
 
 def _bridge_outcome(run: TestRun, token: str) -> Verdict | str | None:

@@ -100,6 +100,11 @@ class Opaque:
         return f"<{self.type_name} object>"
 
 
+class ProgramValue(TypeError):
+    """The test code passed an Opaque (what the program returned) back to the program: the program's failure (its
+    value does not cross), not a reference the bridge cannot judge."""
+
+
 def encode_value(value, depth=0, opaque=False):
     """``opaque``: values of other types cross as an Opaque (bridge mode) instead of raising TypeError."""
     t = type(value)
@@ -126,6 +131,8 @@ def encode_value(value, depth=0, opaque=False):
         return {"$complex": [value.real, value.imag]}
     if getattr(t, "__module__", "") == "numpy" and getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
         return encode_value(value.item(), depth, opaque)  # numpy scalars compare like the Python value they hold
+    if t is Opaque:
+        raise ProgramValue(f"a {value.type_name} object the program returned cannot go back to it")
     if opaque:
         return {"$opaque": [str(getattr(t, "__name__", "object"))[:100], bool(value)]}
     raise TypeError(f"a value of type {t.__name__} cannot be judged; return plain built-in data")
@@ -413,6 +420,9 @@ class _Refused(Exception):
     """The test code needs something that cannot cross the bridge: judged as a reference problem, not a verdict."""
 
 
+_NOT_RAISED = (NameError, StopIteration, StopAsyncIteration)
+
+
 class _Candidate:
     """The entry point as the judge's test code sees it: a call sends tagged JSON to the candidate process."""
 
@@ -420,8 +430,10 @@ class _Candidate:
         self.__name__ = name
 
     def __call__(self, *args, **kwargs):
-        try:
-            payload = json.dumps(encode_value([list(args), kwargs]), allow_nan=True).encode()
+        try:  # depth -2: each argument may nest as deep as a return value (it may be one, passed back)
+            payload = json.dumps(encode_value([list(args), kwargs], -2), allow_nan=True).encode()
+        except ProgramValue as exc:
+            raise TypeError(f"{exc}; return plain built-in data") from None
         except (TypeError, ValueError) as exc:
             raise _Refused(f"the test passes an argument that cannot cross to the program: {exc}") from None
         write_frame(4, self.__name__.encode() + b"\n" + payload)
@@ -432,8 +444,10 @@ class _Candidate:
             return decode_value(frame[1:])
         reply = json.loads(frame[1:])
         exc_type = getattr(builtins, str(reply.get("raise")), None)
-        if not (isinstance(exc_type, type) and issubclass(exc_type, Exception)) or exc_type is NameError:
-            exc_type = RuntimeError  # a NameError from the program must not look like an incomplete reference
+        if not (isinstance(exc_type, type) and issubclass(exc_type, Exception)) or issubclass(exc_type, _NOT_RAISED):
+            # a NameError (or UnboundLocalError, its subclass) from the program must not look like an incomplete
+            # reference (refused: error); a StopIteration must not end the test's map()/next() loop early (a pass)
+            exc_type = RuntimeError
         raise exc_type(f"raised by the program: {reply.get('message', '')}")
 
 
@@ -697,6 +711,9 @@ class Runner:
                 if record["scratch"] != "ok" or (failed and job.get("stop_on_failure")):
                     break
         finally:
+            # the mount's times are the program's last create or delete, to the nanosecond: any later program can
+            # stat this root (its name is in /proc/self/mountinfo), so they would carry its bits to later rows
+            os.utime(path, ns=(0, 0))
             os.chmod(path, 0)  # never used again: unreadable to every later program even if a wipe failed
         return not self.scratch or record["scratch"] != "ok"
 
