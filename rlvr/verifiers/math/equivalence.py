@@ -278,12 +278,13 @@ def _equivalent(pred: str, gold: str) -> tuple[bool, str]:
         return False, "empty answer"
     if len(p) > MAX_ANSWER_CHARS or not _depth_ok(p):
         return False, "answer too long or too deeply nested to grade"
-    if p == g:
-        return True, ""
     if (unit_p := unit_of(pred)) and (unit_g := unit_of(gold)) and unit_p != unit_g:
         return False, f"different units: {unit_p} vs {unit_g}"
+    if p == g:
+        return True, ""
     for mark, why in ONLY_IF_REFERENCE_HAS:
-        if re.search(re.escape(mark) + r"(?![A-Za-z])", p) and mark not in g:
+        value = p.rsplit("=", 1)[-1] if "binom" in mark or "choose" in mark else p  # "\binom{10}{3}=120" computed it
+        if re.search(re.escape(mark) + r"(?![A-Za-z])", value) and mark not in g:
             return False, why
     letter = _choice_letter(g)
     if letter is not None:
@@ -298,6 +299,11 @@ def _equivalent(pred: str, gold: str) -> tuple[bool, str]:
     if _is_words(g):
         same = _words(p) == _words(g)
         return same, "" if same else "not the same word"
+    if "=" in p and "=" not in g and _exact_number(g) is not None:
+        numbers = [_exact_number(part) for part in p.split("=")]
+        if all(n is not None for n in numbers) and len({n.value for n in numbers}) > 1:
+            return False, "a false equation"  # "13 = 12"
+        p = p.rsplit("=", 1)[-1]  # "\binom{10}{3}=120", "2+3=5": the value after the last "="
     if p.count("=") == 1 and g.count("=") == 1 and (_strip_lhs(g) == g or _strip_lhs(p) == p):
         return _compare_equations(p, g)  # two equations: 2x+4y-3=0 and y=-x/2+3/4
     g_value = _strip_lhs(g)

@@ -94,7 +94,9 @@ _BOX = re.compile(r"\\(?:boxed|fbox|framebox|bbox)(?![A-Za-z])")
 _BRACE = re.compile(r"(?<!\\)[{}]")
 _BARE_TOKEN = re.compile(r"[^\s$]+")
 _MARKER = re.compile(r"####|\bfinal[ \t]+answer\b|\banswer\b|^[ \t]*A:", re.IGNORECASE | re.MULTILINE)
-_AFTER_ANSWER = re.compile(r"[ \t*]*(?:is\b[ \t*]*:?|:|=)", re.IGNORECASE)  # "answer is", "answer:", "answer ="
+_AFTER_ANSWER = re.compile(
+    r"[ \t*]*(?:is(?:n't)?\b[ \t*]*:?|:|=)", re.IGNORECASE
+)  # "answer is", "answer:", "answer ="
 _AFTER_FINAL = re.compile(r"[ \t*]*(?:is\b[ \t*]*:?|:|=|\n)", re.IGNORECASE)
 _NEXT_QUESTION = re.compile(r"\n[ \t]*(?:Question|Problem|Q|Subproblem[ \t]*\d+)[ \t]*:", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z]+")
@@ -176,7 +178,8 @@ def _boxes(text: str) -> tuple[list[str], str]:
     ``"negated"`` (every non-empty box follows a negation: "the answer is not \\boxed{12}").
     """
     found: list[str] = []
-    pos, last_end, negated = 0, -1, False
+    struck: set[str] = set()  # contents boxed after a negation: struck wherever else they are boxed
+    pos, last_end = 0, -1
     while (m := _BOX.search(text, pos)) is not None:
         j = _skip_options(text, m.end())
         if j < len(text) and text[j] == "{":
@@ -193,12 +196,13 @@ def _boxes(text: str) -> tuple[list[str], str]:
             continue
         last_end = pos
         if _negated_before(text, m.start()):
-            negated = True
+            struck.add(re.sub(r"\s+", "", content))
         else:
             found.append(content)
     if last_end >= 0 and _retracted_after(text[last_end:]):
         return found, "retracted"
-    return found, "negated" if negated and not found else "ok"
+    kept = [box for box in found if re.sub(r"\s+", "", box) not in struck]
+    return kept, "negated" if struck and not kept else "ok"
 
 
 def clean(answer: str) -> str:
@@ -256,6 +260,8 @@ def read_marker(region: str, kinds: tuple[str, ...] = ("hash", "final", "answer"
     at = _last_marker(region, kinds)
     if at is None:
         return None
+    if "n't" in region[max(0, at - 8) : at]:
+        return ""  # "the answer isn't 9"
     currency = region[max(0, at - 4) : at] == "####"  # GSM8K's "#### $540": a dollar sign, not math
     rest = region[at : at + MAX_LINE + 200].lstrip(" \t*")
     line = rest.split("\n", 1)[0].strip()
@@ -367,7 +373,11 @@ def _last_sentence(text: str) -> str | None:
 
 def _says_no_answer(sentence: str) -> bool:
     low = sentence.lower()
-    return any(re.search(r"(?<![a-z])" + re.escape(w) + r"(?![a-z])", low) for w in NOT_AN_ANSWER)
+    for phrase in NOT_AN_ANSWER:
+        before = r"(?<![a-z])" if phrase[0].isalpha() else ""  # "n't" ends a word, "\\ge" starts a command
+        if re.search(before + re.escape(phrase) + r"(?![a-z])", low):
+            return True
+    return False
 
 
 def concluding_answer(text: str) -> str | None:

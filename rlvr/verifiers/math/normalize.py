@@ -57,7 +57,6 @@ REPLACE = (
     ("\\geq", "\\ge "),
     ("\\leqslant", "\\le "),
     ("\\geqslant", "\\ge "),
-    ("{,}", ","),
     ("\\textbf", "\\text"),
     ("\\mathrm", "\\text"),
     ("\\mathbf", "\\text"),
@@ -119,6 +118,7 @@ def normalize(s: str) -> str:
     s = _SPACING.sub(lambda m: " " if m.group() == "\\ " else "", s)
     for old, new in REPLACE:
         s = s.replace(old, new)
+    s = re.sub(r"(?<=\d) ?\{,\} ?(?=\d)", ",", s).replace("{,}", ",")  # "14 {,} 916"
     s = re.sub(r"(?<![\d.])1i\b", "i", s)
     if re.fullmatch(r"[-+]?\d{1,3}(?:, ?\d{3})+(?:\.\d+)?", s):
         s = s.replace(", ", ",")
