@@ -71,6 +71,11 @@ ADVERSARIAL = [
     "^" + " " * 15_000 + "{\\circ",
     "$" * 16_000,
     "\\boxed{3} " * 1_500,
+    "Final Answer: The " + "\\( " * 5_000,
+    "Final Answer: The x " + "$$a" * 3_000 + ".",
+    "Therefore " + "\\[ " * 5_000 + ".",
+    "So x = " + "not " * 3_900 + ".",
+    "The answer is " + "a, " * 5_000,
 ]
 
 

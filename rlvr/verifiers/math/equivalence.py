@@ -47,7 +47,7 @@ _LHS = re.compile(
     r"^ ?(\([A-Za-z](?:,[A-Za-z])*\)|[A-Za-z](?:_\{?\w+\}?)?(?:\([^()=]*\))?|\\[A-Za-z]+) ?(?:=|\\in\b) ?(?!=)"
 )
 _RELATION = re.compile(r"[<>]|\\[lg]e\b|\\[lg]eq\b")
-_OR = re.compile(r"\s+(?:or|and)\s+|\\lor|\\vee")
+_OR = re.compile(r" ?(?<![A-Za-z\\])(?:or|and)(?![A-Za-z]) ?|\\lor|\\vee")  # spaces around brackets are gone
 
 # ------------------------------------------------------------------------------------------------- exact numbers
 
@@ -205,7 +205,9 @@ class _Shape:
 
 
 def _shape(s: str) -> _Shape:
-    if m := _MATRIX.match(s):
+    if len(s) > 2 and s[0] in "([" and s[1:].startswith("\\begin") and _encloses(s):
+        s = s[1:-1]  # "\\left[\\begin{array}..\\end{array}\\right]": brackets around a matrix
+    if (m := _MATRIX.match(s)) and "\\begin" not in m.group(2):  # one matrix, not "A + B"
         rows = [r for r in re.split(r"\\\\", m.group(2)) if r.strip()]
         cells = [c.strip() for r in rows for c in r.split("&")]
         return _Shape("matrix", tuple(cells), rows=len(rows))
@@ -282,6 +284,11 @@ def _equivalent(pred: str, gold: str) -> tuple[bool, str]:
         return False, f"different units: {unit_p} vs {unit_g}"
     if p == g:
         return True, ""
+    if "\\approx" in p and "\\approx" not in g:
+        exact = p.split("\\approx", 1)[0].strip()  # "\\frac{\\sqrt3}{3} \\approx 0.577": the exact value, then an estimate
+        if not exact or re.fullmatch(r"[A-Za-z]|\\[A-Za-z]+", exact.rstrip("=")):
+            return False, "an estimate, not a value"
+        return _equivalent(exact, gold)
     for mark, why in ONLY_IF_REFERENCE_HAS:
         value = p.rsplit("=", 1)[-1] if "binom" in mark or "choose" in mark else p  # "\binom{10}{3}=120" computed it
         if re.search(re.escape(mark) + r"(?![A-Za-z])", value) and mark not in g:
@@ -352,7 +359,7 @@ def _inequalities_as_union(p: str) -> str | None:
 
 def _choice_letter(s: str) -> str | None:
     """``C``, ``(C)``, ``(C) 15``, ``C: 15`` -> ``C``; None when ``s`` is not a choice."""
-    m = re.fullmatch(r"\(([A-E])\)(.*)|([A-E])(?:[.:)](.*))?", s.strip())
+    m = re.fullmatch(r"\(([A-E])\)(.*)|([A-E])(?:(?:[.)]|: )(.*))?", s.strip())
     if m is None or re.search(r"\([A-E]\)|\b(?:or|and)\b|\\lor|\\vee", m.group(2) or m.group(4) or ""):
         return None  # "(C) or (D)" chooses nothing
     return m.group(1) or m.group(3)
@@ -384,6 +391,8 @@ def compare_shapes(p: _Shape, g: _Shape) -> tuple[bool, str]:
         p = _Shape("scalar", p.items)
     if g.kind == "scalar" and p.kind == "scalar":
         return _scalar_equal(p.items[0], g.items[0])
+    if g.kind == "matrix" and p.kind == "scalar" and p.items[0].count("\\begin") > 1:
+        return _sympy_equal(p.items[0], _render_matrix(g))  # "A + B", "A B": matrix arithmetic is sympy's
     if g.kind == "matrix":
         return _compare_matrix(p, g)
     if g.kind in ("tuple", "union") and p.kind == "scalar" and _RELATION.search(p.items[0]):
@@ -399,6 +408,12 @@ def compare_shapes(p: _Shape, g: _Shape) -> tuple[bool, str]:
     if g.kind == "scalar" and p.kind in ("tuple", "matrix", "union"):
         return _scalar_equal(_render(p), g.items[0])
     return False, "not equivalent"
+
+
+def _render_matrix(s: _Shape) -> str:
+    cols = len(s.items) // max(s.rows, 1)
+    rows = [" & ".join(s.items[r * cols : (r + 1) * cols]) for r in range(s.rows)]
+    return "\\begin{pmatrix}" + " \\\\ ".join(rows) + "\\end{pmatrix}"
 
 
 def _render(s: _Shape) -> str:
@@ -442,6 +457,8 @@ def _compare_unordered(p_items: list[str], g_items: list[str], kind: str) -> tup
     else:
         p_norm, g_norm = _expand_pm(tuple(map(_strip_lhs, p_items))), _expand_pm(tuple(g_items))
         equal = lambda a, b: _scalar_equal(a, b)[0]  # noqa: E731
+        if len(set(g_norm)) == len(g_norm):
+            p_norm = list(dict.fromkeys(p_norm))  # a value written twice is one member of the set
     if len(p_norm) != len(g_norm):
         return False, f"{len(p_norm)} values given, {len(g_norm)} expected"
     unused = list(range(len(p_norm)))
@@ -767,7 +784,9 @@ def _digits(e: Any) -> float:
         return max(math.log10(abs(e.p) + 1), math.log10(e.q + 1))
     if isinstance(e, sympy.Pow):
         base, exp = _digits(e.base), _digits(e.exp)
-        return max(base, 1.0) * _cap(10.0**exp) if exp < 300 else math.inf
+        if exp >= 300:
+            return math.inf
+        return max(base, 1.0) * _cap(_magnitude(e.exp, exp))
     if isinstance(e, (sympy.factorial, sympy.factorial2, sympy.gamma, sympy.binomial, sympy.subfactorial)):
         n = _cap(10.0 ** max(_digits(a) for a in e.args))
         return n * math.log10(n + 1)
@@ -775,6 +794,19 @@ def _digits(e: Any) -> float:
         return 1.0
     parts = [_digits(a) for a in e.args]
     return sum(parts) if isinstance(e, sympy.Mul) else max(parts) + 1
+
+
+def _magnitude(e: Any, digits: float) -> float:
+    """An upper bound on |e| for a small numeric exponent: its value where it has one (10^{(\\sqrt{13}-5)/6} is
+    small), else 10^digits."""
+    import sympy
+
+    if e.is_number and digits < 20:
+        try:
+            return abs(complex(sympy.N(e, 15))) + 1.0
+        except (TypeError, ValueError, ArithmeticError):
+            pass
+    return 10.0**digits
 
 
 def _cap(x: float) -> float:

@@ -94,23 +94,28 @@ _BOX = re.compile(r"\\(?:boxed|fbox|framebox|bbox)(?![A-Za-z])")
 _BRACE = re.compile(r"(?<!\\)[{}]")
 _BARE_TOKEN = re.compile(r"[^\s$]+")
 _MARKER = re.compile(r"####|\bfinal[ \t]+answer\b|\banswer\b|^[ \t]*A:", re.IGNORECASE | re.MULTILINE)
-_AFTER_ANSWER = re.compile(
-    r"[ \t*]*(?:is(?:n't)?\b[ \t*]*:?|:|=)", re.IGNORECASE
-)  # "answer is", "answer:", "answer ="
-_AFTER_FINAL = re.compile(r"[ \t*]*(?:is\b[ \t*]*:?|:|=|\n)", re.IGNORECASE)
+_MATH_NEXT = r"|(?=\$|\\\[|\\\()"  # "Answer $9$", "Answer \[ 9 \]" (the spaces before are already read)
+_AFTER_ANSWER = re.compile(r"[ \t*]*(?:is(?:n't)?\b[ \t*]*:?|:|=" + _MATH_NEXT + ")", re.IGNORECASE)
+_AFTER_FINAL = re.compile(r"[ \t*]*(?:is\b[ \t*]*:?|:|=|\n" + _MATH_NEXT + ")", re.IGNORECASE)
 _NEXT_QUESTION = re.compile(r"\n[ \t]*(?:Question|Problem|Q|Subproblem[ \t]*\d+)[ \t]*:", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z]+")
 _PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")  # words of prose (not \frac, not x)
-_NUMBER = re.compile(r"(?<![\w.])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|(?<![\w.])-?\d+(?:\.\d+)?(?!\d)")
+_NUMBER_TEXT = r"-?\d+/\d+(?![\d/])|-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|-?\d+(?:\.\d+)?(?!\d)"  # 2/3, 1,000, 3.5
+_NUMBER = re.compile(r"(?<![\w.])(?:" + _NUMBER_TEXT + ")")
 _STATED = re.compile(
     r"(?:\$|\b(?:is|are|was|were|be|equals|makes|made|earns|earned|costs?|spent|needs?|has|have|had) \$?)"
-    r"(-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|-?\d+(?:\.\d+)?(?!\d))"
+    r"(" + _NUMBER_TEXT + ")"
 )
-_SENTENCE_END = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)[.!?](?=\s+[A-Z])")
+_SENTENCE_END = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)[.!?]\$*(?=\s+[A-Z])")
+_LAST_CONCLUSION = re.compile(r"\b(?:so|therefore|thus|hence)\b,? ", re.IGNORECASE)
+_RELATION = re.compile(r"[<>]|\\(?:le|ge|ne|leq|geq|neq|lt|gt)(?![a-z])|!=|\u2264|\u2265|\u2260")
+_SPAN = re.compile(r"\$\$([^$]+)\$\$|\$([^$]+)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]")
+_EQUALS = re.compile(r"(?<![<>!\\])=")
 _CONCLUSION = re.compile(r"(?:" + "|".join(CONCLUSION_WORDS) + r")\b")
 _EMPTY_BOX = re.compile(r"\\(?:boxed|fbox)[ \t]*\{[ \t]*\}")
 _CONTRAST = re.compile(r",?[ \t]*\(?\bnot [^,;]*\)?$")  # "x = 12, not 13" -> "x = 12"
 _SHORT_PLAIN = 80  # a completion with no marker is taken whole only when it is one short line
+_ONE_LINE = 400  # ... or its one math span, when it is one line of prose around it
 
 
 def answer_region(text: str) -> str | None:
@@ -215,6 +220,8 @@ def clean(answer: str) -> str:
     s = s.strip().strip("*").strip()
     while s and s[-1] in ".;:," and not s.endswith("\\,"):
         s = s[:-1].rstrip()
+    if s.endswith("\\") and not s.endswith("\\\\"):
+        s = s[:-1].rstrip()  # "185\\": a stray backslash
     return s
 
 
@@ -264,6 +271,9 @@ def read_marker(region: str, kinds: tuple[str, ...] = ("hash", "final", "answer"
         return ""  # "the answer isn't 9"
     currency = region[max(0, at - 4) : at] == "####"  # GSM8K's "#### $540": a dollar sign, not math
     rest = region[at : at + MAX_LINE + 200].lstrip(" \t*")
+    for opener, closer in (("\\[", "\\]"), ("$$", "$$")):  # a display after the marker may span lines
+        if rest.startswith(opener) and (end := rest.find(closer, 2)) > 0:
+            return clean(rest[2:end]) or ""
     line = rest.split("\n", 1)[0].strip()
     if not line.strip(" *"):
         line = rest.strip().split("\n", 1)[0].strip() if rest.strip() else ""
@@ -280,8 +290,14 @@ def read_pattern(region: str, pattern: re.Pattern[str]) -> str | None:
 
 def read_prose(region: str) -> str | None:
     plain = region.strip()
-    if plain and "\n" not in plain and len(plain) <= _SHORT_PLAIN and len(_PROSE_WORD.findall(plain)) <= 2:
-        return clean(plain) or None
+    hope = plain.lower().rfind("i hope it is correct")
+    plain = plain[:hope].strip() if hope >= 0 and hope > len(plain) - 30 else plain
+    if plain and "\n" not in plain and len(plain) <= _ONE_LINE:
+        spans = _SPAN.findall(plain)
+        if len(spans) == 1 and not _says_no_answer(_SPAN.sub(" ", plain)):  # "Here is the matrix: $M$"
+            return clean(next(part for part in spans[0] if part)) or None
+        if len(plain) <= _SHORT_PLAIN and len(_PROSE_WORD.findall(plain)) <= 2:
+            return clean(plain) or None
     return concluding_answer(plain[-TAIL:])
 
 
@@ -335,6 +351,8 @@ def reduce_line(line: str, *, at_end: bool = False, currency: bool = False) -> s
         return " or ".join(clean(x) for x in spans if clean(x)) or None
     if s.startswith("\\[") and (end := s.find("\\]")) > 0:
         return clean(s[2:end]) or None
+    if re.match(r"[A-Z][a-z]+ [a-z$]", s):  # a sentence: "The largest $n$ is 34.", "Jane started ... 3 hours ago."
+        return _sentence_answer(s.rstrip(".!"))
     return clean(_leading_expression(s)) or None
 
 
@@ -392,9 +410,19 @@ def concluding_answer(text: str) -> str | None:
         return None
     low = sentence.lower()
     if not (_CONCLUSION.match(low) or re.match(r"the\b.*\b(?:is|are|equals)\b", low)):
-        return None
+        last = None
+        for last in _LAST_CONCLUSION.finditer(sentence):  # "... $y = 6$ So, the ordered pair is $(7, 6)$"
+            pass
+        if last is None:
+            return None
+        sentence = sentence[last.start() :]
+    return _sentence_answer(sentence)
+
+
+def _sentence_answer(sentence: str) -> str | None:
+    """The value a sentence states, unless its prose negates, bounds or estimates (a relation in maths is kept)."""
     sentence = _CONTRAST.sub("", sentence).strip()
-    if _says_no_answer(sentence):
+    if _says_no_answer(_SPAN.sub(" ", sentence)):
         return None
     if "$" in sentence or "\\(" in sentence:
         return _sentence_math(sentence)
@@ -410,12 +438,16 @@ def _sentence_math(sentence: str) -> str | None:
     after = sentence[sentence.rfind(last) + len(last) :]
     if re.search(r"\d", after.replace("$", "")):
         return _sentence_number(sentence.replace("$", " $"))
-    return clean(last.rsplit("=", 1)[-1]) or None
+    if _RELATION.search(last):
+        return clean(last) or None  # "Therefore $x \\geq 5$ is the solution.": the judge compares relations
+    return clean(_EQUALS.split(last)[-1]) or None
 
 
 def _sentence_number(sentence: str) -> str | None:
+    if _RELATION.search(sentence):
+        return None  # a relation in prose ("x < 3.") is no value
     if "=" in sentence:  # "in total, Mike scores 4 + 5 = 9 points": the result of the last equation
-        rhs = sentence.rsplit("=", 1)[1].strip()
+        rhs = _EQUALS.split(sentence)[-1].strip()
         if rhs.startswith("\\"):
             return clean(_leading_expression(rhs)) or None
         after = _NUMBER.findall(rhs)
@@ -434,8 +466,20 @@ def _sentence_number(sentence: str) -> str | None:
 # A reader returns the answer, "" when it found where the answer goes but no answer there (an empty marker line, a
 # retracted or truncated box), or None when the completion has nothing of its kind.
 Reader = Callable[[str], "str | None"]
+def read_final_after_box(region: str) -> str | None:
+    """A "Final Answer: ..." line after the last box is the conclusion; boxes before it were working."""
+    at = _last_marker(region, ("final",))
+    last_box = None
+    for last_box in _BOX.finditer(region):
+        pass
+    if at is None or last_box is None or at < last_box.end() or "\\boxed" in region[at:]:
+        return None
+    found = read_marker(region, ("final",))
+    return found or None
+
+
 FORMATS: dict[str, tuple[Reader, ...]] = {
-    "auto": (read_boxed, read_marker),
+    "auto": (read_final_after_box, read_boxed, read_marker),
     "boxed": (read_boxed,),
     "gsm8k": (lambda r: read_marker(r, ("hash", "answer", "a")),),
     "minerva": (lambda r: read_marker(r, ("final",)),),
