@@ -285,7 +285,9 @@ def _equivalent(pred: str, gold: str) -> tuple[bool, str]:
     if p == g:
         return True, ""
     if "\\approx" in p and "\\approx" not in g:
-        exact = p.split("\\approx", 1)[0].strip()  # "\\frac{\\sqrt3}{3} \\approx 0.577": the exact value, then an estimate
+        exact = p.split("\\approx", 1)[
+            0
+        ].strip()  # "\\frac{\\sqrt3}{3} \\approx 0.577": the exact value, then an estimate
         if not exact or re.fullmatch(r"[A-Za-z]|\\[A-Za-z]+", exact.rstrip("=")):
             return False, "an estimate, not a value"
         return _equivalent(exact, gold)

@@ -281,10 +281,15 @@ def read_marker(region: str, kinds: tuple[str, ...] = ("hash", "final", "answer"
     return reduce_line(line[:MAX_LINE], at_end=at_end, currency=currency) or ""
 
 
-def read_pattern(region: str, pattern: re.Pattern[str]) -> str | None:
+def _last_match(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
     last = None
-    for m in pattern.finditer(region):
+    for m in pattern.finditer(text):
         last = m
+    return last
+
+
+def read_pattern(region: str, pattern: re.Pattern[str]) -> str | None:
+    last = _last_match(pattern, region)
     return None if last is None else (clean(last.group(1) or "") or None)
 
 
@@ -410,9 +415,7 @@ def concluding_answer(text: str) -> str | None:
         return None
     low = sentence.lower()
     if not (_CONCLUSION.match(low) or re.match(r"the\b.*\b(?:is|are|equals)\b", low)):
-        last = None
-        for last in _LAST_CONCLUSION.finditer(sentence):  # "... $y = 6$ So, the ordered pair is $(7, 6)$"
-            pass
+        last = _last_match(_LAST_CONCLUSION, sentence)  # "... $y = 6$ So, the ordered pair is $(7, 6)$"
         if last is None:
             return None
         sentence = sentence[last.start() :]
@@ -466,12 +469,12 @@ def _sentence_number(sentence: str) -> str | None:
 # A reader returns the answer, "" when it found where the answer goes but no answer there (an empty marker line, a
 # retracted or truncated box), or None when the completion has nothing of its kind.
 Reader = Callable[[str], "str | None"]
+
+
 def read_final_after_box(region: str) -> str | None:
     """A "Final Answer: ..." line after the last box is the conclusion; boxes before it were working."""
     at = _last_marker(region, ("final",))
-    last_box = None
-    for last_box in _BOX.finditer(region):
-        pass
+    last_box = _last_match(_BOX, region)
     if at is None or last_box is None or at < last_box.end() or "\\boxed" in region[at:]:
         return None
     found = read_marker(region, ("final",))
