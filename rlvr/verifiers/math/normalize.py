@@ -12,8 +12,11 @@ cannot match a plain number. :func:`split_units` returns the unit too, so that `
 
 from __future__ import annotations
 
+import functools
 import re
 from fractions import Fraction
+
+from rlvr.verifiers.math.extract import clean
 
 MAX_ANSWER_CHARS = 3000  # longer answers are not normalised (the judge refuses them)
 
@@ -94,6 +97,7 @@ ORDINAL = ("th", "st", "nd", "rd")
 
 _SPACING = re.compile(r"(?<!\\)\\[!,;: ]")  # thin spaces; not the second half of a "\\" row break
 _DEGREES = re.compile(r"\^ ?\{? ?\\circ ?\}?|\\circ|\u00b0|\\degree")
+_TRIG_DEGREES = re.compile(r"\\(sin|cos|tan|cot|sec|csc) ?\(? ?(\d+(?:\.\d+)?) ?(?:\^ ?\{? ?\\circ ?\}?|\u00b0)\)?")
 _TEXT = re.compile(r"\\text ?\{([^{}]*)\}")
 _FRAC_SHORT = (
     (re.compile(r"\\frac ?(\d) ?(\d)"), r"\\frac{\1}{\2}"),
@@ -110,10 +114,9 @@ _PLAIN_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)")
 _UNIT_TOKEN = re.compile(r"[A-Za-zÅμµ]+|\^\{?-?\d+\}?|/| |\\cdot|-")
 
 
+@functools.lru_cache(maxsize=8192)  # a GRPO group repeats its reference (and many answers) over and over
 def normalize(s: str) -> str:
     """Canonical text of an answer (see the module docstring)."""
-    from rlvr.verifiers.math.extract import clean
-
     s = clean(s)
     if len(s) > MAX_ANSWER_CHARS:
         return s
@@ -127,6 +130,7 @@ def normalize(s: str) -> str:
     s = re.sub(r"(?<![\d.])1i\b", "i", s)
     if re.fullmatch(r"[-+]?\d{1,3}(?:, ?\d{3})+(?:\.\d+)?", s):
         s = s.replace(", ", ",")
+    s = _TRIG_DEGREES.sub(lambda m: f"\\{m.group(1)}(\\frac{{{m.group(2)}\\pi}}{{180}})", s)  # sin 30° = sin(π/6)
     s = _DEGREES.sub(" ", s)
     for pattern, repl in _FRAC_SHORT:
         s = pattern.sub(repl, s)
@@ -193,11 +197,12 @@ def _apply_multiplier(value: str, unit: str) -> tuple[str, str]:
     return text, rest.strip()
 
 
+@functools.lru_cache(maxsize=8192)
 def unit_of(s: str) -> str:
     """The unit of an answer as written (lower-cased, spaces dropped); "" when it has none or it is a noun phrase
     (``5 apples`` and ``5 red apples`` name the same count; ``12 km`` and ``12 m`` are different lengths)."""
-    from rlvr.verifiers.math.extract import clean
-
+    if not re.search(r"[A-Za-zÅμµ]", s):
+        return ""
     s = clean(s)
     if len(s) > MAX_ANSWER_CHARS:
         return ""
