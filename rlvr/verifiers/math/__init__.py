@@ -102,7 +102,8 @@ class MathVerifier(Verifier):
         """Several distinct answers: the parts of a list reference, or else a hedge (see the module docstring)."""
         parts = [_LABEL.sub("", c.strip()) for c in candidates]
         reference = _shape(normalize(gold))
-        if reference.kind in ("list", "set") and len(parts) == len(reference.items):
+        single = all(_shape(normalize(part)).kind not in ("list", "set") for part in parts)  # "{1,3}" twice: no list
+        if reference.kind in ("list", "set") and len(parts) == len(reference.items) and single:
             ok, detail = equivalent(", ".join(parts), gold, self.rel_tol)
             return correct(extracted, "one box per part") if ok else wrong(extracted, detail or "not equivalent")
         shown = " and ".join(candidates[:4])

@@ -485,6 +485,8 @@ def _scalar_equal(p: str, g: str) -> tuple[bool, str]:
         return _compare_to_decimal(v, gn)
     if _base_digits(g) is not None and _base_digits(g) == _base_digits(p):
         return True, "base subscript omitted"
+    if "=" not in g and _names(g) and not _names(p) and _float_value(p) is not None:
+        return False, f"the reference has {', '.join(sorted(_names(g)))}; the answer is a number"  # 37/4 for 37/4 m
     return _sympy_equal(p, g)
 
 
@@ -507,7 +509,7 @@ def _base_digits(s: str) -> str | None:
 
 # ----------------------------------------------------------------------------------------------- numeric disproof
 
-_NAME = r"[a-zA-Z](?:_\{[^{}]{0,20}\}|_[a-zA-Z0-9])?(?![a-zA-Z])"  # x, E_1, L_{\odot}
+_NAME = r"(?<![a-zA-Z\\])[a-zA-Z](?:_\{[^{}]{0,20}\}|_[a-zA-Z0-9])?(?![a-zA-Z])"  # x, E_1, L_{\odot}
 _TOKEN = re.compile(r" *(\d+\.?\d*|\.\d+|\\frac|\\sqrt|\\pi|\\cdot|\\times|[-+*/^(){}\[\]]|" + _NAME + ")")
 _N_POINTS = 3
 

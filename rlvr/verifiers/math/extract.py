@@ -91,7 +91,7 @@ CONCLUSION_WORDS = (
 # ------------------------------------------------------------------------------------------------------ primitives
 
 _BOX = re.compile(r"\\(?:boxed|fbox|framebox|bbox)(?![A-Za-z])")
-_BRACE = re.compile(r"(?<!\\)[{}]")
+_BRACE = re.compile(r"(?<!\\)(?:\\\\)*([{}])")  # "\\}" is an escaped brace, "\\\\}" a line break then a brace
 _BARE_TOKEN = re.compile(r"[^\s$]+")
 # Searched in an ASCII-lower-cased copy (same length, same offsets): a case-insensitive pattern is several times slower.
 _MARKER = re.compile(r"####|\bfinal[ \t]+answer\b|\banswer\b|^[ \t]*a:", re.MULTILINE)
@@ -115,6 +115,7 @@ _RELATION = re.compile(r"[<>]|\\(?:le|ge|ne|leq|geq|neq|lt|gt)(?![a-z])|!=|\u226
 _SPAN = re.compile(r"\$\$([^$]+)\$\$|\$([^$]+)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]")
 _EQUALS = re.compile(r"(?<![<>!\\])=")
 _CONCLUSION = re.compile(r"(?:" + "|".join(CONCLUSION_WORDS) + r")\b")
+_DOLLAR = re.compile(r"(?<!\\)\$")
 _EMPTY_BOX = re.compile(r"\\(?:boxed|fbox)[ \t]*\{[ \t]*\}")
 _CONTRAST = re.compile(r",?[ \t]*\(?\bnot [^,;]*\)?$")  # "x = 12, not 13" -> "x = 12"
 _SHORT_PLAIN = 80  # a completion with no marker is taken whole only when it is one short line
@@ -145,11 +146,14 @@ def _drop_continuation(text: str) -> str:
 
 
 def _close_brace(text: str, open_at: int) -> int | None:
+    close = text.find("}", open_at + 1)
+    if close > 0 and text[close - 1] != "\\" and "{" not in text[open_at + 1 : close]:
+        return close  # the common case, "\\boxed{12}", without the scanner
     depth = 0
     for m in _BRACE.finditer(text, open_at):
-        depth += 1 if m.group() == "{" else -1
+        depth += 1 if m.group(1) == "{" else -1
         if depth == 0:
-            return m.start()
+            return m.start(1)
     return None
 
 
@@ -200,16 +204,16 @@ def _boxes(text: str) -> tuple[list[str], str]:
         else:
             pos = j
             continue
-        if not content.strip():
+        if not content or content.isspace():
             continue
         last_end = pos
         if _negated_before(text, m.start()):
-            struck.add(re.sub(r"\s+", "", content))
+            struck.add("".join(content.split()))
         else:
             found.append(content)
     if last_end >= 0 and _retracted_after(text[last_end:]):
         return found, "retracted"
-    kept = [box for box in found if re.sub(r"\s+", "", box) not in struck]
+    kept = [box for box in found if "".join(box.split()) not in struck] if struck else found
     return kept, "negated" if struck and not kept else "ok"
 
 
@@ -218,13 +222,13 @@ def clean(answer: str) -> str:
     s = answer.replace("\u2016", " ")
     hope = s.lower().find("i hope it is correct")
     s = (s[:hope] if hope >= 0 else s).strip()
-    s = re.sub(r"(?<!\\)\$", "", s)
+    s = _DOLLAR.sub("", s)
     s = s.replace("\\(", "").replace("\\)", "").replace("\\[", "").replace("\\]", "")
     s = s.strip().strip("*").strip()
     while s and s[-1] in ".;:," and not s.endswith("\\,"):
         s = s[:-1].rstrip()
-    if s.endswith("\\") and not s.endswith("\\\\"):
-        s = s[:-1].rstrip()  # "185\\": a stray backslash
+    if s.endswith("\\"):
+        s = s.rstrip("\\").rstrip()  # "185\\" (a stray backslash), "185\\\\" (a trailing row break)
     return s
 
 
@@ -236,9 +240,11 @@ def read_boxed(region: str) -> str | None:
     if state != "ok":
         return ""
     distinct: dict[str, str] = {}
+    cleaned_of: dict[str, str] = {}  # a box repeated many times is cleaned once
     for box in boxes:
-        cleaned = clean(box)
-        key = re.sub(r"\s+", "", cleaned)
+        if (cleaned := cleaned_of.get(box)) is None:
+            cleaned = cleaned_of[box] = clean(box)
+        key = "".join(cleaned.split())
         if cleaned:
             distinct.pop(key, None)
             distinct[key] = cleaned
@@ -319,7 +325,8 @@ def read_prose(region: str) -> str | None:
     plain = plain[:hope].strip() if hope >= 0 and hope > len(plain) - 30 else plain
     if plain and "\n" not in plain and len(plain) <= _ONE_LINE:
         spans = _SPAN.findall(plain)
-        if len(spans) == 1 and not _says_no_answer(_SPAN.sub(" ", plain)):  # "Here is the matrix: $M$"
+        prose = _SPAN.sub(" ", plain)
+        if len(spans) == 1 and not re.search(r"\d", prose) and not _says_no_answer(prose):  # "Here is the matrix: $M$"
             return clean(next(part for part in spans[0] if part)) or None
         if len(plain) <= _SHORT_PLAIN and len(_PROSE_WORD.findall(plain)) <= 2:
             return clean(plain) or None
