@@ -9,6 +9,7 @@ Where the answer is read, in order (a *format* picks the readers; see :data:`FOR
 ==============  ====================================================================================================
 reader          reads
 ==============  ====================================================================================================
+``final``       (``auto``) a ``Final Answer: ...`` line after the last box: the boxes before it were working.
 ``boxed``       every outermost ``\\boxed{}``/``\\fbox{}``/``\\framebox{}``/``\\bbox{}`` (``\\boxed 5`` too) after
                 the last ``</think>``. Distinct boxes are all kept, joined by :data:`HEDGE_SEP`: the judge decides by
                 the reference's shape whether they are parts of a list or a hedge. A box right after a negation
@@ -16,14 +17,17 @@ reader          reads
                 leaves no answer.
 ``marker``      the last answer line: ``####``, ``Final Answer:``, ``the final answer is``, ``The answer is``, a
                 last line ``A: 26``; the line is reduced to its answer (``$14 {,} 916$. I hope it is correct.`` ->
-                ``14 {,} 916``; ``42 because ...`` -> ``42``); a negated line (``The answer is not 12``) has none.
+                ``14 {,} 916``; ``42 because ...`` -> ``42``; a sentence, ``The largest $n$ is 34.`` -> ``34``);
+                a negated line (``The answer is not 12``) has none; ``#### $540`` is dollars, a trailing ``is $12``
+                at the very end is a math span cut off.
 ``pattern``     the last match of a user's regular expression (one group).
-``prose``       (``prose_fallback``) a completion that is one short line, taken whole; else a finished concluding
-                sentence (``Therefore, Janet makes $18 every day.``) that neither negates, states an inequality nor is
-                cut off.
+``prose``       (``prose_fallback``) a one-line completion: its one math span, or the line when it is short; else a
+                finished concluding sentence (``Therefore, Janet makes $18 every day.``, ``So x = 12, not 13.``) whose
+                prose neither negates, bounds nor estimates (:data:`NOT_AN_ANSWER`), and that is not cut off.
 ==============  ====================================================================================================
 
-A completion cut off inside ``<think>`` or inside an unclosed ``\\boxed{`` has no answer.
+A completion cut off inside ``<think>`` or inside an unclosed ``\\boxed{`` has no answer; text after a chat template's
+end token (``<|im_start|>``) or a few-shot model's invented next ``Question:`` / ``Subproblem 2:`` is not read.
 """
 
 from __future__ import annotations
