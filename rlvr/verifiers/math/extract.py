@@ -57,12 +57,12 @@ NEGATIONS_BEFORE_BOX = (
     "rather than",
 )
 # What takes the last box back: text right after it that opens with one of these words ...
-RETRACTION_OPENERS = ("wait", "actually", "no,", "oops", "hmm", "hold on", "but wait", "however, this is")
+RETRACTION_OPENERS = ("wait", "actually,", "no,", "no.", "oops", "hold on", "but wait", "scratch that")
 # ... or, within the next few sentences, says that it (not some earlier scratch work) is wrong.
 RETRACTION_PHRASES = (
     "that is wrong", "that's wrong", "this is wrong", "that is incorrect", "that's incorrect", "this is incorrect",
     "is not correct", "is not right", "isn't correct", "isn't right", "scratch that", "made a mistake",
-    "i was wrong", "the answer is wrong", "that answer is wrong", "this answer is wrong", "is actually",
+    "i was wrong", "the answer is wrong", "that answer is wrong", "this answer is wrong",
 )  # fmt: skip
 # Special tokens of chat templates: a completion that runs past one has started a new turn.
 END_TOKENS = ("<|im_start|>", "<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "<end_of_turn>")
