@@ -315,12 +315,29 @@ def _equivalent(pred: str, gold: str) -> tuple[bool, str]:
         p = p.rsplit("=", 1)[-1]  # "\binom{10}{3}=120", "2+3=5": the value after the last "="
     if p.count("=") == 1 and g.count("=") == 1 and (_strip_lhs(g) == g or _strip_lhs(p) == p):
         return _compare_equations(p, g)  # two equations: 2x+4y-3=0 and y=-x/2+3/4
+    if (parts := _labelled_parts(p)) is not None and _shape(g).kind in ("list", "set"):
+        return _equivalent(", ".join(parts), gold)  # "(a) 3 (b) 5" for the list "3, 5"
     g_value = _strip_lhs(g)
     # x=5 vs 5 and 5 vs x=5 are the same answer; an equation such as 2x+3y=6 is compared whole
     p_value = _strip_lhs(p) if g_value != g or "=" not in g else p
     if _RELATION.search(p_value) and not _RELATION.search(g_value) and _shape(g_value).kind == "scalar":
         return False, "a relation, not a value"  # x \ge 5 for 5
     return compare_shapes(_shape(p_value), _shape(g_value))
+
+
+_INLINE_LABEL = re.compile(
+    r"(?:^|(?<=[ ,;0-9}.]))\((?:[a-h]|i{1,3}|iv)\) ?|(?:^|(?<=[ ,;]))(?:part|subproblem) ?\w+: ?", re.I
+)
+
+
+def _labelled_parts(p: str) -> list[str] | None:
+    """``(a) 3, (b) 5`` -> ``["3", "5"]``: the values of two or more labelled sub-answers, in order."""
+    labels = list(_INLINE_LABEL.finditer(p))
+    if len(labels) < 2 or labels[0].start() != 0:
+        return None
+    ends = [m.start() for m in labels[1:]] + [len(p)]
+    parts = [p[m.end() : end].strip(" ,;") for m, end in zip(labels, ends)]
+    return parts if all(parts) else None
 
 
 def _compare_equations(p: str, g: str) -> tuple[bool, str]:

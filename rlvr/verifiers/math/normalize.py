@@ -128,6 +128,7 @@ def normalize(s: str) -> str:
         s = s.replace(old, new)
     s = re.sub(r"(?<=\d) ?\{,\} ?(?=\d)", ",", s).replace("{,}", ",")  # "14 {,} 916"
     s = re.sub(r"(?<![\d.])1i\b", "i", s)
+    s = re.sub(r"_\\([A-Za-z]+)", r"_{\\\1}", s)  # "L_\\odot" is "L_{\\odot}"
     if re.fullmatch(r"[-+]?\d{1,3}(?:, ?\d{3})+(?:\.\d+)?", s):
         s = s.replace(", ", ",")
     s = _TRIG_DEGREES.sub(lambda m: f"\\{m.group(1)}(\\frac{{{m.group(2)}\\pi}}{{180}})", s)  # sin 30° = sin(π/6)
