@@ -66,8 +66,6 @@ RETRACTION_PHRASES = (
 )  # fmt: skip
 # Special tokens of chat templates: a completion that runs past one has started a new turn.
 END_TOKENS = ("<|im_start|>", "<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "<end_of_turn>")
-# An answer line stops at the first of these (the rest is commentary).
-LINE_ENDS = ("I hope it is correct", "i hope it is correct", "\n")
 # Words that start a clause after the answer on its line: "42 because the total ..." -> "42".
 CLAUSE_WORDS = (
     "because", "since", "as", "which", "where", "when", "so", "given", "due", "from", "after", "if", "for", "that",
@@ -94,7 +92,7 @@ CONCLUSION_WORDS = (
 
 # ------------------------------------------------------------------------------------------------------ primitives
 
-_BOX = re.compile(r"\\(?:boxed|fbox|framebox|bbox)(?![A-Za-z])")
+_BOX = re.compile(r"\\(?:" + "|".join(BOX_COMMANDS) + r")(?![A-Za-z])")
 _BRACE = re.compile(r"(?<!\\)(?:\\\\)*([{}])")  # "\\}" is an escaped brace, "\\\\}" a line break then a brace
 _BARE_TOKEN = re.compile(r"[^\s$]+")
 # Searched in an ASCII-lower-cased copy (same length, same offsets): a case-insensitive pattern is several times slower.
@@ -105,7 +103,6 @@ _MATH_NEXT = r"|(?=\$|\\\[|\\\()"  # "Answer $9$", "Answer \[ 9 \]" (the spaces 
 _AFTER_ANSWER = re.compile(r"[ \t*]*(?:is(?:n't)?\b[ \t*]*:?|:|=" + _MATH_NEXT + ")", re.IGNORECASE)
 _AFTER_FINAL = re.compile(r"[ \t*]*(?:is\b[ \t*]*:?|:|=|\n" + _MATH_NEXT + ")", re.IGNORECASE)
 _NEXT_QUESTION = re.compile(r"\n[ \t]*(?:Question|Problem|Q|Subproblem[ \t]*\d+)[ \t]*:", re.IGNORECASE)
-_WORD = re.compile(r"[A-Za-z]+")
 _PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")  # words of prose (not \frac, not x)
 _NUMBER_TEXT = r"-?\d+/\d+(?![\d/])|-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|-?\d+(?:\.\d+)?(?!\d)"  # 2/3, 1,000, 3.5
 _NUMBER = re.compile(r"(?<![\w.])(?:" + _NUMBER_TEXT + ")")

@@ -91,7 +91,6 @@ NOT_UNITS = frozenset(
     at least most if but because so then since instead actually wait only exactly pi sqrt sin cos tan log ln infty
     cdot pm mp i e x y z n one two three four five six seven eight nine ten hundred""".split()
 )
-ORDINAL = ("th", "st", "nd", "rd")
 
 # ------------------------------------------------------------------------------------------------------ patterns
 
