@@ -57,7 +57,20 @@ NEGATIONS_BEFORE_BOX = (
     "rather than",
 )
 # What takes the last box back: text right after it that opens with one of these words ...
-RETRACTION_OPENERS = ("wait", "actually,", "no,", "no.", "oops", "hold on", "but wait", "scratch that")
+RETRACTION_OPENERS = (
+    "wait",
+    "actually,",
+    "no,",
+    "no.",
+    "no!",
+    "no wait",
+    "oops",
+    "hold on",
+    "but wait",
+    "scratch that",
+)
+# ... or whose own sentence calls it wrong ("$\\boxed{12}$ is incorrect.", "\\boxed{12}\\text{ is wrong}").
+CALLED_WRONG = ("wrong", "incorrect", "not correct", "not right", "not the answer", "mistake", "mistaken", "false")
 # ... or, within the next few sentences, says that it (not some earlier scratch work) is wrong.
 RETRACTION_PHRASES = (
     "that is wrong", "that's wrong", "this is wrong", "that is incorrect", "that's incorrect", "this is incorrect",
@@ -68,16 +81,18 @@ RETRACTION_PHRASES = (
 END_TOKENS = ("<|im_start|>", "<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "<end_of_turn>")
 # Words that start a clause after the answer on its line: "42 because the total ..." -> "42".
 CLAUSE_WORDS = (
-    "because", "since", "as", "which", "where", "when", "so", "given", "due", "from", "after", "if", "for", "that",
+    "because", "since", "as", "which", "where", "when", "so", "given", "due", "from", "after", "for", "that",
     "but", "while", "with", "using", "per", "hence", "thus", "therefore",
 )  # fmt: skip
 # A fallback sentence that holds one of these gives no answer: it negates, bounds, estimates or is unsure.
 NOT_AN_ANSWER = (
     "not", "n't", "cannot", "never", "impossible", "no longer", "at least", "at most", "more than", "less than",
     "greater than", "fewer than", "smaller than", "larger than", "exceed", "approximately", "roughly", "nearly",
-    "almost", "maybe", "perhaps", "probably", "possibly", "might", "\\ge", "\\geq", "\\le", "\\leq", "\\approx",
+    "almost", "maybe", "perhaps", "probably", "possibly", "might", "answer could", "answer would",
+    "answer may", "\\ge", "\\geq", "\\le", "\\leq", "\\approx",
     "\\ne", "\\neq", "\\not", "<", ">", "\u2264", "\u2265", "\u2248", "\u2260",
 )  # fmt: skip
+CONDITIONS = ("if", "unless", "assuming", "provided")  # "12 if x > 0": an answer under a condition
 CONCLUSION_WORDS = (
     "therefore",
     "thus",
@@ -180,6 +195,9 @@ def _retracted_after(text: str) -> bool:
     tail = re.sub(r"\s+", " ", text[:TAIL].lower())
     opening = tail.lstrip(" .,;:!$)\\]*")
     if any(re.match(re.escape(word) + r"(?![a-z])", opening) for word in RETRACTION_OPENERS):
+        return True
+    own_sentence = re.split(r"[.!?\n]", text[:200].lower(), maxsplit=1)[0]  # the rest of the box's own sentence
+    if any(re.search(r"(?<![a-z])" + re.escape(word) + r"(?![a-z])", own_sentence) for word in CALLED_WRONG):
         return True
     return any(phrase in tail for phrase in RETRACTION_PHRASES)
 
@@ -374,8 +392,8 @@ def reduce_line(line: str, *, at_end: bool = False, currency: bool = False) -> s
     s = line.strip().lstrip("*:").strip()
     hope = s.lower().find("i hope it is correct")
     s = s[:hope].strip() if hope >= 0 else s
-    if not s or re.match(r"(?:not|never|no)\b", s, re.IGNORECASE):
-        return None
+    if not s or re.match(r"(?:not|never|no)\b", s, re.IGNORECASE) or _first_sentence(s).rstrip().endswith("?"):
+        return None  # negated, or a question ("The answer is 12?")
     if s.startswith(("$", "\\(")):
         found = _math_spans(s)
         if found is None:
@@ -405,10 +423,17 @@ def _leading_expression(s: str) -> str:
     s = _CONTRAST.sub("", s) if re.search(r"\d|\\", s[: s.find("not")] if "not" in s else "") else s
     cut = len(s)
     for m in re.finditer(r"(?:,[ \t]*|[ \t]+)([A-Za-z]+)\b", s):
+        if m.group(1).lower() in CONDITIONS:
+            return ""  # "12 if x > 0": a conditional answer is no answer
         if m.group(1).lower() in CLAUSE_WORDS or (m.group().startswith(",") and not re.search(r"\d", s[m.end() :])):
             cut = m.start()
             break
     return s[:cut].strip()
+
+
+def _first_sentence(s: str) -> str:
+    end = _SENTENCE_END.search(s)
+    return s[: end.start() + 1] if end else s
 
 
 # ---------------------------------------------------------------------------------------------- concluding sentence
