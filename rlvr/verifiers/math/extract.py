@@ -347,7 +347,7 @@ def read_prose(region: str) -> str | None:
         prose = _SPAN.sub(" ", plain)
         if len(spans) == 1 and not re.search(r"\d", prose) and not _says_no_answer(prose):  # "Here is the matrix: $M$"
             return clean(next(part for part in spans[0] if part)) or None
-        if len(plain) <= _SHORT_PLAIN and len(_PROSE_WORD.findall(plain)) <= 2:
+        if len(plain) <= _SHORT_PLAIN and len(_PROSE_WORD.findall(plain)) <= 2 and len(spans) < 2:
             return clean(plain) or None
     return concluding_answer(plain[-TAIL:])
 
@@ -420,6 +420,7 @@ def _leading_expression(s: str) -> str:
     end = _SENTENCE_END.search(s)
     s = s[: end.start()] if end else s
     s = re.sub(r"[.!?]\s*$", "", s)
+    s = re.sub(r" \([A-Za-z ]{1,40}\)$", "", s)  # "12 (twelve)"
     s = _CONTRAST.sub("", s) if re.search(r"\d|\\", s[: s.find("not")] if "not" in s else "") else s
     cut = len(s)
     for m in re.finditer(r"(?:,[ \t]*|[ \t]+)([A-Za-z]+)\b", s):
@@ -490,6 +491,9 @@ def _sentence_math(sentence: str) -> str | None:
     spans = re.findall(r"\$([^$]+)\$|\\\((.+?)\\\)", sentence)
     if not spans:
         return _sentence_number(sentence.replace("$", ""))
+    values = [_EQUALS.split(next(p for p in span if p))[-1] for span in spans]
+    if len(spans) > 1 and all(re.fullmatch(r" ?[A-Za-z] ?= ?[^=]+", next(p for p in sp if p)) for sp in spans):
+        return ", ".join(clean(v) for v in values)  # "Thus, $x = 12$ and $y = 5$." -> "12, 5"
     last = next(part for part in spans[-1] if part)
     after = sentence[sentence.rfind(last) + len(last) :]
     if re.search(r"\d", after.replace("$", "")):

@@ -170,7 +170,8 @@ def split_units(s: str) -> tuple[str, str]:
     value, unit = s[:cut].strip(), s[cut:].strip(" /-")
     if not words or not _is_unit(words, unit, spaced=s[cut - 1 : cut] == " ") or not _is_value(value):
         return s, ""
-    if len(words[-1]) == 1 and (s[cut - 1 : cut] != " " or not value[-1].isdigit()):
+    numeric_end = value[-1].isdigit() or re.search(r"10\^\{?-?\d+\}?$", value) is not None  # 3 m, 6.6 x 10^{-34} J
+    if len(words[-1]) == 1 and (s[cut - 1 : cut] != " " or not numeric_end):
         return s, ""  # "8n^2", "\frac{37}{4}m": a single letter after an expression is a variable, not a unit
     return _apply_multiplier(value, unit)
 
