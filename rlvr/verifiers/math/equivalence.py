@@ -274,7 +274,10 @@ def equivalent(pred: str, gold: str, rel_tol: float = 0.0) -> tuple[bool, str]:
         _REL_TOL.reset(token)
 
 
-def _equivalent(pred: str, gold: str) -> tuple[bool, str]:
+Judgement = tuple[bool, str]  # (equal, why not)
+
+
+def _equivalent(pred: str, gold: str) -> Judgement:
     p, g = normalize(pred), normalize(gold)
     if not p:
         return False, "empty answer"
@@ -284,45 +287,84 @@ def _equivalent(pred: str, gold: str) -> tuple[bool, str]:
         return False, f"different units: {unit_p} vs {unit_g}"
     if p == g:
         return True, ""
-    if "\\approx" in p and "\\approx" not in g:
-        exact = p.split("\\approx", 1)[
-            0
-        ].strip()  # "\\frac{\\sqrt3}{3} \\approx 0.577": the exact value, then an estimate
-        if not exact or re.fullmatch(r"[A-Za-z]|\\[A-Za-z]+", exact.rstrip("=")):
-            return False, "an estimate, not a value"
-        return _equivalent(exact, gold)
-    for mark, why in ONLY_IF_REFERENCE_HAS:
-        value = p.rsplit("=", 1)[-1] if "binom" in mark or "choose" in mark else p  # "\binom{10}{3}=120" computed it
-        if re.search(re.escape(mark) + r"(?![A-Za-z])", value) and mark not in g:
-            return False, why
-    letter = _choice_letter(g)
-    if letter is not None:
-        got = _choice_letter(p)
-        return got == letter, "" if got == letter else f"chose {got or p!r}, expected {letter}"
-    if (labelled := re.fullmatch(r"\(([A-E])\)\s*(.+)", p)) is not None:  # "(C) 12" against the value 12
-        return _equivalent(labelled.group(2), gold)
-    if (union := _inequalities_as_union(p)) is not None:  # "x<2 or x>3" against (-\infty,2)\cup(3,\infty)
-        return _equivalent(union, gold)
-    if _is_placeholder(p, g):
-        return False, f"bare variable or placeholder {p!r}"
-    if _is_words(g):
-        same = _words(p) == _words(g)
-        return same, "" if same else "not the same word"
-    if "=" in p and "=" not in g and _exact_number(g) is not None:
-        numbers = [_exact_number(part) for part in p.split("=")]
-        if all(n is not None for n in numbers) and len({n.value for n in numbers}) > 1:
-            return False, "a false equation"  # "13 = 12"
-        p = p.rsplit("=", 1)[-1]  # "\binom{10}{3}=120", "2+3=5": the value after the last "="
-    if p.count("=") == 1 and g.count("=") == 1 and (_strip_lhs(g) == g or _strip_lhs(p) == p):
-        return _compare_equations(p, g)  # two equations: 2x+4y-3=0 and y=-x/2+3/4
-    if (parts := _labelled_parts(p)) is not None and _shape(g).kind in ("list", "set"):
-        return _equivalent(", ".join(parts), gold)  # "(a) 3 (b) 5" for the list "3, 5"
+    for rule in FORM_RULES:
+        if (verdict := rule(p, g, gold)) is not None:
+            return verdict
     g_value = _strip_lhs(g)
     # x=5 vs 5 and 5 vs x=5 are the same answer; an equation such as 2x+3y=6 is compared whole
     p_value = _strip_lhs(p) if g_value != g or "=" not in g else p
     if _RELATION.search(p_value) and not _RELATION.search(g_value) and _shape(g_value).kind == "scalar":
         return False, "a relation, not a value"  # x \ge 5 for 5
     return compare_shapes(_shape(p_value), _shape(g_value))
+
+
+def _estimate(p: str, g: str, gold: str) -> Judgement | None:
+    """``\\frac{\\sqrt3}{3} \\approx 0.577``: the exact value before the estimate is the answer; ``x \\approx 12`` has none."""
+    if "\\approx" not in p or "\\approx" in g:
+        return None
+    exact = p.split("\\approx", 1)[0].strip()
+    if not exact or re.fullmatch(r"[A-Za-z]|\\[A-Za-z]+", exact.rstrip("=")):
+        return False, "an estimate, not a value"
+    return _equivalent(exact, gold)
+
+
+def _marks(p: str, g: str, gold: str) -> Judgement | None:
+    for mark, why in ONLY_IF_REFERENCE_HAS:
+        value = p.rsplit("=", 1)[-1] if "binom" in mark or "choose" in mark else p  # "\binom{10}{3}=120" computed it
+        if re.search(re.escape(mark) + r"(?![A-Za-z])", value) and mark not in g:
+            return False, why
+    return None
+
+
+def _choice(p: str, g: str, gold: str) -> Judgement | None:
+    letter = _choice_letter(g)
+    if letter is not None:
+        got = _choice_letter(p)
+        return got == letter, "" if got == letter else f"chose {got or p!r}, expected {letter}"
+    if (labelled := re.fullmatch(r"\(([A-E])\)\s*(.+)", p)) is not None:  # "(C) 12" against the value 12
+        return _equivalent(labelled.group(2), gold)
+    return None
+
+
+def _union_of_inequalities(p: str, g: str, gold: str) -> Judgement | None:
+    union = _inequalities_as_union(p)  # "x<2 or x>3" against (-\infty,2)\cup(3,\infty)
+    return None if union is None else _equivalent(union, gold)
+
+
+def _placeholder_or_words(p: str, g: str, gold: str) -> Judgement | None:
+    if _is_placeholder(p, g):
+        return False, f"bare variable or placeholder {p!r}"
+    if _is_words(g):
+        same = _words(p) == _words(g)
+        return same, "" if same else "not the same word"
+    return None
+
+
+def _chain(p: str, g: str, gold: str) -> Judgement | None:
+    """``\\binom{10}{3} = 120`` or ``2 + 3 = 5`` for a number: the value after the last "="; ``13 = 12`` is false."""
+    if "=" not in p or "=" in g or _exact_number(g) is None:
+        return None
+    numbers = [_exact_number(part) for part in p.split("=")]
+    if all(n is not None for n in numbers) and len({n.value for n in numbers}) > 1:
+        return False, "a false equation"
+    last = p.rsplit("=", 1)[-1]
+    return None if last == p else _equivalent(last, gold)
+
+
+def _equations(p: str, g: str, gold: str) -> Judgement | None:
+    if p.count("=") == 1 and g.count("=") == 1 and (_strip_lhs(g) == g or _strip_lhs(p) == p):
+        return _compare_equations(p, g)  # two equations: 2x+4y-3=0 and y=-x/2+3/4
+    return None
+
+
+def _labelled(p: str, g: str, gold: str) -> Judgement | None:
+    if (parts := _labelled_parts(p)) is not None and _shape(g).kind in ("list", "set"):
+        return _equivalent(", ".join(parts), gold)  # "(a) 3 (b) 5" for the list "3, 5"
+    return None
+
+
+# The rules tried, in order, before the shapes are compared; each gives a verdict or passes (None).
+FORM_RULES = (_estimate, _marks, _choice, _union_of_inequalities, _placeholder_or_words, _chain, _equations, _labelled)
 
 
 _INLINE_LABEL = re.compile(
