@@ -76,6 +76,7 @@ ADVERSARIAL = [
     "Therefore " + "\\[ " * 5_000 + ".",
     "So x = " + "not " * 3_900 + ".",
     "The answer is " + "a, " * 5_000,
+    "Subproblem 0: \\boxed{1}" + "\nSubproblem 1:" * 1_100 + "\\boxed{3}",
 ]
 
 

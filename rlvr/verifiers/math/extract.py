@@ -117,6 +117,7 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 _MATH_NEXT = r"|(?=\$|\\\[|\\\()"  # "Answer $9$", "Answer \[ 9 \]" (the spaces before are already read)
 _AFTER_ANSWER = re.compile(r"[ \t*]*(?:is(?:n't)?\b[ \t*]*:?|:|=" + _MATH_NEXT + ")", re.IGNORECASE)
 _AFTER_FINAL = re.compile(r"[ \t*]*(?:is\b[ \t*]*:?|:|=|\n" + _MATH_NEXT + ")", re.IGNORECASE)
+_SUBPROBLEM = re.compile(r"(?:^|\n)[ \t*#]*Subproblem[ \t]*\d+[ \t]*:", re.IGNORECASE)
 _NEXT_QUESTION = re.compile(r"\n[ \t]*(?:Question|Problem|Q|Subproblem[ \t]*\d+)[ \t]*:", re.IGNORECASE)
 _PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")  # words of prose (not \frac, not x)
 _NUMBER_TEXT = r"-?\d+/\d+(?![\d/])|-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|-?\d+(?:\.\d+)?(?!\d)"  # 2/3, 1,000, 3.5
@@ -153,11 +154,23 @@ def answer_region(text: str) -> str | None:
 
 
 def _drop_continuation(text: str) -> str:
-    """Cut a few-shot model's invented next question ("#### 3\\n\\nQuestion: ...") once an answer was given."""
-    starts = [m.start() for m in (_MARKER.search(text.translate(_ASCII_LOWER)), _BOX.search(text)) if m is not None]
+    """Keep the part of the completion that answers the question asked.
+
+    A few-shot model that answers and then invents the next question ("#### 3\\n\\nQuestion: ...", "... Subproblem
+    2: ...") is cut there. A model that walks through the sub-problems of a Minerva prompt from the start ("Subproblem
+    0: ... \\boxed{7e37} ... Subproblem 1: ... \\boxed{8.7e8}") answers the asked (last) one last: only the last
+    sub-problem that holds an answer is read, so the earlier, already answered parts are no hedge.
+    """
+    lowered = text.translate(_ASCII_LOWER)
+    starts = [m.start() for m in (_MARKER.search(lowered), _BOX.search(text)) if m is not None]
     if not starts:
         return text
-    following = _NEXT_QUESTION.search(text, min(starts))
+    first_answer = min(starts)
+    parts = [m.start() for m in _SUBPROBLEM.finditer(text)]
+    if parts and parts[0] < first_answer:
+        last_answer = max(m.start() for m in (_last_match(_BOX, text), _last_match(_MARKER, lowered)) if m is not None)
+        return text[max(at for at in parts if at < last_answer) :]
+    following = _NEXT_QUESTION.search(text, first_answer)
     return text[: following.start()] if following else text
 
 
