@@ -16,7 +16,10 @@ line (``$x=2$ or $x=3$``). What that means depends on the reference:
 - the reference is a **list or set of k values** (``1,-2``; ``(2, 2), (6, 2)``; ``\\{1, 3\\}``; ``\\pm 2021``):
   exactly k distinct boxes are read together as the list, in any order (a box per root or per sub-question), and
   labelled parts (``a = 3``, ``(b) 5``, ``Subproblem 2: 5``) are read by their values; any other number of boxes is
-  graded as a hedge.
+  graded as a hedge;
+- a completion that walks through a Minerva prompt's sub-problems from the start (``Subproblem 0: ... \\boxed{7e37}
+  ... Subproblem 1: ... \\boxed{8.7e8}``) is read from its last answered sub-problem, the one asked; one that answers
+  and then invents the next sub-problem is read up to it (``extract.py``).
 
 Options (each validated, with a message that says what to do): ``format`` (where the answer is: ``auto``, ``boxed``,
 ``gsm8k`` for ``#### N`` / ``The answer is N`` / ``A: N``, ``minerva`` for ``Final Answer: The final answer is X. I
