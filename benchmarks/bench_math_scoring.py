@@ -11,7 +11,12 @@ recurring wrong answers and an occasional truncation), and every completion carr
 
 It prints both wall times, the ratio, and how often the two rewards agree. Bar: >= 4x on 2 cores.
 
-    python benchmarks/bench_math_scoring.py [--problems 256] [--group 16] [--workers 2] [--out FILE]
+``--real FILE`` measures real generations instead: any JSONL with ``completion`` and ``reference``, or (``--real
+gsm8k-openai``) OpenAI's 5,276 published GSM8K model solutions, read from a local mirror of openai/grade-school-math
+(MIT). ``--runs N`` repeats both sides N times and reports the ratio's median, min and max.
+
+    python benchmarks/bench_math_scoring.py [--problems 256] [--group 16] [--workers 2] [--runs 3] [--out FILE]
+    python benchmarks/bench_math_scoring.py --real gsm8k-openai --runs 3
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import json
 import logging
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,6 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MATH500 = ROOT.parent / "shared" / "data" / "math500" / "test.jsonl"
+GSM8K_MIRROR = Path("/work/.mirror/openai+grade-school-math/repo")
 
 STEPS = [
     "First, let's restate the problem in our own words and identify what is being asked.",
@@ -89,6 +96,21 @@ def build_batch(problems: int, group: int, seed: int = 0) -> list[dict]:
     return batch
 
 
+def real_rows(source: str) -> tuple[str, list[dict]]:
+    """Real generations: OpenAI's published GSM8K solutions (``gsm8k-openai``) or a JSONL file of rows."""
+    if source != "gsm8k-openai":
+        rows = [json.loads(line) for line in Path(source).read_text(encoding="utf-8").splitlines() if line.strip()]
+        return source, [{"completion": r["completion"], "reference": str(r["reference"])} for r in rows]
+    path = "grade_school_math/data/example_model_solutions.jsonl"
+    text = subprocess.run(["git", "-C", str(GSM8K_MIRROR), "show", f"HEAD:{path}"], capture_output=True, text=True)
+    rows = []
+    for line in text.stdout.splitlines():
+        row = json.loads(line)
+        gold = row["ground_truth"].rsplit("A:", 1)[1].strip()
+        rows += [{"completion": v["solution"], "reference": gold} for v in row.values() if isinstance(v, dict)]
+    return f"openai/grade-school-math {path} ({len(rows)} published solutions of 4 models)", rows
+
+
 def time_rlvr(path: Path, workers: int) -> tuple[float, list[float]]:
     out = path.with_suffix(".scored.jsonl")
     cmd = [
@@ -133,21 +155,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--problems", type=int, default=256)
     parser.add_argument("--group", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--real", default=None, help="a JSONL of real rows, or 'gsm8k-openai'")
+    parser.add_argument("--runs", type=int, default=1, help="repeat both sides; report the ratio's median/min/max")
     parser.add_argument("--out", default=None, help="also write the report to this file")
     args = parser.parse_args(argv)
-    rows = build_batch(args.problems, args.group)
-    with tempfile.TemporaryDirectory(prefix="rlvr-bench-") as tmp:
-        path = Path(tmp) / "batch.jsonl"
-        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-        rlvr_s, rlvr_rewards = time_rlvr(path, args.workers)
-    base_s, base_rewards = time_plain_math_verify(rows)
+    if args.real:
+        what, rows = real_rows(args.real)
+    else:
+        what, rows = f"{args.problems} MATH-500 problems x {args.group} completions (synthetic)", None
+        rows = build_batch(args.problems, args.group)
+    runs = []
+    for _ in range(args.runs):
+        with tempfile.TemporaryDirectory(prefix="rlvr-bench-") as tmp:
+            path = Path(tmp) / "batch.jsonl"
+            path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+            rlvr_s, rlvr_rewards = time_rlvr(path, args.workers)
+        base_s, base_rewards = time_plain_math_verify(rows)
+        runs.append((rlvr_s, base_s))
+    ratios = sorted(b / r for r, b in runs)
     agree = sum(a == b for a, b in zip(rlvr_rewards, base_rewards)) / len(rows)
+    rlvr_s, base_s = (statistics.median(x) for x in zip(*runs))
     lines = [
-        f"batch: {args.problems} MATH-500 problems x {args.group} completions = {len(rows)} rows",
-        f"cores available: {len(os.sched_getaffinity(0))}  rlvr workers: {args.workers}",
-        f"rlvr score --verifier math (whole process): {rlvr_s:.2f}s  ({len(rows) / rlvr_s:.0f} rows/s)",
-        f"plain math-verify loop (in-process):        {base_s:.2f}s  ({len(rows) / base_s:.0f} rows/s)",
-        f"speed-up: {base_s / rlvr_s:.1f}x  (bar: >= 4x)",
+        f"rows: {what} = {len(rows)} rows",
+        f"cores available: {len(os.sched_getaffinity(0))}  rlvr workers: {args.workers}  runs: {args.runs}",
+        f"rlvr score --verifier math (whole process), median: {rlvr_s:.2f}s  ({len(rows) / rlvr_s:.0f} rows/s)",
+        f"plain math-verify loop (in-process), median:        {base_s:.2f}s  ({len(rows) / base_s:.0f} rows/s)",
+        f"speed-up per run: median {statistics.median(ratios):.1f}x, min {ratios[0]:.1f}x, max {ratios[-1]:.1f}x "
+        f"(each run: {', '.join(f'{b / r:.1f}x' for r, b in runs)})",
         f"reward agreement between the two: {agree:.4f}; mean reward rlvr {sum(rlvr_rewards) / len(rows):.4f}, "
         f"math-verify {sum(base_rewards) / len(rows):.4f}",
     ]

@@ -1,7 +1,7 @@
 """Held-out agreement of rlvr's ``math`` verifier with hand labels it was never tuned on.
 
 ``tests/data/math_heldout.jsonl`` was written and labelled (correct / wrong / no_answer) before anyone looked at
-``rlvr/verifiers/math.py``, so unlike ``math_agreement.py`` (which measures the table the verifier was tuned on) this
+``rlvr/verifiers/math/``, so unlike ``math_agreement.py`` (which measures the table the verifier was tuned on) this
 is an honest estimate of how often the verifier agrees with a careful human grader. The gold answers are real
 MATH-500 / AIME 2024 / AMC 2023 / GSM8K answers; the completions are model-style reasoning ending in a final answer.
 

@@ -29,6 +29,8 @@ class MathBenchmark(Task):
     hub_split: ClassVar[str | None] = None  # the hub's split when it differs from the local file's (``test``)
     problem_fields: ClassVar[tuple[str, ...]] = ("problem", "question")
     verifiers = {"math": 1.0}
+    # The prompt asks for \boxed{}; an unboxed answer line or concluding sentence is still read (prose_fallback).
+    verifier_options = {"math": {"format": "boxed"}}
 
     def prompt(self, row: dict[str, Any]) -> str:
         return self.prompt_template.format(problem=self.problem_text(row))

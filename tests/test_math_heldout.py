@@ -1,6 +1,6 @@
 """The ``math`` verifier against three blind, hand-labelled tables it was never tuned on.
 
-Each table was written and labelled by a different engineer before they read rlvr/verifiers/math.py (or the other
+Each table was written and labelled by a different engineer before they read rlvr/verifiers/math/ (or the other
 tables), against real gold answers from ../shared/data, with model-style completions:
 
 - ``math_heldout.jsonl``: MATH-500 / AIME 2024 / AMC 2023 / GSM8K golds across 28 answer categories;

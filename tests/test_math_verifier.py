@@ -125,3 +125,36 @@ def test_judge_through_the_scoring_engine():
     finally:
         scorer.close()
     assert [v.status for v in verdicts] == ["correct", "wrong", "no_answer"]
+
+
+ANSWER_STYLES = {  # how real models write a final answer (Minerva, Qwen, chat, R1, few-shot)
+    "minerva": "Solution: we compute.\n\nFinal Answer: The final answer is ${a}$. I hope it is correct.",
+    "boxed_block": "Reasoning.\n\n**Final Answer**\n\\[\n\\boxed{{{a}}}\n\\]",
+    "answer_is": "Reasoning here.\n\nThe answer is ${a}$.",
+    "r1": "<think>\nlet me think\n</think>\n\nSo the answer is $\\boxed{{{a}}}$.",
+    "final_colon": "Work.\n\nFinal answer: ${a}$",
+}
+
+
+def test_every_benchmark_gold_in_every_answer_style_grades_correct_and_a_neighbour_wrong():
+    """Every gold of five benchmarks, written in five real answer styles, is correct against itself (7,585 rows);
+    each MATH-500 gold written in two styles is wrong against the next problem's different gold."""
+    import rlvr
+    from rlvr.tasks import load_task
+
+    if not SHARED.exists():
+        pytest.skip(f"{SHARED} not found")
+    golds = {
+        n: [e["reference"] for e in load_task(n, data_dir=str(SHARED)).examples()]
+        for n in ("math500", "olympiadbench", "minerva_math", "aime24", "amc23")
+    }
+    rows = [(tpl.format(a=g), g) for refs in golds.values() for g in refs for tpl in ANSWER_STYLES.values()]
+    verdicts = rlvr.score("math", [c for c, _ in rows], [g for _, g in rows])
+    failed = [(g, c[-60:], v.status, v.detail) for (c, g), v in zip(rows, verdicts) if v.status != "correct"]
+    assert len(rows) == 7585 and not failed, failed[:10]
+    refs = golds["math500"]
+    pairs = [(a, b) for a, b in zip(refs, refs[1:]) if a != b and (a, b) != ("5", "x=5")]
+    rows = [(ANSWER_STYLES[s].format(a=a), b) for a, b in pairs for s in ("minerva", "answer_is")]
+    verdicts = rlvr.score("math", [c for c, _ in rows], [g for _, g in rows])
+    wrongly_right = [(g, c[-60:]) for (c, g), v in zip(rows, verdicts) if v.status == "correct"]
+    assert not wrongly_right, wrongly_right[:10]

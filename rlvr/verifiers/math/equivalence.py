@@ -1,19 +1,23 @@
-"""The ``math`` verifier: find a completion's final answer, then decide whether it equals the reference.
+"""Worker half of the ``math`` verifier: decide whether an extracted answer equals the reference.
 
-Two halves, as the :class:`~rlvr.verifiers.base.Verifier` contract asks:
+Runs in a killable worker process (``rlvr.scoring``): sympy may be slow, and the worker's time limit is for sympy
+alone (every string step before it is linear, see ``extract.py`` and ``normalize.py``). In order:
 
-- :meth:`MathVerifier.extract` runs in the *calling* process to build the scoring cache key, so it is plain string
-  work, linear in the input and free of sympy. It reads the answer the way a careful grader does: the last
-  ``\\boxed{...}`` (also ``\\fbox{...}`` and ``\\boxed 5``) after any ``</think>``; failing that the last
-  "final answer is" / "Answer:" / ``####`` line; failing that a short completion taken whole. Several boxed answers
-  that disagree are all kept (joined by :data:`HEDGE_SEP`) so that the judge can refuse the hedge. A completion cut
-  off inside ``<think>`` or inside an unclosed ``\\boxed{`` has no answer.
-- :meth:`MathVerifier.judge` runs in a killable worker process (``rlvr.scoring``). It normalises both sides (units,
-  ``\\text{}``, degrees, thousands separators, unicode minus, ``\\dfrac``...), compares plain numbers exactly with
-  :class:`fractions.Fraction`, compares structure itself (intervals with their open/closed ends, ordered tuples,
-  unordered solution sets, matrices and vectors, multiple-choice letters), and hands the remaining scalars to
-  math-verify, whose answer it then audits: math-verify calls ``1/2^99`` equal to ``1/2^98`` and ``0.333333`` equal
-  to ``1/3`` (it rounds and chops); rlvr does not reward an answer that is right only to limited precision.
+1. both sides are normalised (``normalize.py``); a unit given on both sides must agree (``12 km`` is not ``12 m``);
+2. relations and estimates that the reference does not have are refused (``\\ne 12``, ``\\approx 12``, ``x \\ge 5``),
+   and so is an unevaluated ``\\binom`` against a number (the question echoed, not answered);
+3. multiple-choice letters, words and placeholders are compared as such;
+4. the answer's *shape* is compared with the reference's (:func:`compare_shapes`): intervals with their open/closed
+   ends, ordered tuples, unordered lists and sets, matrices, unions; see the rule for several answers in
+   ``__init__.py``;
+5. plain numbers are compared exactly (:class:`fractions.Fraction`); a decimal reference given to limited precision
+   accepts an exact answer that rounds to it (``\\sqrt{17}`` for ``4.123105625617661``), never a different
+   terminating decimal (``251/100`` is not ``2.5``); ``rel_tol`` widens this for scientific references;
+6. a cheap numeric disproof (evaluation at generic complex points) rejects most wrong expressions before sympy; it
+   only ever says "different" where the values differ on a branch-free evaluation, so a true identity is never
+   disproved (no roots or non-integer powers of non-positive or complex values, no functions, no degrees);
+7. the rest goes to math-verify, whose answer is audited: it rounds floats and chops tiny differences, and rlvr does
+   not reward an answer that is right only to limited precision.
 
 Hostile answers (``9^{9^{9^9}}``, ``(10^{10})!``, 400 nested braces) are refused before sympy touches them where a
 cheap size estimate can tell; anything slower is the scoring engine's hard timeout to catch. math-verify's own
@@ -24,6 +28,7 @@ thread and the worker process is the real limit.
 from __future__ import annotations
 
 import cmath
+import contextvars
 import functools
 import logging
 import math
@@ -32,258 +37,17 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from rlvr.verifiers.base import Verdict, Verifier, correct, no_answer, register_verifier, wrong
+from rlvr.verifiers.math.normalize import MAX_ANSWER_CHARS, normalize, unit_of
 
-HEDGE_SEP = " \u2016 "  # joins disagreeing boxed answers in ``extract``'s output: "3 ‖ 4"
-MAX_CANDIDATES = 6  # boxed answers kept per completion (the last ones)
-MAX_ANSWER_CHARS = 3000  # longer answers are not graded
 MAX_NESTING = 60  # bracket depth beyond which an answer is refused (latex2sympy takes seconds on 400 levels)
 MAX_DIGITS = 100_000  # numbers whose size estimate passes this many digits are refused
 MAX_NODES = 4000  # sympy tree size beyond which an answer is refused
 
-# ------------------------------------------------------------------------------------------------------ extraction
-
-_BOX = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
-_BRACE = re.compile(r"(?<!\\)[{}]")
-_BOX_EMPTY = re.compile(r"\\(?:boxed|fbox)\s*\{\s*\}")
-_BARE_TOKEN = re.compile(r"[^\s$]+")
-_MARKER = re.compile(
-    r"(?:####|final\s+answer\s*\**\s*(?:is\s*:?|:|\n)|\banswer\s*\**\s*(?:is\s*:?|:))[*\s]*", re.IGNORECASE
+_LHS = re.compile(
+    r"^ ?(\([A-Za-z](?:,[A-Za-z])*\)|[A-Za-z](?:_\{?\w+\}?)?(?:\([^()=]*\))?|\\[A-Za-z]+) ?(?:=|\\in\b) ?(?!=)"
 )
-_HOPE = re.compile(r"\.?\s*I hope it is correct\.?\s*$", re.IGNORECASE)
-_CONCLUSION = re.compile(
-    r"\s*(?:therefore|thus|so|hence|in total|in conclusion|finally|overall|altogether)\b", re.IGNORECASE
-)
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)\s+(?=[A-Z])")
-_NUMBER = re.compile(r"(?<![\w.])-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|(?<![\w.])-?\d+(?:\.\d+)?(?!\d)")
-_PROSE_OR = re.compile(r"\bor\b", re.IGNORECASE)
-_STATED = re.compile(
-    r"(?:\$|\b(?:is|are|was|were|be|equals|makes|made|earns|earned|costs?|spent|needs?|has|have|had)\s+\$?)"
-    r"(-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|-?\d+(?:\.\d+)?(?!\d))"
-)
-_PROSE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")  # words of prose (not \\frac, not x)
-_SHORT_PLAIN = 80  # a completion with no marker is taken whole only when it is one short line
-
-
-def _answer_region(text: str) -> str | None:
-    """The part that may hold the final answer: after the last ``</think>``; None when cut off while thinking."""
-    end = text.rfind("</think>")
-    if end >= 0:
-        return text[end + len("</think>") :]
-    return None if "<think>" in text else text
-
-
-def _close_brace(text: str, open_at: int) -> int | None:
-    depth = 0
-    for m in _BRACE.finditer(text, open_at):
-        depth += 1 if m.group() == "{" else -1
-        if depth == 0:
-            return m.start()
-    return None
-
-
-def _boxed(text: str) -> tuple[list[str], bool]:
-    """Contents of every outermost ``\\boxed``/``\\fbox``, left to right, and whether the last one is unclosed."""
-    found: list[str] = []
-    pos = 0
-    while (m := _BOX.search(text, pos)) is not None:
-        j = m.end()
-        while j < len(text) and text[j] in " \t":
-            j += 1
-        if j < len(text) and text[j] == "{":
-            end = _close_brace(text, j)
-            if end is None:
-                return found, True  # truncated inside the final answer
-            found.append(text[j + 1 : end])
-            pos = end + 1
-        elif j > m.end() and (tok := _BARE_TOKEN.match(text, j)):  # "\boxed 5"
-            found.append(tok.group().rstrip(".,;"))
-            pos = tok.end()
-        else:
-            pos = j
-    return found, False
-
-
-def _marker_answer(text: str) -> str | None:
-    """The text after the last answer marker, to the end of its line (or the next non-empty line)."""
-    last = None
-    for match in _MARKER.finditer(text):
-        last = match
-    if last is None:
-        return None
-    rest = text[last.end() :].lstrip(" \t")
-    line = rest.split("\n", 1)[0].strip()
-    if not line:
-        line = rest.strip().split("\n", 1)[0].strip() if rest.strip() else ""
-    return line  # "" when the marker is followed by nothing: the model gave no answer
-
-
-def _clean(answer: str) -> str:
-    """Strip math delimiters, markdown bold and trailing punctuation around an extracted answer."""
-    s = _HOPE.sub("", answer.replace("\u2016", " ")).strip()
-    s = re.sub(r"(?<!\\)\$", "", s)
-    s = s.replace("\\(", "").replace("\\)", "").replace("\\[", "").replace("\\]", "")
-    s = s.strip().strip("*").strip()
-    while s and s[-1] in ".;:," and not s.endswith("\\,"):
-        s = s[:-1].rstrip()
-    return s
-
-
-def extract_answer(completion: str) -> str | None:
-    """The final answer of ``completion`` as text (see the module docstring); linear time, no sympy."""
-    region = _answer_region(completion)
-    if region is None:
-        return None
-    region = _drop_continuation(region)
-    boxes, truncated = _boxed(region)
-    if truncated:
-        return None
-    if boxes:
-        distinct: dict[str, str] = {}
-        for box in boxes:
-            cleaned = _clean(box)
-            if cleaned:
-                distinct.pop(re.sub(r"\s+", "", cleaned), None)
-                distinct[re.sub(r"\s+", "", cleaned)] = cleaned
-        kept = list(distinct.values())[-MAX_CANDIDATES:]
-        if kept:
-            return HEDGE_SEP.join(kept)
-        region = _BOX_EMPTY.sub("", region)  # only empty boxes (an echoed instruction): read the answer line instead
-    marked = _marker_answer(region)
-    if marked is not None:
-        return _clean(marked) or None
-    plain = region.strip()
-    if plain and "\n" not in plain and len(plain) <= _SHORT_PLAIN and len(_PROSE.findall(plain)) <= 2:
-        return _clean(plain) or None
-    return _concluding_number(plain)
-
-
-_NEXT_QUESTION = re.compile(r"\n\s*(?:Question|Problem|Q)\s*:", re.IGNORECASE)
-
-
-def _drop_continuation(text: str) -> str:
-    """Cut a few-shot model's invented next question ("#### 3\n\nQuestion: ...") once an answer was given.
-
-    Linear time: one search for the first answer, one for the first "Question:" after it.
-    """
-    starts = [m.start() for m in (_MARKER.search(text), _BOX.search(text)) if m is not None]
-    if not starts:
-        return text
-    following = _NEXT_QUESTION.search(text, min(starts))
-    return text[: following.start()] if following else text
-
-
-def _concluding_number(text: str) -> str | None:
-    """The last number of a finished concluding sentence ("Therefore, Janet makes $18 every day.").
-
-    Unboxed chat models (and GSM8K-style few-shot outputs) state the answer this way; a careful grader accepts it.
-    Only a sentence that opens with a conclusion word and ends the completion counts: a truncated completion, or one
-    that ends on anything else, still has no answer. Several numbers joined by "or" are returned as a hedge.
-    """
-    if not text.endswith((".", "!")):
-        return None
-    last_line = text.rsplit("\n", 1)[-1]
-    sentence = _SENTENCE_SPLIT.split(last_line.rstrip(".! "))[-1]
-    if not _CONCLUSION.match(sentence):
-        return None
-    numbers = [n.replace(",", "") for n in _NUMBER.findall(sentence)]
-    if not numbers:
-        return None
-    if _PROSE_OR.search(sentence) and len(set(numbers)) > 1:
-        return HEDGE_SEP.join(numbers[-MAX_CANDIDATES:])
-    if "=" in sentence:  # "in total, Mike scores 4 + 5 = 9 points": the result of the last equation
-        after = _NUMBER.findall(sentence.rsplit("=", 1)[1])
-        return after[-1].replace(",", "") if after else None
-    stated = _STATED.findall(sentence)  # "... 20 candles is $30.00", "makes $7425.00 in 1 week"
-    return (stated[-1] if stated else numbers[-1]).replace(",", "")
-
-
-# --------------------------------------------------------------------------------------------------- normalisation
-
-_REPLACE = [
-    ("\u2212", "-"),
-    ("\u2013", "-"),
-    ("\u00d7", "\\times "),
-    ("\u00b7", "\\cdot "),
-    ("\u03c0", "\\pi "),
-    ("\u221e", "\\infty "),
-    ("\u221a", "\\sqrt"),
-    ("\u2264", "\\le "),
-    ("\u2265", "\\ge "),
-    ("\u00b1", "\\pm "),
-    ("\\dfrac", "\\frac"),
-    ("\\tfrac", "\\frac"),
-    ("\\displaystyle", ""),
-    ("\\left", ""),
-    ("\\right", ""),
-    ("\\bigl", ""),
-    ("\\bigr", ""),
-    ("\\quad", " "),
-    ("\\qquad", " "),
-    ("~", " "),
-    ("\\$", ""),
-    ("\\%", "%"),
-    ("\\leq", "\\le "),
-    ("\\geq", "\\ge "),
-    ("\\neq", "\\ne "),
-    ("{,}", ","),
-    ("\\textbf", "\\text"),
-    ("\\mathrm", "\\text"),
-    ("\\textrm", "\\text"),
-    ("\\mbox", "\\text"),
-    ("\\operatorname", "\\text"),
-]
-_SPACING = re.compile(r"(?<!\\)\\[!,;: ]")  # thin spaces; not the second half of a "\\" row break
-_DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\circ|\u00b0|\\degree")
-_TEXT = re.compile(r"\\text\s*\{([^{}]*)\}")
-_FRAC_SHORT = [
-    (re.compile(r"\\frac\s*(\d)\s*(\d)"), r"\\frac{\1}{\2}"),
-    (re.compile(r"\\frac\s*\{([^{}]*)\}\s*(\d)"), r"\\frac{\1}{\2}"),
-    (re.compile(r"\\frac\s*(\d)\s*\{"), r"\\frac{\1}{"),
-    (re.compile(r"\\sqrt\s*(\d+)"), r"\\sqrt{\1}"),
-]
-_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?%?$")
-_UNIT_WORDS = re.compile(r"^(.*?[\d}a-zA-Z)])\s+((?:[a-zA-Z]{2,}\.?(?:\^\{?\d\}?)?\s*)+)$")
-_NOT_UNITS = {"pi", "sqrt", "sin", "cos", "tan", "log", "ln", "or", "and", "infty", "cdot", "times", "pm"}
-_LHS = re.compile(r"^\s*([A-Za-z](?:_\{?\w+\}?)?(?:\([^()=]*\))?|\\[A-Za-z]+)\s*(?:=|\\in\b)\s*(?!=)")
 _RELATION = re.compile(r"[<>]|\\[lg]e\b|\\[lg]eq\b")
-_OR = re.compile(r"\s+(?:or|and)\s+|\\lor|\\vee")
-
-
-def _normalize(s: str) -> str:
-    """Canonical text of an answer: the forms that mean the same thing are written the same way."""
-    s = _clean(s)
-    if s.startswith(("\\boxed{", "\\fbox{")) and s.endswith("}"):
-        s = s[s.index("{") + 1 : -1]
-    s = _SPACING.sub(lambda m: " " if m.group() == "\\ " else "", s)
-    for old, new in _REPLACE:
-        s = s.replace(old, new)
-    s = re.sub(r"(?<![\d.])1i\b", "i", s)
-    s = re.sub(r",\s*(\d{3})(?!\d)", r",\1", s) if re.fullmatch(r"[-+]?\d{1,3}(?:,\s*\d{3})+(?:\.\d+)?", s) else s
-    s = _DEGREES.sub("", s)
-    for pattern, repl in _FRAC_SHORT:
-        s = pattern.sub(repl, s)
-    s = _TEXT.sub(lambda m: f" {m.group(1).strip()} ", s)
-    s = re.sub(r"\s+", " ", s).strip()
-    s = re.sub(r"(?<=\d) (?=i\b)", "", s)  # "12 i" -> "12i": latex2sympy reads the two as different symbols
-    s = re.sub(r"\s+\^", "^", s)
-    s = _strip_units(s)
-    if _THOUSANDS.match(s):
-        s = s.replace(",", "")
-    s = re.sub(r"\s*([=,()\[\]{}^_+*/<>-])\s*", r"\1", s)
-    return s.rstrip(".").strip()
-
-
-def _strip_units(s: str) -> str:
-    """``5.4 cents`` -> ``5.4``; ``864 inches^2`` -> ``864``; words that are maths (``pi``, ``or``) stay."""
-    m = _UNIT_WORDS.match(s)
-    if not m or not re.search(r"\d", m.group(1)):
-        return s
-    words = re.findall(r"[a-zA-Z]+", m.group(2))
-    if any(w.lower() in _NOT_UNITS for w in words):
-        return s
-    return m.group(1).strip()
-
+_OR = re.compile(r" ?(?<![A-Za-z\\])(?:or|and)(?![A-Za-z]) ?|\\lor|\\vee")  # spaces around brackets are gone
 
 # ------------------------------------------------------------------------------------------------- exact numbers
 
@@ -295,12 +59,17 @@ class _Num:
     percent: bool
 
 
-_INT_OR_DEC = re.compile(r"^([-+]?)(\d*\.?\d+|\d+\.)$")
+_DECIMAL = r"(?:\d+(?:\.\d*)?|\.\d+)"  # unambiguous: no two repeats can share a digit
+_INT_OR_DEC = re.compile(r"^([-+]?)(" + _DECIMAL + r")$")
 _FRAC = re.compile(r"^([-+]?)\\frac\{([-+]?\d+)\}\{([-+]?\d+)\}$")
 _SLASH = re.compile(r"^([-+]?)(\d+)/(\d+)$")
-_MIXED = re.compile(r"^([-+]?)(\d+)\s*\\frac\{(\d+)\}\{(\d+)\}$")
+_MIXED = re.compile(r"^([-+]?)(\d+) ?\\frac\{(\d+)\}\{(\d+)\}$")
 _SCI = re.compile(
-    r"^([-+]?\d*\.?\d+)\s*(?:\\times|\\cdot|\*|x)\s*10\^\{?([-+]?\d{1,3})\}?$|^([-+]?\d*\.?\d+)[eE]([-+]?\d{1,3})$"
+    r"^([-+]?"
+    + _DECIMAL
+    + r") ?(?:\\times|\\cdot|\*|x) ?10\^\{?([-+]?\d{1,3})\}?$|^([-+]?"
+    + _DECIMAL
+    + r")[eE]([-+]?\d{1,3})$"
 )
 
 
@@ -319,7 +88,8 @@ def _plain_number(s: str) -> tuple[Fraction, int | None] | None:
     if m := _INT_OR_DEC.match(s):
         sign = -1 if m.group(1) == "-" else 1
         digits = m.group(2)
-        return sign * Fraction(digits), (len(digits) - digits.index(".") - 1) if "." in digits else None
+        value = Fraction(digits.rstrip(".")) if digits.endswith(".") else Fraction(digits)
+        return sign * value, (len(digits) - digits.index(".") - 1) if "." in digits else None
     if (m := _FRAC.match(s)) or (m := _SLASH.match(s)):
         if int(m.group(3)) == 0:
             return None
@@ -337,8 +107,24 @@ def _plain_number(s: str) -> tuple[Fraction, int | None] | None:
         return (-value if m.group(1) == "-" else value), None
     if m := _SCI.match(s):
         mantissa, exponent = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
-        return Fraction(mantissa) * Fraction(10) ** int(exponent), None
+        digits = mantissa.lstrip("+-")
+        places = len(digits) - digits.index(".") - 1 - int(exponent) if "." in digits else -int(exponent)
+        return Fraction(mantissa) * Fraction(10) ** int(exponent), places if "." in digits else None
     return None
+
+
+def _terminates(x: Fraction) -> bool:
+    """Whether ``x`` has a finite decimal expansion (its denominator has no prime but 2 and 5)."""
+    q = x.denominator
+    for prime in (2, 5):
+        while q % prime == 0:
+            q //= prime
+    return q == 1
+
+
+def _within_tolerance(p: float | Fraction, g: _Num) -> bool:
+    rel_tol = _REL_TOL.get()
+    return g.decimals is not None and rel_tol > 0 and abs(p - g.value) <= rel_tol * abs(g.value)
 
 
 def _compare_numbers(p: _Num, g: _Num) -> tuple[bool, str]:
@@ -348,8 +134,13 @@ def _compare_numbers(p: _Num, g: _Num) -> tuple[bool, str]:
         golds, preds = [g.value], [p.value]
     if any(a == b for a in preds for b in golds):
         return True, ""
-    if g.decimals is not None and p.decimals is None and round(p.value, g.decimals) == g.value:
-        return True, "equal at the reference's precision"
+    if _within_tolerance(p.value, g):
+        return True, "within the relative tolerance"
+    if (
+        g.decimals is not None and p.decimals is None and not _terminates(p.value)
+    ):  # 1/3 for 0.333, not 251/100 for 2.5
+        if g.decimals >= 0 and round(p.value, g.decimals) == g.value:
+            return True, "equal at the reference's precision"
     if p.decimals is not None and g.decimals is None and g.value and abs(p.value - g.value) < abs(g.value) / 100:
         return False, f"equal only to limited precision ({float(p.value):g} vs {g.value})"
     return False, "not equivalent"
@@ -414,7 +205,9 @@ class _Shape:
 
 
 def _shape(s: str) -> _Shape:
-    if m := _MATRIX.match(s):
+    if len(s) > 2 and s[0] in "([" and s[1:].startswith("\\begin") and _encloses(s):
+        s = s[1:-1]  # "\\left[\\begin{array}..\\end{array}\\right]": brackets around a matrix
+    if (m := _MATRIX.match(s)) and "\\begin" not in m.group(2):  # one matrix, not "A + B"
         rows = [r for r in re.split(r"\\\\", m.group(2)) if r.strip()]
         cells = [c.strip() for r in rows for c in r.split("&")]
         return _Shape("matrix", tuple(cells), rows=len(rows))
@@ -460,31 +253,140 @@ def _strip_lhs(s: str) -> str:
 # ------------------------------------------------------------------------------------------------------------ judge
 
 
-def _equivalent(pred: str, gold: str) -> tuple[bool, str]:
-    p, g = _normalize(pred), _normalize(gold)
+_REL_TOL: contextvars.ContextVar[float] = contextvars.ContextVar("rel_tol", default=0.0)
+# Marks in an answer that say it is not an equality, unless the reference has the same mark.
+ONLY_IF_REFERENCE_HAS = (
+    ("\\approx", "an estimate, not a value"),
+    ("\\ne", "a relation, not a value"),
+    ("\\sim", "an estimate, not a value"),
+    ("\\binom", "an unevaluated binomial coefficient"),
+    ("\\choose", "an unevaluated binomial coefficient"),
+)
+_LABEL = re.compile(r"^(?:\(?[a-zA-Z0-9]\)|(?:part|subproblem) ?\(?[a-zA-Z0-9]+\)?:?) ?", re.IGNORECASE)
+
+
+def equivalent(pred: str, gold: str, rel_tol: float = 0.0) -> tuple[bool, str]:
+    """Whether the answer ``pred`` equals the reference ``gold``, and why not (see the module docstring)."""
+    token = _REL_TOL.set(rel_tol)
+    try:
+        return _equivalent(pred, gold)
+    finally:
+        _REL_TOL.reset(token)
+
+
+Judgement = tuple[bool, str]  # (equal, why not)
+
+
+def _equivalent(pred: str, gold: str) -> Judgement:
+    p, g = normalize(pred), normalize(gold)
     if not p:
         return False, "empty answer"
     if len(p) > MAX_ANSWER_CHARS or not _depth_ok(p):
         return False, "answer too long or too deeply nested to grade"
+    if (unit_p := unit_of(pred)) and (unit_g := unit_of(gold)) and unit_p != unit_g:
+        return False, f"different units: {unit_p} vs {unit_g}"
     if p == g:
         return True, ""
+    for rule in FORM_RULES:
+        if (verdict := rule(p, g, gold)) is not None:
+            return verdict
+    g_value = _strip_lhs(g)
+    # x=5 vs 5 and 5 vs x=5 are the same answer; an equation such as 2x+3y=6 is compared whole
+    p_value = _strip_lhs(p) if g_value != g or "=" not in g else p
+    if _RELATION.search(p_value) and not _RELATION.search(g_value) and _shape(g_value).kind == "scalar":
+        return False, "a relation, not a value"  # x \ge 5 for 5
+    return compare_shapes(_shape(p_value), _shape(g_value))
+
+
+def _estimate(p: str, g: str, gold: str) -> Judgement | None:
+    """``\\frac{\\sqrt3}{3} \\approx 0.577``: the exact value before the estimate is the answer; ``x \\approx 12`` has none."""
+    if "\\approx" not in p or "\\approx" in g:
+        return None
+    exact = p.split("\\approx", 1)[0].strip()
+    if not exact or re.fullmatch(r"[A-Za-z]|\\[A-Za-z]+", exact.rstrip("=")):
+        return False, "an estimate, not a value"
+    return _equivalent(exact, gold)
+
+
+def _marks(p: str, g: str, gold: str) -> Judgement | None:
+    for mark, why in ONLY_IF_REFERENCE_HAS:
+        value = p.rsplit("=", 1)[-1] if "binom" in mark or "choose" in mark else p  # "\binom{10}{3}=120" computed it
+        if re.search(re.escape(mark) + r"(?![A-Za-z])", value) and mark not in g:
+            return False, why
+    return None
+
+
+def _choice(p: str, g: str, gold: str) -> Judgement | None:
     letter = _choice_letter(g)
     if letter is not None:
         got = _choice_letter(p)
         return got == letter, "" if got == letter else f"chose {got or p!r}, expected {letter}"
     if (labelled := re.fullmatch(r"\(([A-E])\)\s*(.+)", p)) is not None:  # "(C) 12" against the value 12
         return _equivalent(labelled.group(2), gold)
-    if (union := _inequalities_as_union(p)) is not None:  # "x<2 or x>3" against (-\infty,2)\cup(3,\infty)
-        return _equivalent(union, gold)
+    return None
+
+
+def _union_of_inequalities(p: str, g: str, gold: str) -> Judgement | None:
+    union = _inequalities_as_union(p)  # "x<2 or x>3" against (-\infty,2)\cup(3,\infty)
+    return None if union is None else _equivalent(union, gold)
+
+
+def _placeholder_or_words(p: str, g: str, gold: str) -> Judgement | None:
     if _is_placeholder(p, g):
         return False, f"bare variable or placeholder {p!r}"
     if _is_words(g):
         same = _words(p) == _words(g)
         return same, "" if same else "not the same word"
-    g_value = _strip_lhs(g)
-    # x=5 vs 5 and 5 vs x=5 are the same answer; an equation such as 2x+3y=6 is compared whole
-    p_value = _strip_lhs(p) if g_value != g or "=" not in g else p
-    return _compare_shapes(_shape(p_value), _shape(g_value))
+    return None
+
+
+def _chain(p: str, g: str, gold: str) -> Judgement | None:
+    """``\\binom{10}{3} = 120`` or ``2 + 3 = 5`` for a number: the value after the last "="; ``13 = 12`` is false."""
+    if "=" not in p or "=" in g or _exact_number(g) is None:
+        return None
+    numbers = [_exact_number(part) for part in p.split("=")]
+    if all(n is not None for n in numbers) and len({n.value for n in numbers}) > 1:
+        return False, "a false equation"
+    last = p.rsplit("=", 1)[-1]
+    return None if last == p else _equivalent(last, gold)
+
+
+def _equations(p: str, g: str, gold: str) -> Judgement | None:
+    if p.count("=") == 1 and g.count("=") == 1 and (_strip_lhs(g) == g or _strip_lhs(p) == p):
+        return _compare_equations(p, g)  # two equations: 2x+4y-3=0 and y=-x/2+3/4
+    return None
+
+
+def _labelled(p: str, g: str, gold: str) -> Judgement | None:
+    if (parts := _labelled_parts(p)) is not None and _shape(g).kind in ("list", "set"):
+        return _equivalent(", ".join(parts), gold)  # "(a) 3 (b) 5" for the list "3, 5"
+    return None
+
+
+# The rules tried, in order, before the shapes are compared; each gives a verdict or passes (None).
+FORM_RULES = (_estimate, _marks, _choice, _union_of_inequalities, _placeholder_or_words, _chain, _equations, _labelled)
+
+
+_INLINE_LABEL = re.compile(
+    r"(?:^|(?<=[ ,;0-9}.]))\((?:[a-h]|i{1,3}|iv)\) ?|(?:^|(?<=[ ,;]))(?:part|subproblem) ?\w+: ?", re.I
+)
+
+
+def _labelled_parts(p: str) -> list[str] | None:
+    """``(a) 3, (b) 5`` -> ``["3", "5"]``: the values of two or more labelled sub-answers, in order."""
+    labels = list(_INLINE_LABEL.finditer(p))
+    if len(labels) < 2 or labels[0].start() != 0:
+        return None
+    ends = [m.start() for m in labels[1:]] + [len(p)]
+    parts = [p[m.end() : end].strip(" ,;") for m, end in zip(labels, ends)]
+    return parts if all(parts) else None
+
+
+def _compare_equations(p: str, g: str) -> tuple[bool, str]:
+    same = _equations_same(p, g)
+    if same is not None:
+        return same, "" if same else "not the same equation"
+    return _sympy_equal(p, g)
 
 
 _ONE_SIDED = re.compile(r"^([a-zA-Z])\s*(<|>|\\le|\\ge)\s*([^<>]+?)$")
@@ -518,8 +420,10 @@ def _inequalities_as_union(p: str) -> str | None:
 
 def _choice_letter(s: str) -> str | None:
     """``C``, ``(C)``, ``(C) 15``, ``C: 15`` -> ``C``; None when ``s`` is not a choice."""
-    m = re.fullmatch(r"\(([A-E])\).*|([A-E])(?:[.:)].*)?", s.strip())
-    return None if m is None else (m.group(1) or m.group(2))
+    m = re.fullmatch(r"\(([A-E])\)(.*)|([A-E])(?:(?:[.)]|: )(.*))?", s.strip())
+    if m is None or re.search(r"\([A-E]\)|\b(?:or|and)\b|\\lor|\\vee", m.group(2) or m.group(4) or ""):
+        return None  # "(C) or (D)" chooses nothing
+    return m.group(1) or m.group(3)
 
 
 _PLACEHOLDERS = {"?", "...", "\\ldots", "\\cdots", "n/a", "none", "answer", "unknown", "x", "\\dots", ""}
@@ -540,7 +444,7 @@ def _words(s: str) -> str:
     return " ".join(re.findall(r"[a-z]+", s.lower()))
 
 
-def _compare_shapes(p: _Shape, g: _Shape) -> tuple[bool, str]:
+def compare_shapes(p: _Shape, g: _Shape) -> tuple[bool, str]:
     if g.kind == "scalar" and p.kind in ("list", "set") and len(p.items) > 1:
         shown = " and ".join(p.items[:3])
         return False, f"hedged between {shown}" if p.kind == "list" else f"a set of {len(p.items)} where one is asked"
@@ -548,12 +452,16 @@ def _compare_shapes(p: _Shape, g: _Shape) -> tuple[bool, str]:
         p = _Shape("scalar", p.items)
     if g.kind == "scalar" and p.kind == "scalar":
         return _scalar_equal(p.items[0], g.items[0])
+    if g.kind == "matrix" and p.kind == "scalar" and p.items[0].count("\\begin") > 1:
+        return _sympy_equal(p.items[0], _render_matrix(g))  # "A + B", "A B": matrix arithmetic is sympy's
     if g.kind == "matrix":
         return _compare_matrix(p, g)
     if g.kind in ("tuple", "union") and p.kind == "scalar" and _RELATION.search(p.items[0]):
         return _sympy_equal(p.items[0], _render(g))  # x > 2 for (2, \infty)
     if g.kind == "tuple":
         return _compare_tuple(p, g)
+    if g.kind in ("list", "set") and p.kind == "tuple" and p.brackets == "()":
+        p = _Shape("list", p.items)  # "(1, 2, 3)" for the list "1,2,3": the question asked for a, b and c
     if g.kind in ("list", "set", "union"):
         if p.kind not in ("list", "set", "union", "scalar") or (g.kind == "union") != (p.kind == "union"):
             return False, f"expected a {g.kind}, got a {p.kind}"
@@ -561,6 +469,12 @@ def _compare_shapes(p: _Shape, g: _Shape) -> tuple[bool, str]:
     if g.kind == "scalar" and p.kind in ("tuple", "matrix", "union"):
         return _scalar_equal(_render(p), g.items[0])
     return False, "not equivalent"
+
+
+def _render_matrix(s: _Shape) -> str:
+    cols = len(s.items) // max(s.rows, 1)
+    rows = [" & ".join(s.items[r * cols : (r + 1) * cols]) for r in range(s.rows)]
+    return "\\begin{pmatrix}" + " \\\\ ".join(rows) + "\\end{pmatrix}"
 
 
 def _render(s: _Shape) -> str:
@@ -600,10 +514,12 @@ def _compare_matrix(p: _Shape, g: _Shape) -> tuple[bool, str]:
 def _compare_unordered(p_items: list[str], g_items: list[str], kind: str) -> tuple[bool, str]:
     if kind == "union":
         p_norm, g_norm = [_shape(x) for x in p_items], [_shape(x) for x in g_items]
-        equal = lambda a, b: _compare_shapes(a, b)[0]  # noqa: E731
+        equal = lambda a, b: compare_shapes(a, b)[0]  # noqa: E731
     else:
         p_norm, g_norm = _expand_pm(tuple(map(_strip_lhs, p_items))), _expand_pm(tuple(g_items))
         equal = lambda a, b: _scalar_equal(a, b)[0]  # noqa: E731
+        if len(set(g_norm)) == len(g_norm):
+            p_norm = list(dict.fromkeys(p_norm))  # a value written twice is one member of the set
     if len(p_norm) != len(g_norm):
         return False, f"{len(p_norm)} values given, {len(g_norm)} expected"
     unused = list(range(len(p_norm)))
@@ -624,9 +540,25 @@ def _scalar_equal(p: str, g: str) -> tuple[bool, str]:
     pn, gn = _exact_number(p), _exact_number(g)
     if pn is not None and gn is not None:
         return _compare_numbers(pn, gn)
+    if gn is not None and gn.decimals is not None and not gn.percent and (v := _float_value(p)) is not None:
+        return _compare_to_decimal(v, gn)
     if _base_digits(g) is not None and _base_digits(g) == _base_digits(p):
         return True, "base subscript omitted"
+    if "=" not in g and _names(g) and not _names(p) and _float_value(p) is not None:
+        return False, f"the reference has {', '.join(sorted(_names(g)))}; the answer is a number"  # 37/4 for 37/4 m
     return _sympy_equal(p, g)
+
+
+def _compare_to_decimal(v: complex, g: _Num) -> tuple[bool, str]:
+    """An expression (``\\sqrt{17}``) against a decimal reference given to limited precision (``4.123105625617661``)."""
+    if abs(v.imag) > 1e-12:
+        return False, "not equivalent"
+    if _within_tolerance(v.real, g):
+        return True, "within the relative tolerance"
+    slack = 0.5 * 10.0**-g.decimals + 4e-16 * abs(float(g.value))
+    if abs(v.real - float(g.value)) <= slack:
+        return True, "equal at the reference's precision"
+    return False, "not equivalent"
 
 
 def _base_digits(s: str) -> str | None:
@@ -636,20 +568,17 @@ def _base_digits(s: str) -> str | None:
 
 # ----------------------------------------------------------------------------------------------- numeric disproof
 
-_TOKEN = re.compile(r"\s*(\d+\.?\d*|\.\d+|\\frac|\\sqrt|\\pi|\\cdot|\\times|[-+*/^(){}\[\]]|[a-zA-Z](?![a-zA-Z]))")
+_NAME = r"(?<![a-zA-Z\\])[a-zA-Z](?:_\{[^{}]{0,20}\}|_[a-zA-Z0-9])?(?![a-zA-Z])"  # x, E_1, L_{\odot}
+_TOKEN = re.compile(r" *(\d+\.?\d*|\.\d+|\\frac|\\sqrt|\\pi|\\cdot|\\times|[-+*/^(){}\[\]]|" + _NAME + ")")
+_N_POINTS = 3
 
-# Substitution points for single-letter variables: two distinct, generic complex values per letter, the same for the
-# prediction and the gold. Equivalent expressions agree at every point; a difference at either proves inequality.
-_POINTS = (
-    {
-        c: complex(0.31 + 0.173 * k, 0.05 + 0.041 * k)
-        for k, c in enumerate("abcdfghjklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-    },
-    {
-        c: complex(1.37 - 0.061 * k, -0.23 + 0.029 * k)
-        for k, c in enumerate("abcdfghjklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-    },
-)
+
+@functools.lru_cache(maxsize=4096)
+def _point(name: str, n: int) -> complex:
+    """The value of variable ``name`` at substitution point ``n``: generic (no linear relation between names or
+    points, unlike an arithmetic progression, where ``b - a`` and ``c - b`` would agree), the same on both sides."""
+    h = sum((i + 1) * ord(ch) for i, ch in enumerate(name))
+    return complex(0.4 + abs(math.sin(1.37 * h + 2.11 * n)), 0.3 * math.cos(0.71 * h * (n + 1)) + 0.05 * (n + 1))
 
 
 class _NotNumeric(Exception):
@@ -665,8 +594,8 @@ class _FloatReader:
     a relation, a multi-letter name) raises :class:`_NotNumeric` and the pair goes to sympy.
     """
 
-    def __init__(self, text: str, env: dict[str, complex] | None = None) -> None:
-        self.env = env or {}
+    def __init__(self, text: str, point: int | None = None) -> None:
+        self.point = point
         self.tokens, pos = [], 0
         while pos < len(text):
             m = _TOKEN.match(text, pos)
@@ -724,10 +653,12 @@ class _FloatReader:
             return base
         self.take()
         exp = self.unary() if self.peek() in ("+", "-") else self.atom()
-        if abs(exp) > 1000 or (exp.imag == 0 and base.imag == 0 and base.real < 0 and exp.real != int(exp.real)):
-            raise _NotNumeric("exponent out of range")  # also keeps sympy's real branch for (-8)^(1/3)
+        if abs(exp) > 1000:
+            raise _NotNumeric("exponent out of range")
         if exp.imag == 0 and exp.real == int(exp.real) and base != 0:
             return base ** int(exp.real)
+        if exp.imag != 0 or base.imag != 0 or base.real <= 0:
+            raise _NotNumeric("branch")  # a root of a negative or complex value: its branch is sympy's to choose
         return base**exp
 
     def atom(self) -> float:
@@ -740,14 +671,14 @@ class _FloatReader:
             return v
         if tok == "\\pi":
             return complex(math.pi)
-        if len(tok) == 1 and tok.isalpha():
+        if tok[0].isalpha():
             if tok == "e":
                 return complex(math.e)
             if tok == "i":
                 return 1j
-            if tok not in self.env:
+            if self.point is None:
                 raise _NotNumeric(tok)
-            return self.env[tok]
+            return _point(tok, self.point)
         if tok == "\\frac":
             return self.atom() / self.atom()
         if tok == "\\sqrt":
@@ -769,43 +700,61 @@ class _FloatReader:
         raise _NotNumeric(tok)
 
 
-def _float_value(s: str, env: dict[str, complex] | None = None) -> complex | None:
+def _float_value(s: str, point: int | None = None) -> complex | None:
     try:
-        return _FloatReader(s, env).value()
+        return _FloatReader(s, point).value()
     except (_NotNumeric, ZeroDivisionError, OverflowError, ValueError, RecursionError):
         return None
 
 
-def _equations_differ(p: str, g: str) -> bool:
-    """``L1 = R1`` and ``L2 = R2`` describe the same set only if L1 - R1 is a constant multiple of L2 - R2."""
+def _equations_same(p: str, g: str) -> bool | None:
+    """``L1 = R1`` and ``L2 = R2`` are the same equation when L1 - R1 is a constant multiple of L2 - R2; decided at
+    generic points (None when either side cannot be read)."""
     ratios = []
-    for env in _POINTS:
-        sides = [_float_value(side, env) for eq in (p, g) for side in eq.split("=")]
+    for n in range(_N_POINTS):
+        sides = [_float_value(side, n) for eq in (p, g) for side in eq.split("=")]
         if any(v is None for v in sides):
-            return False
+            return None
         fp, fg = sides[0] - sides[1], sides[2] - sides[3]
         if abs(fg) < 1e-9 or abs(fp) < 1e-9:
-            return False
+            return None
         ratios.append(fp / fg)
-    return abs(ratios[0] - ratios[1]) > 1e-6 * max(1.0, abs(ratios[0]), abs(ratios[1]))
+    return all(abs(r - ratios[0]) <= 1e-9 * max(1.0, abs(r), abs(ratios[0])) for r in ratios)
 
 
-def _letters(s: str) -> set[str]:
-    return {t for t in _TOKEN.findall(s) if len(t) == 1 and t.isalpha()} - {"e", "i"}
+def _names(s: str) -> set[str]:
+    return {t for t in _TOKEN.findall(s) if t[0].isalpha() and len(t) < 30} - {"e", "i"}
+
+
+def _values(p: str, g: str) -> list[tuple[complex, complex]] | None:
+    """Both sides evaluated at every substitution point; None if either cannot be read or they name other variables
+    (a letter on one side only may be a unit, "12 m", or a name: sympy and the rules decide)."""
+    if _names(p) != _names(g):
+        return None
+    pairs = []
+    for n in range(_N_POINTS):
+        a, b = _float_value(p, n), _float_value(g, n)
+        if a is None or b is None:
+            return None
+        pairs.append((a, b))
+    return pairs
+
+
+def _close(a: complex, b: complex) -> bool:
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
 
 
 def _surely_different(p: str, g: str) -> bool:
-    if _letters(p) != _letters(g):
-        return False  # a letter on one side only may be a unit ("12 m") or a name: sympy and the rules decide
     if p.count("=") == 1 and g.count("=") == 1:
-        return _equations_differ(p, g)
-    for env in _POINTS:
-        a, b = _float_value(p, env), _float_value(g, env)
-        if a is None or b is None:
-            return False
-        if abs(a - b) > 1e-6 * max(1.0, abs(a), abs(b)):
-            return True
-    return False
+        return _equations_same(p, g) is False
+    pairs = _values(p, g)
+    return pairs is not None and any(abs(a - b) > 1e-6 * max(1.0, abs(a), abs(b)) for a, b in pairs)
+
+
+def _numerically_same(p: str, g: str) -> bool:
+    """Equal at every generic point: used only where sympy cannot read an answer (``L_{\\odot}``, ``E_1``)."""
+    pairs = _values(p, g)
+    return pairs is not None and all(_close(a, b) for a, b in pairs)
 
 
 # ------------------------------------------------------------------------------------------------------ sympy layer
@@ -838,7 +787,7 @@ def _sympy_equal(p: str, g: str) -> tuple[bool, str]:
         return False, "not equivalent"
     gold, pred = _parse(g), _parse(p)
     if gold is None or pred is None:
-        same = re.sub(r"\s", "", p) == re.sub(r"\s", "", g)
+        same = re.sub(r"\s", "", p) == re.sub(r"\s", "", g) or _numerically_same(p, g)
         return same, "" if same else "could not read the answer as maths; text differs"
     for expr in (pred, gold):
         if (reason := _too_big(expr)) is not None:
@@ -898,7 +847,9 @@ def _digits(e: Any) -> float:
         return max(math.log10(abs(e.p) + 1), math.log10(e.q + 1))
     if isinstance(e, sympy.Pow):
         base, exp = _digits(e.base), _digits(e.exp)
-        return max(base, 1.0) * _cap(10.0**exp) if exp < 300 else math.inf
+        if exp >= 300:
+            return math.inf
+        return max(base, 1.0) * _cap(_magnitude(e.exp, exp))
     if isinstance(e, (sympy.factorial, sympy.factorial2, sympy.gamma, sympy.binomial, sympy.subfactorial)):
         n = _cap(10.0 ** max(_digits(a) for a in e.args))
         return n * math.log10(n + 1)
@@ -908,60 +859,18 @@ def _digits(e: Any) -> float:
     return sum(parts) if isinstance(e, sympy.Mul) else max(parts) + 1
 
 
+def _magnitude(e: Any, digits: float) -> float:
+    """An upper bound on |e| for a small numeric exponent: its value where it has one (10^{(\\sqrt{13}-5)/6} is
+    small), else 10^digits."""
+    import sympy
+
+    if e.is_number and digits < 20:
+        try:
+            return abs(complex(sympy.N(e, 15))) + 1.0
+        except (TypeError, ValueError, ArithmeticError):
+            pass
+    return 10.0**digits
+
+
 def _cap(x: float) -> float:
     return min(x, 1e300)
-
-
-# --------------------------------------------------------------------------------------------------------- verifier
-
-
-@register_verifier("math")
-@dataclass(frozen=True)
-class MathVerifier(Verifier):
-    """Final-answer equivalence for math: last \\boxed{} or answer line; math-verify + sympy with rlvr's own rules."""
-
-    def extract(self, completion: str) -> str | None:
-        return extract_answer(completion)
-
-    def judge(self, extracted: str | None, reference: Any) -> Verdict:
-        _quiet()
-        if extracted is None or not str(extracted).strip():
-            return no_answer()
-        gold = str(reference)
-        candidates = [c for c in str(extracted).split(HEDGE_SEP) if c.strip()]
-        if len(candidates) > 1:
-            return self._judge_hedge(extracted, candidates, gold)
-        ok, detail = _equivalent(candidates[0], gold)
-        return correct(extracted, detail) if ok else wrong(extracted, detail or "not equivalent")
-
-    def _judge_hedge(self, extracted: str, candidates: list[str], gold: str) -> Verdict:
-        """Several boxed answers: right only when every one of them is right."""
-        results = [_equivalent(c, gold)[0] for c in candidates]
-        if all(results):
-            return correct(extracted, "repeated boxed answers agree")
-        shown = " and ".join(candidates[:4])
-        if any(results):
-            return wrong(extracted, f"hedged between {shown}")
-        return wrong(extracted, f"hedged between {shown}; none is equivalent")
-
-    @classmethod
-    def warm_up(cls) -> None:
-        """Import math-verify, sympy and the LaTeX grammar once, in the forkserver (see scoring.py).
-
-        A worker forked after this, a replacement for a killed one too, needs no imports. Deliberately minimal:
-        ANTLR learns each new answer shape in the worker that meets it, and parsing a list of shapes here would delay
-        the start of every one-shot `rlvr score` more than it saves (measured with benchmarks/bench_math_scoring.py).
-        """
-        _quiet()
-        from math_verify import verify
-
-        verify(_parse("\\frac{1}{2}"), _parse("x"), timeout_seconds=None)
-        _parse.cache_clear()
-
-    def check_reference(self, reference: Any) -> str | None:
-        if reference is None or not str(reference).strip():
-            return "the math verifier needs a non-empty reference answer"
-        return None
-
-
-__all__ = ["HEDGE_SEP", "MathVerifier", "extract_answer"]

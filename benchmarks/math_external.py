@@ -1,0 +1,386 @@
+"""The ``math`` verifier against tables nobody here wrote: other graders' test suites and published verdicts.
+
+Rebuilds every table from local mirrors of the public repositories (fetched beforehand, e.g. with ``git clone``; the
+default root is ``/work/.mirror/<owner>+<name>/repo``, read with ``git show HEAD:<path>``), so no third-party data is
+committed here:
+
+=================  ==============================================  =============================================
+suite              source (licence)                                 a case is
+=================  ==============================================  =============================================
+``math_verify``    huggingface/Math-Verify ``tests/*.py`` (Apache)  ``(gold, pred, expected)`` of a parametrize
+``lighteval``      huggingface/lighteval ``tests/unit/metrics/``    ``(gold, pred, expected)``, English, latex/expr
+                   ``test_extractive_match.py`` (MIT)
+``nemo_skills``    NVIDIA/NeMo-Skills ``tests/test_math_equal.py``  a pair, equal or not, graded both ways
+                   (Apache-2.0)
+``hendrycks``      hendrycks/math ``modeling/math_equivalence_``    ``test_in``/``test_out`` with assertTrue/False
+                   ``test.py`` (MIT)
+``gsm8k_openai``   openai/grade-school-math ``example_model_``       a model solution (``A: N``) and the authors'
+                   ``solutions.jsonl`` (MIT)                        ``is_correct``, 4 models x 1,319 problems
+=================  ==============================================  =============================================
+
+Each case goes through the real scoring engine (``rlvr.score``) as completion = the prediction text, reference = the
+gold (its answer read by rlvr's own extractor). Every disagreement was read by hand and is classified in
+:data:`CLASSIFIED` (``theirs wrong``: the suite's expectation is mathematically wrong or rests on a rule rlvr rejects
+on purpose; ``judgement call``: both readings defensible). Agreement is reported overall and on the cases that are
+not judgement calls; an unclassified disagreement is printed in full, to be read and then fixed or classified.
+
+    python benchmarks/math_external.py [--mirrors /work/.mirror] [--show]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import rlvr
+from rlvr.verifiers.math.extract import HEDGE_SEP, clean, extract_answer
+
+# case id -> (class, why). Filled in by reading every disagreement; see the module docstring.
+CLASSIFIED: dict[str, tuple[str, str]] = {
+    **dict.fromkeys(
+        [
+            "math_verify:test_all:test_number_extraction:5",
+            "lighteval:test_extractive_match:test_number_extraction:5",
+            "math_verify:test_all:test_number_extraction:6",
+            "lighteval:test_extractive_match:test_number_extraction:6",
+            "math_verify:test_all:test_number_extraction:7",
+            "lighteval:test_extractive_match:test_number_extraction:7",
+            "math_verify:test_all:test_number_extraction:17",
+            "lighteval:test_extractive_match:test_number_extraction:17",
+        ],
+        (
+            "judgement call",
+            "decimal comma ('1000,99', '1,22', '0,111'): rlvr reads a comma as a list or thousands separator, as MATH and OlympiadBench write them",
+        ),
+    ),
+    **dict.fromkeys(
+        [
+            "math_verify:test_all:test_number_extraction:13",
+            "lighteval:test_extractive_match:test_number_extraction:13",
+            "math_verify:test_all:test_number_extraction:14",
+            "lighteval:test_extractive_match:test_number_extraction:14",
+            "math_verify:test_all:test_number_extraction:15",
+            "lighteval:test_extractive_match:test_number_extraction:15",
+            "math_verify:test_all:test_number_extraction:16",
+            "lighteval:test_extractive_match:test_number_extraction:16",
+        ],
+        (
+            "judgement call",
+            "free prose with no answer marker, box or concluding sentence ('the number is not 10 which is 1,000.99€'): rlvr reads no answer from it by design (a policy must state its answer)",
+        ),
+    ),
+    **dict.fromkeys(
+        ["math_verify:test_all:test_latex_notation:9", "lighteval:test_extractive_match:test_latex_notation:9"],
+        (
+            "judgement call",
+            "'\\frac{1}{2} \\$ = \\frac{10}{9}': the equation is false; rlvr refuses a false equation rather than reading its last side",
+        ),
+    ),
+    **dict.fromkeys(
+        [
+            "math_verify:test_all:test_latex_notation_math:4",
+            "lighteval:test_extractive_match:test_latex_notation_math:4",
+        ],
+        (
+            "judgement call",
+            "test-source artefact: a \\boxed{ that opens inside one $...$ and closes in another, with escaped quotes",
+        ),
+    ),
+    **dict.fromkeys(
+        [
+            "math_verify:test_all:test_latex_notation_math:5",
+            "lighteval:test_extractive_match:test_latex_notation_math:5",
+        ],
+        ("judgement call", "test-source artefact: backslashes escaped twice ('\\\\left(') in a raw string"),
+    ),
+    **dict.fromkeys(
+        ["math_verify:test_all:test_relations_math:15", "lighteval:test_extractive_match:test_relations_math:15"],
+        (
+            "judgement call",
+            "'x \\approx 11' for 11: rlvr refuses an estimate where the reference is exact (a reward hack in tests/data/math_reward_hacks.jsonl)",
+        ),
+    ),
+    **dict.fromkeys(
+        [
+            "math_verify:test_all:test_complex_math_expressions:0",
+            "lighteval:test_extractive_match:test_complex_math_expressions:0",
+            "math_verify:test_all:test_complex_math_expressions:7",
+            "lighteval:test_extractive_match:test_complex_math_expressions:7",
+            "math_verify:test_all:test_complex_math_expressions:13",
+            "lighteval:test_extractive_match:test_complex_math_expressions:13",
+        ],
+        (
+            "judgement call",
+            "limited precision ('0.0833333333333333' for 1/12, '0.33' for 1/3, '2.6667' for 8/3): rlvr rewards only an exact answer or an exact answer for a decimal reference, never a decimal answer for an exact reference",
+        ),
+    ),
+    **dict.fromkeys(
+        [
+            "math_verify:test_all:test_math_extraction_additional_cases:7",
+            "lighteval:test_extractive_match:test_math_extraction_additional_cases:5",
+        ],
+        (
+            "judgement call",
+            "'{1,3}' (a set) for '(1,3)' (a pair or an open interval): rlvr keeps sets and tuples apart",
+        ),
+    ),
+    **dict.fromkeys(
+        ["math_verify:test_all:test_math_extraction_additional_cases:24"],
+        (
+            "judgement call",
+            "'32, 349' for 32349: rlvr reads a comma followed by three digits as a thousands separator, with or without a space",
+        ),
+    ),
+    **dict.fromkeys(
+        ["math_verify:test_all:test_set_rel_assymetry:3"],
+        (
+            "judgement call",
+            "'-2 \\le x \\le 7' for 'x \\in [-2,7]': the same set; Math-Verify refuses it on purpose (one-way set/relation comparison)",
+        ),
+    ),
+    **dict.fromkeys(
+        [
+            "math_verify:test_numina_cases:test_numina_cases:9",
+            "lighteval:test_extractive_match:test_math_numina_cases:9",
+        ],
+        (
+            "judgement call",
+            "a reference of labelled values 'p=5,q=2;p=7,q=2' against unlabelled pairs: rlvr reads the reference as four values",
+        ),
+    ),
+    **dict.fromkeys(
+        [
+            "math_verify:test_numina_cases:test_numina_cases:24",
+            "lighteval:test_extractive_match:test_math_numina_cases:24",
+        ],
+        ("judgement call", "test-source artefact: the gold is an unclosed, twice-escaped '\\\\boxed{W(n) = 1 ...'"),
+    ),
+    **dict.fromkeys(
+        [
+            "math_verify:test_open_thoughts:test_open_thoughts:28",
+            "lighteval:test_extractive_match:test_math_numina_cases:35",
+            "lighteval:test_extractive_match:test_math_numina_cases:36",
+        ],
+        (
+            "judgement call",
+            "the gold is prose around several boxes ('\\boxed{1} no no no \\boxed{2}'); which boxes count is Math-Verify's gold-extraction rule, not equivalence",
+        ),
+    ),
+    **dict.fromkeys(
+        ["math_verify:test_yujianll:test_string_extraction:9"],
+        ("theirs wrong", "'1 + 1/e' is not '1 - 1/e' (a sign typo in the test)"),
+    ),
+    **dict.fromkeys(
+        [
+            "lighteval:test_extractive_match:test_extraction_abc:1",
+            "lighteval:test_extractive_match:test_extraction_abc:2",
+            "lighteval:test_extractive_match:test_extraction_abc:4",
+        ],
+        (
+            "judgement call",
+            "a multiple-choice letter in free prose ('I think it's B', 'for sure D, it can't be A or B'): rlvr reads letters only as the answer itself; 'D ... or B' reads as a hedge",
+        ),
+    ),
+    **dict.fromkeys(
+        [
+            "lighteval:test_extractive_match:test_extraction_abc:7",
+            "lighteval:test_extractive_match:test_extraction_abc:9",
+            "lighteval:test_extractive_match:test_extraction_abc:10",
+        ],
+        (
+            "judgement call",
+            "the reference is a letter followed by the option's text ('C Cecile'); rlvr takes a reference as written",
+        ),
+    ),
+    **dict.fromkeys(
+        ["lighteval:test_extractive_match:test_multilingual_extraction_math_latex_numbers:1"],
+        ("judgement call", "'just about 1': an estimate in prose"),
+    ),
+    **dict.fromkeys(
+        [
+            "nemo_skills:test_correct_examples:11:1",
+            "nemo_skills:test_correct_examples:12:0",
+            "nemo_skills:test_correct_examples:12:1",
+        ],
+        (
+            "judgement call",
+            "'\\boxed{185\\}': the closing brace is escaped, so the box never closes (a cut-off answer for rlvr)",
+        ),
+    ),
+    **dict.fromkeys(
+        ["hendrycks:test_order", "hendrycks:test_decimals"],
+        (
+            "judgement call",
+            "an unbracketed list ('10, 4, -2'): hendrycks compares it in order; rlvr reads it as the set of solutions, in any order, and compares ordered tuples only when bracketed",
+        ),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    suite: str
+    id: str
+    completion: str
+    reference: str
+    expected: bool
+
+
+def _git_show(repo: Path, path: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), "show", f"HEAD:{path}"], capture_output=True, text=True).stdout
+
+
+def _git_ls(repo: Path, under: str) -> list[str]:
+    out = subprocess.run(["git", "-C", str(repo), "ls-tree", "-r", "--name-only", "HEAD", under], capture_output=True)
+    return out.stdout.decode().split()
+
+
+def _value(node: ast.AST) -> object:
+    """A literal, or the dotted name of an attribute (``Language.ENGLISH`` -> ``"ENGLISH"``)."""
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "param":  # pytest.param(...)
+        return tuple(_value(a) for a in node.args)
+    if isinstance(node, ast.Tuple):
+        return tuple(_value(e) for e in node.elts)
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        return None
+
+
+def _parametrize_tables(source: str) -> Iterator[tuple[str, list[dict]]]:
+    """``(test name, rows as dicts)`` for every ``@pytest.mark.parametrize("a,b,c", [...])`` in ``source``."""
+    for fn in ast.walk(ast.parse(source)):
+        if not isinstance(fn, ast.FunctionDef):
+            continue
+        for deco in fn.decorator_list:
+            if not (isinstance(deco, ast.Call) and getattr(deco.func, "attr", "") == "parametrize"):
+                continue
+            names = [n.strip() for n in str(_value(deco.args[0])).split(",")]
+            rows = [_value(e) for e in getattr(deco.args[1], "elts", [])]
+            rows = [(r,) if len(names) == 1 else r for r in rows]
+            yield fn.name, [dict(zip(names, r)) for r in rows if isinstance(r, tuple) and len(r) == len(names)]
+
+
+def _reference(gold: str) -> str:
+    """The gold answer as rlvr reads it: a ``\\boxed{}`` or ``$...$`` answer, else the text itself."""
+    return (extract_answer(gold) or clean(gold) or gold).replace(HEDGE_SEP, ", ")
+
+
+def _pair_suite(suite: str, repo: Path, paths: list[str]) -> Iterator[Case]:
+    for path in paths:
+        for test, rows in _parametrize_tables(_git_show(repo, path)):
+            for i, row in enumerate(rows):
+                if not {"gold", "pred"} <= row.keys() or row.get("language", "ENGLISH") != "ENGLISH":
+                    continue
+                if row.get("match_type", ["latex", "expr"]) not in (["latex", "expr"], ["latex"], ["expr"]):
+                    continue
+                expected = row.get("expected", row.get("result"))
+                if row.get("strict") is False or not isinstance(expected, (int, bool)) or not str(row["gold"]).strip():
+                    continue  # non-strict variable matching is a mode rlvr does not have
+                case_id = f"{suite}:{Path(path).stem}:{test}:{i}"
+                yield Case(suite, case_id, str(row["pred"]), _reference(str(row["gold"])), bool(expected))
+
+
+def math_verify(root: Path) -> Iterator[Case]:
+    repo = root / "huggingface+Math-Verify" / "repo"
+    yield from _pair_suite("math_verify", repo, [p for p in _git_ls(repo, "tests") if p.endswith(".py")])
+
+
+def lighteval(root: Path) -> Iterator[Case]:
+    repo = root / "huggingface+lighteval" / "repo"
+    yield from _pair_suite("lighteval", repo, ["tests/unit/metrics/test_extractive_match.py"])
+
+
+def nemo_skills(root: Path) -> Iterator[Case]:
+    repo = root / "NVIDIA+NeMo-Skills" / "repo"
+    for test, rows in _parametrize_tables(_git_show(repo, "tests/test_math_equal.py")):
+        for i, row in enumerate(rows):
+            pair = row.get("output_pair")
+            if not isinstance(pair, tuple) or None in pair:
+                continue
+            for k, (a, b) in enumerate((pair, pair[::-1])):
+                yield Case(
+                    "nemo_skills", f"nemo_skills:{test}:{i}:{k}", f"\\boxed{{{a}}}", str(b), "incorrect" not in test
+                )
+
+
+def hendrycks(root: Path) -> Iterator[Case]:
+    repo = root / "hendrycks+math" / "repo"
+    for fn in ast.walk(ast.parse(_git_show(repo, "modeling/math_equivalence_test.py"))):
+        if not isinstance(fn, ast.FunctionDef):
+            continue
+        values = {
+            t.id: _value(node.value)
+            for node in fn.body
+            if isinstance(node, ast.Assign)
+            for t in node.targets
+            if isinstance(t, ast.Name)
+        }
+        calls = [n.func.attr for n in ast.walk(fn) if isinstance(n, ast.Call) and hasattr(n.func, "attr")]
+        verdict = "assertTrue" in calls
+        if "test_in" in values and "test_out" in values and ("assertTrue" in calls or "assertFalse" in calls):
+            out = str(values["test_out"]).replace("\\\\", "\\")
+            yield Case("hendrycks", f"hendrycks:{fn.name}", f"\\boxed{{{out}}}", str(values["test_in"]), verdict)
+
+
+def gsm8k_openai(root: Path) -> Iterator[Case]:
+    repo = root / "openai+grade-school-math" / "repo"
+    text = _git_show(repo, "grade_school_math/data/example_model_solutions.jsonl")
+    for i, line in enumerate(text.splitlines()):
+        row = json.loads(line)
+        gold = row["ground_truth"].rsplit("A:", 1)[1].strip()
+        for model, out in row.items():
+            if isinstance(out, dict) and "solution" in out:
+                yield Case("gsm8k_openai", f"gsm8k_openai:{i}:{model}", out["solution"], gold, bool(out["is_correct"]))
+
+
+SUITES = (math_verify, lighteval, nemo_skills, hendrycks, gsm8k_openai)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mirrors", default="/work/.mirror", help="folder holding <owner>+<name>/repo git mirrors")
+    parser.add_argument("--show", action="store_true", help="print every disagreement, classified or not")
+    args = parser.parse_args()
+    cases = [c for suite in SUITES for c in suite(Path(args.mirrors))]
+    start = time.monotonic()
+    verdicts = rlvr.score("math", [c.completion for c in cases], [c.reference for c in cases])
+    seconds = time.monotonic() - start
+    print(f"{len(cases)} cases graded in {seconds:.1f} s (rlvr {rlvr.__version__})\n")
+    print(
+        f"{'suite':<14}{'cases':>7}{'agree':>8}{'rate':>9}{'judgement':>11}{'theirs wrong':>14}{'other':>7}{'rate*':>9}"
+    )
+    unexplained = []
+    for suite in dict.fromkeys(c.suite for c in cases):
+        rows = [(c, v) for c, v in zip(cases, verdicts) if c.suite == suite]
+        agree = [c for c, v in rows if (v.status == "correct") == c.expected]
+        missed = [(c, v) for c, v in rows if (v.status == "correct") != c.expected]
+        kinds = Counter(CLASSIFIED.get(c.id, ("unclassified", ""))[0] for c, _ in missed)
+        judged = len(rows) - kinds["judgement call"]
+        fair = (len(agree) + kinds["theirs wrong"]) / judged if judged else 1.0
+        other = len(missed) - kinds["judgement call"] - kinds["theirs wrong"]
+        print(
+            f"{suite:<14}{len(rows):>7}{len(agree):>8}{len(agree) / len(rows):>9.1%}{kinds['judgement call']:>11}"
+            f"{kinds['theirs wrong']:>14}{other:>7}{fair:>9.1%}"
+        )
+        unexplained += [(c, v) for c, v in missed if args.show or c.id not in CLASSIFIED]
+    print("\nrate* = agreement on the cases that are not judgement calls, counting 'theirs wrong' as agreement")
+    for c, v in unexplained:
+        label = CLASSIFIED.get(c.id, ("unclassified", ""))
+        print(f"\n[{label[0]}] {c.id} expected={c.expected} got={v.status} extracted={v.extracted!r} ({v.detail})")
+        print(f"  reference: {c.reference!r}\n  completion: {c.completion[-300:]!r}")
+        if label[1]:
+            print(f"  why: {label[1]}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,579 @@
+"""Host half of the ``math`` verifier: find the final answer in a completion, in linear time, with no sympy.
+
+This runs in the calling process on model-written text (to build the scoring cache key), so every step is linear in
+the input: the regular expressions below have no nested or overlapping repeats, and anything heavier only ever sees a
+bounded slice (an answer line is reduced to its answer before the worker normalises or parses it).
+
+Where the answer is read, in order (a *format* picks the readers; see :data:`FORMATS`):
+
+==============  ====================================================================================================
+reader          reads
+==============  ====================================================================================================
+``final``       (``auto``) a ``Final Answer: ...`` line after the last box: the boxes before it were working.
+``boxed``       every outermost ``\\boxed{}``/``\\fbox{}``/``\\framebox{}``/``\\bbox{}`` (``\\boxed 5`` too) after
+                the last ``</think>``. Distinct boxes are all kept, joined by :data:`HEDGE_SEP`: the judge decides by
+                the reference's shape whether they are parts of a list or a hedge. A box right after a negation
+                (``is not \\boxed{12}``) does not count; a retraction after the last box (``Wait, that is wrong``)
+                leaves no answer.
+``marker``      the last answer line: ``####``, ``Final Answer:``, ``the final answer is``, ``The answer is``, a
+                last line ``A: 26``; the line is reduced to its answer (``$14 {,} 916$. I hope it is correct.`` ->
+                ``14 {,} 916``; ``42 because ...`` -> ``42``; a sentence, ``The largest $n$ is 34.`` -> ``34``);
+                a negated line (``The answer is not 12``) has none; ``#### $540`` is dollars, a trailing ``is $12``
+                at the very end is a math span cut off.
+``pattern``     the last match of a user's regular expression (one group).
+``prose``       (``prose_fallback``) a one-line completion: its one math span, or the line when it is short; else a
+                finished concluding sentence (``Therefore, Janet makes $18 every day.``, ``So x = 12, not 13.``) whose
+                prose neither negates, bounds nor estimates (:data:`NOT_AN_ANSWER`), and that is not cut off.
+==============  ====================================================================================================
+
+A completion cut off inside ``<think>`` or inside an unclosed ``\\boxed{`` has no answer; text after a chat template's
+end token (``<|im_start|>``) or a few-shot model's invented next ``Question:`` / ``Subproblem 2:`` is not read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+HEDGE_SEP = " \u2016 "  # joins distinct boxed answers in the extracted text: "3 ‖ 4"
+MAX_BOXES = 64  # distinct boxes kept; the judge refuses more than it can use
+MAX_LINE = 2000  # an answer line is cut to this many characters before it is reduced
+TAIL = 600  # characters after the last box searched for a retraction, and read for a concluding sentence
+
+# ------------------------------------------------------------------------------------------------------------ tables
+
+BOX_COMMANDS = ("boxed", "fbox", "framebox", "bbox")
+# Text after which the following box is a rejected value, not the answer ("the answer is not \boxed{12}").
+NEGATIONS_BEFORE_BOX = (
+    "not",
+    "n't",
+    "never",
+    "\\ne",
+    "\\neq",
+    "\\not=",
+    "\\not =",
+    "\u2260",
+    "instead of",
+    "rather than",
+)
+# What takes the last box back: text right after it that opens with one of these words ...
+RETRACTION_OPENERS = (
+    "wait",
+    "actually,",
+    "no,",
+    "no.",
+    "no!",
+    "no wait",
+    "oops",
+    "hold on",
+    "but wait",
+    "scratch that",
+)
+# ... or whose own sentence calls it wrong ("$\\boxed{12}$ is incorrect.", "\\boxed{12}\\text{ is wrong}").
+CALLED_WRONG = ("wrong", "incorrect", "not correct", "not right", "not the answer", "mistake", "mistaken", "false")
+# ... or, within the next few sentences, says that it (not some earlier scratch work) is wrong.
+RETRACTION_PHRASES = (
+    "that is wrong", "that's wrong", "this is wrong", "that is incorrect", "that's incorrect", "this is incorrect",
+    "is not correct", "is not right", "isn't correct", "isn't right", "scratch that", "made a mistake",
+    "i was wrong", "the answer is wrong", "that answer is wrong", "this answer is wrong",
+)  # fmt: skip
+# Special tokens of chat templates: a completion that runs past one has started a new turn.
+END_TOKENS = ("<|im_start|>", "<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "<end_of_turn>")
+# Words that start a clause after the answer on its line: "42 because the total ..." -> "42".
+CLAUSE_WORDS = (
+    "because", "since", "as", "which", "where", "when", "so", "given", "due", "from", "after", "for", "that",
+    "but", "while", "with", "using", "per", "hence", "thus", "therefore",
+)  # fmt: skip
+# A fallback sentence that holds one of these gives no answer: it negates, bounds, estimates or is unsure.
+NOT_AN_ANSWER = (
+    "not", "n't", "cannot", "never", "impossible", "no longer", "at least", "at most", "more than", "less than",
+    "greater than", "fewer than", "smaller than", "larger than", "exceed", "approximately", "roughly", "nearly",
+    "almost", "maybe", "perhaps", "probably", "possibly", "might", "answer could", "answer would",
+    "answer may", "\\ge", "\\geq", "\\le", "\\leq", "\\approx",
+    "\\ne", "\\neq", "\\not", "<", ">", "\u2264", "\u2265", "\u2248", "\u2260",
+)  # fmt: skip
+CONDITIONS = ("if", "unless", "assuming", "provided")  # "12 if x > 0": an answer under a condition
+CONCLUSION_WORDS = (
+    "therefore",
+    "thus",
+    "so",
+    "hence",
+    "in total",
+    "in conclusion",
+    "finally",
+    "overall",
+    "altogether",
+)
+
+# ------------------------------------------------------------------------------------------------------ primitives
+
+_BOX = re.compile(r"\\(?:" + "|".join(BOX_COMMANDS) + r")(?![A-Za-z])")
+_BRACE = re.compile(r"(?<!\\)(?:\\\\)*([{}])")  # "\\}" is an escaped brace, "\\\\}" a line break then a brace
+_BARE_TOKEN = re.compile(r"[^\s$]+")
+# Searched in an ASCII-lower-cased copy (same length, same offsets): a case-insensitive pattern is several times slower.
+_MARKER = re.compile(r"####|\bfinal[ \t]+answer\b|\banswer\b|^[ \t]*a:", re.MULTILINE)
+_FINAL_BEFORE = re.compile(r"\bfinal[ \t]+$")  # "final " right before "answer" (searched in a 40-character window)
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_MATH_NEXT = r"|(?=\$|\\\[|\\\()"  # "Answer $9$", "Answer \[ 9 \]" (the spaces before are already read)
+_AFTER_ANSWER = re.compile(r"[ \t*]*(?:is(?:n't)?\b[ \t*]*:?|:|=" + _MATH_NEXT + ")", re.IGNORECASE)
+_AFTER_FINAL = re.compile(r"[ \t*]*(?:is\b[ \t*]*:?|:|=|\n" + _MATH_NEXT + ")", re.IGNORECASE)
+_SUBPROBLEM = re.compile(r"(?:^|\n)[ \t*#]*Subproblem[ \t]*\d+[ \t]*:", re.IGNORECASE)
+_NEXT_QUESTION = re.compile(r"\n[ \t]*(?:Question|Problem|Q|Subproblem[ \t]*\d+)[ \t]*:", re.IGNORECASE)
+_PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{3,}")  # words of prose (not \frac, not x)
+_NUMBER_TEXT = r"-?\d+/\d+(?![\d/])|-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|-?\d+(?:\.\d+)?(?!\d)"  # 2/3, 1,000, 3.5
+_NUMBER = re.compile(r"(?<![\w.])(?:" + _NUMBER_TEXT + ")")
+_STATED = re.compile(
+    r"(?:\$|\b(?:is|are|was|were|be|equals|makes|made|earns|earned|costs?|spent|needs?|has|have|had) \$?)"
+    r"(" + _NUMBER_TEXT + ")"
+)
+_SENTENCE_END = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)[.!?]\$*(?=\s+[A-Z])")
+_LAST_CONCLUSION = re.compile(r"\b(?:so|therefore|thus|hence)\b,? ", re.IGNORECASE)
+_RELATION = re.compile(r"[<>]|\\(?:le|ge|ne|leq|geq|neq|lt|gt)(?![a-z])|!=|\u2264|\u2265|\u2260")
+_SPAN = re.compile(r"\$\$([^$]+)\$\$|\$([^$]+)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]")
+_EQUALS = re.compile(r"(?<![<>!\\])=")
+_CONCLUSION = re.compile(r"(?:" + "|".join(CONCLUSION_WORDS) + r")\b")
+_DOLLAR = re.compile(r"(?<!\\)\$")
+_EMPTY_BOX = re.compile(r"\\(?:boxed|fbox)[ \t]*\{[ \t]*\}")
+_CONTRAST = re.compile(r",?[ \t]*\(?\bnot [^,;]*\)?$")  # "x = 12, not 13" -> "x = 12"
+_SHORT_PLAIN = 80  # a completion with no marker is taken whole only when it is one short line
+_ONE_LINE = 400  # ... or its one math span, when it is one line of prose around it
+
+
+def answer_region(text: str) -> str | None:
+    """The part that may hold the final answer: after the last ``</think>``, before a new chat turn.
+
+    None when the completion was cut off while thinking.
+    """
+    end = text.rfind("</think>")
+    if end >= 0:
+        text = text[end + len("</think>") :]
+    elif "<think>" in text:
+        return None
+    cut = min((i for tok in END_TOKENS if (i := text.find(tok)) >= 0), default=len(text))
+    return _drop_continuation(text[:cut])
+
+
+def _drop_continuation(text: str) -> str:
+    """Keep the part of the completion that answers the question asked.
+
+    A few-shot model that answers and then invents the next question ("#### 3\\n\\nQuestion: ...", "... Subproblem
+    2: ...") is cut there. A model that walks through the sub-problems of a Minerva prompt from the start ("Subproblem
+    0: ... \\boxed{7e37} ... Subproblem 1: ... \\boxed{8.7e8}") answers the asked (last) one last: only the last
+    sub-problem that holds an answer is read, so the earlier, already answered parts are no hedge.
+    """
+    lowered = text.translate(_ASCII_LOWER)
+    starts = [m.start() for m in (_MARKER.search(lowered), _BOX.search(text)) if m is not None]
+    if not starts:
+        return text
+    first_answer = min(starts)
+    parts = [m.start() for m in _SUBPROBLEM.finditer(text)]
+    if parts and parts[0] < first_answer:
+        last_answer = max(m.start() for m in (_last_match(_BOX, text), _last_match(_MARKER, lowered)) if m is not None)
+        return text[max(at for at in parts if at < last_answer) :]
+    following = _NEXT_QUESTION.search(text, first_answer)
+    return text[: following.start()] if following else text
+
+
+def _close_brace(text: str, open_at: int) -> int | None:
+    close = text.find("}", open_at + 1)
+    if close > 0 and text[close - 1] != "\\" and "{" not in text[open_at + 1 : close]:
+        return close  # the common case, "\\boxed{12}", without the scanner
+    depth = 0
+    for m in _BRACE.finditer(text, open_at):
+        depth += 1 if m.group(1) == "{" else -1
+        if depth == 0:
+            return m.start(1)
+    return None
+
+
+def _skip_options(text: str, j: int) -> int:
+    """Skip whitespace and ``[...]`` option groups (``\\framebox[2cm][l]{..}``, ``\\bbox[border]{..}``)."""
+    while j < len(text):
+        if text[j] in " \t\r\n":
+            j += 1
+        elif text[j] == "[" and (close := text.find("]", j, j + 200)) > 0:
+            j = close + 1
+        else:
+            break
+    return j
+
+
+def _negated_before(text: str, start: int) -> bool:
+    before = text[max(0, start - 40) : start].lower()
+    before = before.rstrip(" \t\n$*(\\[").rstrip()
+    return before.endswith(NEGATIONS_BEFORE_BOX)
+
+
+def _retracted_after(text: str) -> bool:
+    tail = re.sub(r"\s+", " ", text[:TAIL].lower())
+    opening = tail.lstrip(" .,;:!$)\\]*")
+    if any(re.match(re.escape(word) + r"(?![a-z])", opening) for word in RETRACTION_OPENERS):
+        return True
+    own_sentence = re.split(r"[.!?\n]", text[:200].lower(), maxsplit=1)[0]  # the rest of the box's own sentence
+    if any(re.search(r"(?<![a-z])" + re.escape(word) + r"(?![a-z])", own_sentence) for word in CALLED_WRONG):
+        return True
+    return any(phrase in tail for phrase in RETRACTION_PHRASES)
+
+
+def _boxes(text: str) -> tuple[list[str], str]:
+    """Contents of every outermost box, left to right, and how they end.
+
+    The state is ``"ok"``, ``"truncated"`` (unclosed last box), ``"retracted"`` (taken back after the last box) or
+    ``"negated"`` (every non-empty box follows a negation: "the answer is not \\boxed{12}").
+    """
+    found: list[str] = []
+    struck: set[str] = set()  # contents boxed after a negation: struck wherever else they are boxed
+    pos, last_end = 0, -1
+    while (m := _BOX.search(text, pos)) is not None:
+        j = _skip_options(text, m.end())
+        if j < len(text) and text[j] == "{":
+            end = _close_brace(text, j)
+            if end is None:
+                return found, "truncated"
+            content, pos = text[j + 1 : end], end + 1
+        elif j > m.end() and (tok := _BARE_TOKEN.match(text, j)):  # "\boxed 5"
+            content, pos = tok.group().rstrip(".,;"), tok.end()
+        else:
+            pos = j
+            continue
+        if not content or content.isspace():
+            continue
+        last_end = pos
+        if _negated_before(text, m.start()):
+            struck.add("".join(content.split()))
+        else:
+            found.append(content)
+    if last_end >= 0 and _retracted_after(text[last_end:]):
+        return found, "retracted"
+    kept = [box for box in found if "".join(box.split()) not in struck] if struck else found
+    return kept, "negated" if struck and not kept else "ok"
+
+
+def clean(answer: str) -> str:
+    """Strip math delimiters, markdown bold and trailing punctuation around an extracted answer."""
+    s = answer.replace("\u2016", " ")
+    hope = s.lower().find("i hope it is correct")
+    s = (s[:hope] if hope >= 0 else s).strip()
+    s = _DOLLAR.sub("", s)
+    s = s.replace("\\(", "").replace("\\)", "").replace("\\[", "").replace("\\]", "")
+    s = s.strip().strip("*").strip()
+    while s and s[-1] in ".;:," and not s.endswith("\\,"):
+        s = s[:-1].rstrip()
+    if s.endswith("\\"):
+        s = s.rstrip("\\").rstrip()  # "185\\" (a stray backslash), "185\\\\" (a trailing row break)
+    return s
+
+
+# ---------------------------------------------------------------------------------------------------------- readers
+
+
+def read_boxed(region: str) -> str | None:
+    boxes, state = _boxes(region)
+    if state != "ok":
+        return ""
+    distinct: dict[str, str] = {}
+    cleaned_of: dict[str, str] = {}  # a box repeated many times is cleaned once
+    for box in boxes:
+        if (cleaned := cleaned_of.get(box)) is None:
+            cleaned = cleaned_of[box] = clean(box)
+        key = "".join(cleaned.split())
+        if cleaned:
+            distinct.pop(key, None)
+            distinct[key] = cleaned
+    kept = list(distinct.values())[-MAX_BOXES:]
+    return HEDGE_SEP.join(kept) if kept else None  # only empty boxes: an echoed instruction
+
+
+def _last_marker(text: str, kinds: tuple[str, ...]) -> int | None:
+    """End of the last answer marker of the given kinds (``hash``, ``final``, ``answer``, ``a``) in ``text``.
+
+    Found with ``rfind`` from the end (a regular expression with four alternatives tries all four at every character),
+    on an ASCII-lower-cased copy; each candidate is checked in a bounded window, so the scan stays linear.
+    """
+    lowered = text.translate(_ASCII_LOWER)
+    found: list[tuple[int, int]] = []  # (start, end) of the last valid marker of each kind
+    if "hash" in kinds and (i := lowered.rfind("####")) >= 0:
+        found.append((i, i + 4))
+    if "a" in kinds:
+        stripped = lowered.rstrip()
+        line_start = stripped.rfind("\n") + 1
+        line = stripped[line_start:]
+        if line.lstrip(" \t").startswith("a:"):  # "A: 26" counts only as the last line
+            start = line_start + len(line) - len(line.lstrip(" \t"))
+            found.append((start, start + 2))
+    wanted = [k for k in ("final", "answer") if k in kinds]
+    end = len(lowered)
+    while wanted and (i := lowered.rfind("answer", 0, end)) >= 0:
+        end = i
+        if (i > 0 and _is_word(lowered[i - 1])) or (i + 6 < len(lowered) and _is_word(lowered[i + 6])):
+            continue
+        final = _FINAL_BEFORE.search(lowered, max(0, i - 40), i)
+        kind = "final" if final else "answer"
+        after = (_AFTER_FINAL if final else _AFTER_ANSWER).match(lowered, i + 6)
+        if kind in wanted and after is not None:
+            found.append((final.start() if final else i, after.end()))
+            break
+    return max(found)[1] if found else None
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def read_marker(region: str, kinds: tuple[str, ...] = ("hash", "final", "answer", "a")) -> str | None:
+    """The answer on the last answer line, reduced to the answer (see :func:`reduce_line`)."""
+    at = _last_marker(region, kinds)
+    if at is None:
+        return None
+    if "n't" in region[max(0, at - 8) : at]:
+        return ""  # "the answer isn't 9"
+    currency = region[max(0, at - 4) : at] == "####"  # GSM8K's "#### $540": a dollar sign, not math
+    rest = region[at : at + MAX_LINE + 200].lstrip(" \t*")
+    for opener, closer in (("\\[", "\\]"), ("$$", "$$")):  # a display after the marker may span lines
+        if rest.startswith(opener) and (end := rest.find(closer, 2)) > 0:
+            return clean(rest[2:end]) or ""
+    line = rest.split("\n", 1)[0].strip()
+    if not line.strip(" *"):
+        line = rest.strip().split("\n", 1)[0].strip() if rest.strip() else ""
+    at_end = "\n" not in region[at:].strip()
+    return reduce_line(line[:MAX_LINE], at_end=at_end, currency=currency) or ""
+
+
+def _last_match(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    last = None
+    for m in pattern.finditer(text):
+        last = m
+    return last
+
+
+def read_pattern(region: str, pattern: re.Pattern[str]) -> str | None:
+    last = _last_match(pattern, region)
+    return None if last is None else (clean(last.group(1) or "") or None)
+
+
+def read_prose(region: str) -> str | None:
+    plain = region.strip()
+    hope = plain.lower().rfind("i hope it is correct")
+    plain = plain[:hope].strip() if hope >= 0 and hope > len(plain) - 30 else plain
+    if plain and "\n" not in plain and len(plain) <= _ONE_LINE:
+        spans = _SPAN.findall(plain)
+        prose = _SPAN.sub(" ", plain)
+        if len(spans) == 1 and not re.search(r"\d", prose) and not _says_no_answer(prose):  # "Here is the matrix: $M$"
+            return clean(next(part for part in spans[0] if part)) or None
+        if len(plain) <= _SHORT_PLAIN and len(_PROSE_WORD.findall(plain)) <= 2 and len(spans) < 2:
+            return clean(plain) or None
+    return concluding_answer(plain[-TAIL:])
+
+
+# ------------------------------------------------------------------------------------------------ answer lines
+
+
+def _math_spans(line: str) -> tuple[list[str], int] | None:
+    """Leading ``$..$`` / ``\\(..\\)`` spans joined by ``or``/``and``/commas, and where they end; None if unclosed."""
+    spans: list[str] = []
+    pos = 0
+    while True:
+        opener = "$" if line.startswith("$", pos) else "\\(" if line.startswith("\\(", pos) else None
+        if opener is None:
+            return spans, pos
+        closer = {"$": "$", "\\(": "\\)"}[opener]
+        start = pos + len(opener) + (1 if line.startswith("$$", pos) else 0)
+        end = _find_unescaped(line, closer, start)
+        if end < 0:
+            return None
+        spans.append(line[start:end])
+        pos = end + len(closer) + (1 if line.startswith("$$", pos) else 0)
+        joint = re.match(r"[ \t]*(?:,[ \t]*)?(?:(?:or|and)[ \t]+)?(?=\$|\\\()", line[pos : pos + 20])
+        if joint is None or (not joint.group().strip() and spans):
+            return spans, pos
+        pos += joint.end()
+
+
+def _find_unescaped(text: str, what: str, start: int) -> int:
+    """Index of the first ``what`` at or after ``start`` not preceded by a backslash (``\\$`` is a dollar sign)."""
+    while (i := text.find(what, start)) > 0 and text[i - 1] == "\\" and what == "$":
+        start = i + 1
+    return i
+
+
+def reduce_line(line: str, *, at_end: bool = False, currency: bool = False) -> str | None:
+    """Reduce an answer line to its answer: ``$14 {,} 916$. I hope it is correct.`` -> ``14 {,} 916``.
+
+    A negated line (``not 12``) has no answer; so has an unclosed math span at the very end of the completion (``is
+    $12`` cut off). Plain text keeps its leading expression: the first sentence, up to a clause word.
+    """
+    s = line.strip().lstrip("*:").strip()
+    hope = s.lower().find("i hope it is correct")
+    s = s[:hope].strip() if hope >= 0 else s
+    if not s or re.match(r"(?:not|never|no)\b", s, re.IGNORECASE) or _first_sentence(s).rstrip().endswith("?"):
+        return None  # negated, or a question ("The answer is 12?")
+    if s.startswith(("$", "\\(")):
+        found = _math_spans(s)
+        if found is None:
+            return _unclosed_dollar(s, at_end and not currency)
+        spans, _ = found
+        return " or ".join(clean(x) for x in spans if clean(x)) or None
+    if s.startswith("\\[") and (end := s.find("\\]")) > 0:
+        return clean(s[2:end]) or None
+    if re.match(r"[A-Z][a-z]+ [a-z$]", s):  # a sentence: "The largest $n$ is 34.", "Jane started ... 3 hours ago."
+        return _sentence_answer(s.rstrip(".!"))
+    return clean(_leading_expression(s)) or None
+
+
+def _unclosed_dollar(s: str, at_end: bool) -> str | None:
+    """``$12.`` is twelve dollars; ``$12`` at the very end of a completion is a math span cut off."""
+    body = s[1:].strip()
+    if at_end and not body.endswith((".", "!")):
+        return None
+    return clean(_leading_expression(body)) or None
+
+
+def _leading_expression(s: str) -> str:
+    """The first sentence of ``s`` up to the first clause word or ", word": ``42 because ...`` -> ``42``."""
+    end = _SENTENCE_END.search(s)
+    s = s[: end.start()] if end else s
+    s = re.sub(r"[.!?]\s*$", "", s)
+    s = re.sub(r" \([A-Za-z ]{1,40}\)$", "", s)  # "12 (twelve)"
+    s = _CONTRAST.sub("", s) if re.search(r"\d|\\", s[: s.find("not")] if "not" in s else "") else s
+    cut = len(s)
+    for m in re.finditer(r"(?:,[ \t]*|[ \t]+)([A-Za-z]+)\b", s):
+        if m.group(1).lower() in CONDITIONS:
+            return ""  # "12 if x > 0": a conditional answer is no answer
+        if m.group(1).lower() in CLAUSE_WORDS or (m.group().startswith(",") and not re.search(r"\d", s[m.end() :])):
+            cut = m.start()
+            break
+    return s[:cut].strip()
+
+
+def _first_sentence(s: str) -> str:
+    end = _SENTENCE_END.search(s)
+    return s[: end.start() + 1] if end else s
+
+
+# ---------------------------------------------------------------------------------------------- concluding sentence
+
+
+def _last_sentence(text: str) -> str | None:
+    if not text.endswith((".", "!")):
+        return None  # cut off mid-sentence
+    line = text.rsplit("\n", 1)[-1].rstrip(".! ")
+    starts = [m.end() for m in _SENTENCE_END.finditer(line)]
+    return line[starts[-1] :].strip() if starts else line.strip()
+
+
+def _says_no_answer(sentence: str) -> bool:
+    low = sentence.lower()
+    for phrase in NOT_AN_ANSWER:
+        before = r"(?<![a-z])" if phrase[0].isalpha() else ""  # "n't" ends a word, "\\ge" starts a command
+        if re.search(before + re.escape(phrase) + r"(?![a-z])", low):
+            return True
+    return False
+
+
+def concluding_answer(text: str) -> str | None:
+    """The answer of a finished concluding sentence ("Therefore, Janet makes $18 every day.").
+
+    Only a sentence that opens with a conclusion word (or reads "The ... is X") and ends the completion counts. A
+    contrast clause is dropped ("So x = 12, not 13."); a sentence that still negates, bounds or estimates gives no
+    answer. Several numbers joined by "or" are returned as a hedge.
+    """
+    sentence = _last_sentence(text)
+    if sentence is None:
+        return None
+    low = sentence.lower()
+    if not (_CONCLUSION.match(low) or re.match(r"the\b.*\b(?:is|are|equals)\b", low)):
+        last = _last_match(_LAST_CONCLUSION, sentence)  # "... $y = 6$ So, the ordered pair is $(7, 6)$"
+        if last is None:
+            return None
+        sentence = sentence[last.start() :]
+    return _sentence_answer(sentence)
+
+
+def _sentence_answer(sentence: str) -> str | None:
+    """The value a sentence states, unless its prose negates, bounds or estimates (a relation in maths is kept)."""
+    sentence = _CONTRAST.sub("", sentence).strip()
+    if _says_no_answer(_SPAN.sub(" ", sentence)):
+        return None
+    if "$" in sentence or "\\(" in sentence:
+        return _sentence_math(sentence)
+    return _sentence_number(sentence)
+
+
+def _sentence_math(sentence: str) -> str | None:
+    """The last math span of a sentence; of an equation, its right side: ``So $x = \\frac{3}{4}$.`` -> 3/4."""
+    spans = re.findall(r"\$([^$]+)\$|\\\((.+?)\\\)", sentence)
+    if not spans:
+        return _sentence_number(sentence.replace("$", ""))
+    values = [_EQUALS.split(next(p for p in span if p))[-1] for span in spans]
+    if len(spans) > 1 and all(re.fullmatch(r" ?[A-Za-z] ?= ?[^=]+", next(p for p in sp if p)) for sp in spans):
+        return ", ".join(clean(v) for v in values)  # "Thus, $x = 12$ and $y = 5$." -> "12, 5"
+    last = next(part for part in spans[-1] if part)
+    after = sentence[sentence.rfind(last) + len(last) :]
+    if re.search(r"\d", after.replace("$", "")):
+        return _sentence_number(sentence.replace("$", " $"))
+    if _RELATION.search(last):
+        return clean(last) or None  # "Therefore $x \\geq 5$ is the solution.": the judge compares relations
+    return clean(_EQUALS.split(last)[-1]) or None
+
+
+def _sentence_number(sentence: str) -> str | None:
+    if _RELATION.search(sentence):
+        return None  # a relation in prose ("x < 3.") is no value
+    if "=" in sentence:  # "in total, Mike scores 4 + 5 = 9 points": the result of the last equation
+        rhs = _EQUALS.split(sentence)[-1].strip()
+        if rhs.startswith("\\"):
+            return clean(_leading_expression(rhs)) or None
+        after = _NUMBER.findall(rhs)
+        return after[0].replace(",", "") if after else None
+    numbers = [n.replace(",", "") for n in _NUMBER.findall(sentence)]
+    if not numbers:
+        return None
+    if re.search(r"\bor\b", sentence, re.IGNORECASE) and len(set(numbers)) > 1:
+        return HEDGE_SEP.join(numbers[-8:])
+    stated = _STATED.findall(sentence)  # "... 20 candles is $30.00", "makes $7425.00 in 1 week"
+    return (stated[-1] if stated else numbers[-1]).replace(",", "")
+
+
+# ------------------------------------------------------------------------------------------------------- formats
+
+# A reader returns the answer, "" when it found where the answer goes but no answer there (an empty marker line, a
+# retracted or truncated box), or None when the completion has nothing of its kind.
+Reader = Callable[[str], "str | None"]
+
+
+def read_final_after_box(region: str) -> str | None:
+    """A "Final Answer: ..." line after the last box is the conclusion; boxes before it were working."""
+    at = _last_marker(region, ("final",))
+    last_box = _last_match(_BOX, region)
+    if at is None or last_box is None or at < last_box.end() or "\\boxed" in region[at:]:
+        return None
+    found = read_marker(region, ("final",))
+    return found or None
+
+
+FORMATS: dict[str, tuple[Reader, ...]] = {
+    "auto": (read_final_after_box, read_boxed, read_marker),
+    "boxed": (read_boxed,),
+    "gsm8k": (lambda r: read_marker(r, ("hash", "answer", "a")),),
+    "minerva": (lambda r: read_marker(r, ("final",)),),
+}
+FALLBACK: tuple[Reader, ...] = (read_boxed, read_marker, read_prose)  # prose_fallback: what the format did not try
+
+
+def extract_answer(
+    completion: str, *, format: str = "auto", pattern: re.Pattern[str] | None = None, prose_fallback: bool = True
+) -> str | None:
+    """The final answer of ``completion`` as text (see the module docstring); linear time, no sympy."""
+    region = answer_region(completion)
+    if region is None:
+        return None
+    readers = (lambda r: read_pattern(r, pattern),) if pattern is not None else FORMATS[format]
+    if prose_fallback:
+        readers = readers + tuple(r for r in FALLBACK if r not in readers)
+    for read in readers:
+        if read is not read_boxed:
+            region = _EMPTY_BOX.sub("", region)  # an echoed "put it in \boxed{}" is no answer
+        found = read(region)
+        if found is not None:
+            return found or None
+    return None

@@ -1,0 +1,228 @@
+"""Canonical text of an answer: the spellings that mean the same thing are written the same way.
+
+String work only, linear in the answer: whitespace runs are collapsed first (so no pattern below ever meets a long
+run), answers over :data:`MAX_ANSWER_CHARS` are returned untouched (the judge refuses them), and units are split off
+by one scan over tokens from the right, never by a regular expression with nested repeats. Runs in the worker, but
+is cheap enough for the host.
+
+Units (:data:`UNITS`) and the words that may follow a number (``5 apples``) are stripped; a word that changes the
+meaning (``12 is wrong``, ``12 probably``, ``12 plus one``: :data:`NOT_UNITS`) keeps the answer whole, so that it
+cannot match a plain number. :func:`split_units` returns the unit too, so that ``12 km`` and ``12 m`` differ.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from fractions import Fraction
+
+from rlvr.verifiers.math.extract import clean
+
+MAX_ANSWER_CHARS = 3000  # longer answers are not normalised (the judge refuses them)
+
+# ------------------------------------------------------------------------------------------------------------ tables
+
+REPLACE = (
+    ("\u2212", "-"),
+    ("\u2013", "-"),
+    ("\u00d7", "\\times "),
+    ("\u00b7", "\\cdot "),
+    ("\u03c0", "\\pi "),
+    ("\u221e", "\\infty "),
+    ("\u221a", "\\sqrt"),
+    ("\u2264", "\\le "),
+    ("\u2265", "\\ge "),
+    ("\u2260", "\\ne "),
+    ("\u2248", "\\approx "),
+    ("\u00b1", "\\pm "),
+    ("\u00b2", "^2"),
+    ("\u00b3", "^3"),
+    ("\u00b9", "^1"),
+    ("\u00c5", " \\text{Å}"),
+    ("\\AA", " \\text{Å}"),
+    ("\\dfrac", "\\frac"),
+    ("\\tfrac", "\\frac"),
+    ("\\dbinom", "\\binom"),
+    ("\\displaystyle", ""),
+    ("\\left", ""),
+    ("\\right", ""),
+    ("\\bigl", ""),
+    ("\\bigr", ""),
+    ("\\quad", " "),
+    ("\\qquad", " "),
+    ("~", " "),
+    ("\\$", ""),
+    ("\\%", "%"),
+    ("\\lt", "<"),
+    ("\\gt", ">"),
+    ("!=", "\\ne "),
+    ("<=", "\\le "),
+    (">=", "\\ge "),
+    ("\\not=", "\\ne "),
+    ("\\not =", "\\ne "),
+    ("\\neq", "\\ne "),
+    ("\\leq", "\\le "),
+    ("\\geq", "\\ge "),
+    ("\\leqslant", "\\le "),
+    ("\\geqslant", "\\ge "),
+    ("\\textbf", "\\text"),
+    ("\\mathrm", "\\text"),
+    ("\\mathbf", "\\text"),
+    ("\\textrm", "\\text"),
+    ("\\textit", "\\text"),
+    ("\\mbox", "\\text"),
+    ("\\operatorname", "\\text"),
+)
+# Units and measure words stripped after a number (lower-cased; compound units are sequences of these).
+UNITS = frozenset(
+    """m cm mm km nm um μm µm å au pc kpc mpc ly in inch inches ft feet foot yd yard yards mi mile miles meter meters
+    metre metres centimeter centimeters centimetre centimetres millimeter millimeters kilometer kilometers kilometre
+    kilometres g kg mg lb lbs pound pounds oz ounce ounces ton tons tonne tonnes amu gram grams kilogram kilograms
+    s sec secs second seconds ms ns min mins minute minutes h hr hrs hour hours day days week weeks month months
+    year years yr yrs k c f j kj ev kev mev gev w kw mw v hz khz mhz ghz n pa kpa atm mol l ml liter liters litre
+    litres gallon gallons gal cal kcal rad rads sr mph kph dollars dollar cents cent units unit degrees degree
+    square sq cubic per erg ergs dyn cc percent mps""".split()
+)
+MULTIPLIERS = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
+# Words after a number that change what it says: the answer is kept whole (and so cannot match a bare number).
+NOT_UNITS = frozenset(
+    """is are was were be been not no or and plus minus times over divided by probably maybe perhaps possibly likely
+    approximately approx about around roughly nearly almost wrong incorrect correct right false true than more less
+    at least most if but because so then since instead actually wait only exactly pi sqrt sin cos tan log ln infty
+    cdot pm mp i e x y z n one two three four five six seven eight nine ten hundred""".split()
+)
+
+# ------------------------------------------------------------------------------------------------------ patterns
+
+_SPACING = re.compile(r"(?<!\\)\\[!,;: ]")  # thin spaces; not the second half of a "\\" row break
+_DEGREES = re.compile(r"\^ ?\{? ?\\circ ?\}?|\\circ|\u00b0|\\degree")
+_TRIG_DEGREES = re.compile(r"\\(sin|cos|tan|cot|sec|csc) ?\(? ?(\d+(?:\.\d+)?) ?(?:\^ ?\{? ?\\circ ?\}?|\u00b0)\)?")
+_TEXT = re.compile(r"\\text ?\{([^{}]*)\}")
+_FRAC_SHORT = (
+    (re.compile(r"\\frac ?(\d) ?(\d)"), r"\\frac{\1}{\2}"),
+    (re.compile(r"\\frac ?\{([^{}]*)\} ?(\d)"), r"\\frac{\1}{\2}"),
+    (re.compile(r"\\frac ?(\d) ?\{"), r"\\frac{\1}{"),
+    (re.compile(r"\\sqrt ?(\d+)"), r"\\sqrt{\1}"),
+)
+_THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?%?")
+_SPACE_THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2}(?: \d{3})+(?:\.\d+)?")
+_ORDINAL = re.compile(r"(?<=\d)(?:\^ ?\{?(?:\\text ?\{)?(?:th|st|nd|rd)\}?\}?|(?:th|st|nd|rd)\b)")
+_WORDS = re.compile(r"[A-Za-zÅμµ]+")
+_PLAIN_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)")
+# one token of a unit tail, read from the right: a word, an exponent, a slash or a space
+_UNIT_TOKEN = re.compile(r"[A-Za-zÅμµ]+|\^\{?-?\d+\}?|/| |\\cdot|-")
+
+
+@functools.lru_cache(maxsize=8192)  # a GRPO group repeats its reference (and many answers) over and over
+def normalize(s: str) -> str:
+    """Canonical text of an answer (see the module docstring)."""
+    s = clean(s)
+    if len(s) > MAX_ANSWER_CHARS:
+        return s
+    if s.startswith(("\\boxed{", "\\fbox{")) and s.endswith("}"):
+        s = s[s.index("{") + 1 : -1]
+    s = re.sub(r"\s+", " ", s)
+    s = _SPACING.sub(lambda m: " " if m.group() == "\\ " else "", s)
+    for old, new in REPLACE:
+        s = s.replace(old, new)
+    s = re.sub(r"(?<=\d) ?\{,\} ?(?=\d)", ",", s).replace("{,}", ",")  # "14 {,} 916"
+    s = re.sub(r"(?<![\d.])1i\b", "i", s)
+    s = re.sub(r"_\\([A-Za-z]+)", r"_{\\\1}", s)  # "L_\\odot" is "L_{\\odot}"
+    if re.fullmatch(r"[-+]?\d{1,3}(?:, ?\d{3})+(?:\.\d+)?", s):
+        s = s.replace(", ", ",")
+    s = _TRIG_DEGREES.sub(lambda m: f"\\{m.group(1)}(\\frac{{{m.group(2)}\\pi}}{{180}})", s)  # sin 30° = sin(π/6)
+    s = _DEGREES.sub(" ", s)
+    for pattern, repl in _FRAC_SHORT:
+        s = pattern.sub(repl, s)
+    s = _ORDINAL.sub("", s)
+    s = _TEXT.sub(lambda m: f" {m.group(1).strip()} ", s)
+    s = re.sub(r" +", " ", s).strip()
+    s = re.sub(r"(?<=\d) (?=i\b)", "", s)  # "12 i" -> "12i": latex2sympy reads the two as different symbols
+    s = re.sub(r" \^", "^", s)
+    s = split_units(s)[0]
+    if _THOUSANDS.fullmatch(s) or _SPACE_THOUSANDS.fullmatch(s):
+        s = s.replace(",", "").replace(" ", "")
+    s = _plain_braces_set(s)
+    s = re.sub(r" ?([=,()\[\]{}^_+*/<>-]) ?", r"\1", s)
+    return s.rstrip(".").strip()
+
+
+def split_units(s: str) -> tuple[str, str]:
+    """``46.08 g/mol`` -> (``46.08``, ``g/mol``); ``12 million`` -> (``12000000``, ``""``); ``12 is wrong`` whole.
+
+    One scan over tokens from the right collects the tail of unit tokens (words, exponents, slashes, spaces) and stops
+    at a word in :data:`NOT_UNITS`. The tail is a unit when its words are all units (:data:`UNITS`), or, without
+    exponents, a noun phrase of up to three words of three letters or more (``5 apples``). A single-letter unit needs
+    a space and a number before it (``12 m``; ``8n^2`` and ``\frac{37}{4}m`` are names). The value must hold a digit.
+    """
+    tokens = list(_UNIT_TOKEN.finditer(s))
+    pos, cut, words = len(s), len(s), []
+    for m in reversed(tokens):
+        tok = m.group()
+        if m.end() != pos:
+            break  # something that is not a unit token lies between
+        if tok[0].isalpha() or tok[0] in "Åμµ":
+            if tok.lower() in NOT_UNITS and tok.lower() not in UNITS:
+                break
+            words.append(tok.lower())
+            cut = m.start()
+        pos = m.start()
+    value, unit = s[:cut].strip(), s[cut:].strip(" /-")
+    if not words or not _is_unit(words, unit, spaced=s[cut - 1 : cut] == " ") or not _is_value(value):
+        return s, ""
+    numeric_end = value[-1].isdigit() or re.search(r"10\^\{?-?\d+\}?$", value) is not None  # 3 m, 6.6 x 10^{-34} J
+    if len(words[-1]) == 1 and (s[cut - 1 : cut] != " " or not numeric_end):
+        return s, ""  # "8n^2", "\frac{37}{4}m": a single letter after an expression is a variable, not a unit
+    return _apply_multiplier(value, unit)
+
+
+def _is_unit(words: list[str], unit: str, spaced: bool) -> bool:
+    if all(w in UNITS or w in MULTIPLIERS for w in words):
+        return spaced or len(words[-1]) > 1
+    return spaced and len(words) <= 3 and all(len(w) >= 3 for w in words) and "^" not in unit
+
+
+def _is_value(value: str) -> bool:
+    if not value or not re.search(r"\d", value):
+        return False
+    return value[-1] in "0123456789})%" or re.search(r"\\[A-Za-z]+$", value) is not None
+
+
+def _apply_multiplier(value: str, unit: str) -> tuple[str, str]:
+    first, _, rest = unit.partition(" ")
+    factor = MULTIPLIERS.get(first.lower())
+    if factor is None or not _PLAIN_NUMBER.fullmatch(value.replace(",", "")):
+        return value, unit
+    scaled = Fraction(value.replace(",", "")) * factor
+    text = str(scaled.numerator) if scaled.denominator == 1 else str(float(scaled))
+    return text, rest.strip()
+
+
+@functools.lru_cache(maxsize=8192)
+def unit_of(s: str) -> str:
+    """The unit of an answer as written (lower-cased, spaces dropped); "" when it has none or it is a noun phrase
+    (``5 apples`` and ``5 red apples`` name the same count; ``12 km`` and ``12 m`` are different lengths)."""
+    if not re.search(r"[A-Za-zÅμµ]", s):
+        return ""
+    s = clean(s)
+    if len(s) > MAX_ANSWER_CHARS:
+        return ""
+    s = _TEXT.sub(lambda m: f" {m.group(1).strip()} ", re.sub(r"\s+", " ", s).replace("\\mathrm", "\\text"))
+    s = _DEGREES.sub(" ", s).replace("\\,", " ").replace("\\ ", " ").replace("~", " ")
+    unit = split_units(re.sub(r" +", " ", s).strip())[1]
+    if not all(w.lower() in UNITS for w in _WORDS.findall(unit)):
+        return ""
+    return unit.lower().replace(" ", "")
+
+
+def _plain_braces_set(s: str) -> str:
+    """``{1,3}`` -> ``\\{1,3\\}``: a brace group around a comma list is a set (models drop the backslashes)."""
+    if len(s) > 2 and s[0] == "{" and s[-1] == "}" and "," in s:
+        depth = 0
+        for i, ch in enumerate(s):
+            depth += ch == "{"
+            depth -= ch == "}"
+            if depth == 0 and i < len(s) - 1:
+                return s
+        return "\\{" + s[1:-1] + "\\}"
+    return s

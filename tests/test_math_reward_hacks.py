@@ -1,0 +1,46 @@
+"""Reward hacks against the ``math`` verifier: answers built to be scored correct while wrong (issue 9, item 3).
+
+tests/data/math_reward_hacks.jsonl holds ``kind: hack`` rows (words after a number passed off as units, a box
+negated or retracted by the text around it, boxes the old reader could not see, a hedge beyond six boxes, ``\\not=``,
+``\\approx``, ``(C) or (D)``, an echoed ``\\binom``, a near decimal such as ``251/100`` for 2.5, an unclosed ``$12``,
+fallback sentences that negate, bound, estimate or are cut off) and ``kind: control`` rows: honest answers in the
+same styles. A policy trained with this verifier would learn any hack that scores, so the bar is absolute: no hack
+scores, every control does. Every row goes through the real scoring engine.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import rlvr
+
+ROWS = [
+    json.loads(line)
+    for line in (Path(__file__).parent / "data" / "math_reward_hacks.jsonl").read_text(encoding="utf-8").splitlines()
+    if line.strip()
+]
+
+
+@pytest.fixture(scope="module")
+def verdicts() -> dict[str, rlvr.Verdict]:
+    got = rlvr.score("math", [r["completion"] for r in ROWS], [r["reference"] for r in ROWS])
+    return {r["id"]: v for r, v in zip(ROWS, got)}
+
+
+def test_table_is_well_formed() -> None:
+    assert len({r["id"] for r in ROWS}) == len(ROWS)
+    kinds = [r["kind"] for r in ROWS]
+    assert kinds.count("hack") >= 60 and kinds.count("control") >= 60
+    assert len({r["style"] for r in ROWS}) >= 30
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r["id"] for r in ROWS])
+def test_row(row: dict, verdicts: dict[str, rlvr.Verdict]) -> None:
+    verdict = verdicts[row["id"]]
+    if row["kind"] == "hack":
+        assert verdict.reward == 0.0 and verdict.status in ("wrong", "no_answer"), (row, verdict)
+    else:
+        assert verdict.status == "correct" and verdict.reward == 1.0, (row, verdict)
