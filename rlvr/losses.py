@@ -36,6 +36,7 @@ window for token-mean losses), ``max_length`` (Dr. GRPO's constant), the SAPO te
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 from collections.abc import Callable
@@ -60,9 +61,12 @@ def register_loss(name: str) -> Callable[[LossFn], LossFn]:
 
 def loss_accepts(name: str, option: str) -> bool:
     """Does loss ``name`` take keyword ``option``? (The trainer refuses a TRL option the chosen loss would not use.)"""
-    if option in PENALTY_OPTIONS:
-        return True
-    return option in inspect.signature(LOSSES.get(name)).parameters
+    return option in PENALTY_OPTIONS or option in _parameters(LOSSES.get(name))
+
+
+@functools.lru_cache(maxsize=256)
+def _parameters(fn: LossFn) -> frozenset[str]:
+    return frozenset(inspect.signature(fn).parameters)
 
 
 def policy_loss(

@@ -117,10 +117,28 @@ def changed(before: dict[str, torch.Tensor], model) -> int:
 # The same loss as TRL where TRL has it
 
 
-def test_constructor_signature_is_grpo_trainers():
-    ours = [(p.name, p.default) for p in inspect.signature(RLVRTrainer.__init__).parameters.values()]
-    theirs = [(p.name, p.default) for p in inspect.signature(GRPOTrainer.__init__).parameters.values()]
-    assert ours == theirs
+def test_constructor_is_a_narrow_seam_that_passes_every_trl_argument(checkpoint, tmp_path):
+    params = inspect.signature(RLVRTrainer.__init__).parameters
+    assert list(params) == ["self", "model", "reward_funcs", "args", "kwargs"]
+    assert params["kwargs"].kind is inspect.Parameter.VAR_KEYWORD
+    # GRPOTrainer's keyword arguments reach TRL unchanged, and a misspelt one is TRL's error, not swallowed
+    tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+    trainer = RLVRTrainer(
+        model=AutoModelForCausalLM.from_pretrained(checkpoint),
+        reward_funcs=distinct_chars,  # TRL also takes a single function
+        args=config(tmp_path, overlong_buffer=2, reward_weights=[0.5]),
+        train_dataset=prompts(4),
+        eval_dataset=prompts(2, "e"),
+        processing_class=tokenizer,
+        reward_processing_classes=[None],
+    )
+    assert trainer.eval_dataset is not None and trainer.processing_class is tokenizer
+    assert trainer.reward_func_names == ["distinct_chars", "overlong_penalty"]
+    assert trainer.reward_weights.tolist() == [0.5, 1.0]
+    assert trainer.args.reward_weights == [0.5, 1.0] and trainer._graded_columns == [0]
+    with pytest.raises(TypeError, match="no_such_argument"):
+        RLVRTrainer(AutoModelForCausalLM.from_pretrained(checkpoint), [distinct_chars], config(tmp_path),
+                    no_such_argument=1)  # fmt: skip
 
 
 def _prepared_inputs(tokenizer, seed: int = 0) -> dict[str, torch.Tensor]:
@@ -358,14 +376,47 @@ def test_one_step_with_the_format_verifier(checkpoint, tmp_path):
 def test_config_validation(tmp_path):
     with pytest.raises(ValueError, match="unknown policy_loss 'ppo'"):
         config(tmp_path, policy_loss="ppo")
-    with pytest.raises(ValueError, match="top_entropy_quantile"):
-        config(tmp_path, top_entropy_quantile=0.2)
     with pytest.raises(ValueError, match="overlong_buffer"):
         config(tmp_path, overlong_buffer=MAX_LEN + 1)
-    with pytest.warns(UserWarning, match="importance_sampling_level"):
-        config(tmp_path, importance_sampling_level="sequence")
     assert config(tmp_path, overlong_filtering=True).mask_truncated_completions is True
     assert RLVRConfig.__dataclass_fields__["policy_loss"].metadata["help"]
+
+
+def test_one_name_space_for_loss_type_and_policy_loss(tmp_path):
+    assert (config(tmp_path).policy_loss, config(tmp_path).loss_type) == ("dapo", "dapo")  # TRL's default
+    assert config(tmp_path, loss_type="sapo").policy_loss == "sapo"  # a GRPOConfig user keeps their objective
+    both = config(tmp_path, policy_loss="gspo")
+    assert (both.policy_loss, both.loss_type) == ("gspo", "gspo")
+    with pytest.raises(ValueError, match="name different objectives"):
+        config(tmp_path, policy_loss="grpo", loss_type="cispo")
+    with pytest.raises(ValueError, match="unknown policy_loss 'ppo'"):
+        config(tmp_path, loss_type="ppo")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"policy_loss": "sapo", "delta": 1.5}, "delta=1.5 has no effect on policy_loss='sapo'"),
+        ({"policy_loss": "gmpo", "delta": 1.5}, "delta"),
+        ({"loss_type": "dapo", "sapo_temperature_pos": 2.0}, "sapo_temperature_pos"),
+        ({"loss_type": "grpo", "vespo_k_pos": 1.0}, "vespo_k_pos"),
+        ({"policy_loss": "dppo", "importance_sampling_level": "sequence"}, "importance_sampling_level"),
+        ({"loss_type": "vespo", "importance_sampling_level": "sequence"}, "importance_sampling_level"),
+        ({"advantage": "rloo", "scale_rewards": "batch"}, "scale_rewards"),
+        ({"advantage": "opo", "multi_objective_aggregation": "normalize_then_sum"}, "multi_objective_aggregation"),
+        ({"advantage": "vtrace"}, "unknown advantage 'vtrace'"),
+    ],
+)
+def test_options_a_loss_would_ignore_are_refused_with_the_fix(tmp_path, overrides, message):
+    with pytest.raises(ValueError, match=message):
+        config(tmp_path, **overrides)
+
+
+def test_options_a_loss_uses_are_accepted(tmp_path):
+    config(tmp_path, policy_loss="gspo", importance_sampling_level="sequence")  # redundant, not contradictory
+    config(tmp_path, loss_type="grpo", importance_sampling_level="sequence", delta=1.5, top_entropy_quantile=0.2)
+    config(tmp_path, loss_type="sapo", sapo_temperature_pos=2.0, entropy_coef=0.01, off_policy_mask_threshold=0.5)
+    config(tmp_path, loss_type="vespo", vespo_k_pos=1.0, use_adaptive_entropy=True)
 
 
 def test_plain_grpo_config_is_refused_with_the_fix(checkpoint, tmp_path):
