@@ -237,3 +237,121 @@ def dppo(logps, old_logps, advantages, mask, eps_low, eps_high):
         return r * a * (0.0 if outside else 1.0)
 
     return -_all_tokens_mean(_terms(logps, old_logps, advantages, mask, term))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Advantage estimators, from the papers, on plain lists (None = ungraded, left out of every statistic, advantage 0)
+
+
+def _mean(xs):
+    return sum(xs) / len(xs)
+
+
+def _sample_std(xs):
+    m = _mean(xs)
+    return math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1))
+
+
+def _by_group(rewards, group_size):
+    return [rewards[s : s + group_size] for s in range(0, len(rewards), group_size)]
+
+
+def adv_grpo(rewards, group_size, scale="group"):
+    graded_all = [r for r in rewards if r is not None]
+    out = []
+    for group in _by_group(rewards, group_size):
+        graded = [r for r in group if r is not None]
+        for r in group:
+            if r is None:
+                out.append(0.0)
+                continue
+            centred = r - _mean(graded)
+            if scale == "none":
+                out.append(centred)
+            else:
+                std = _sample_std(graded if scale == "group" else graded_all) if len(graded) > 1 else math.nan
+                out.append(0.0 if math.isnan(std) else centred / (std + 1e-4))
+    return out
+
+
+def adv_rloo(rewards, group_size):
+    out = []
+    for group in _by_group(rewards, group_size):
+        for i, r in enumerate(group):
+            others = [x for j, x in enumerate(group) if j != i and x is not None]
+            out.append(0.0 if r is None or not others else r - _mean(others))
+    return out
+
+
+def _whiten_tokens(values, lengths):
+    """Every token of completion i carries values[i]; whiten over all tokens (unbiased variance)."""
+    tokens = [v for v, n in zip(values, lengths, strict=True) if v is not None for _ in range(int(n))]
+    m = _mean(tokens)
+    var = sum((t - m) ** 2 for t in tokens) / (len(tokens) - 1)
+    return [0.0 if v is None else (v - m) / math.sqrt(var + 1e-8) for v in values]
+
+
+def adv_reinforce_pp(rewards, group_size, lengths):
+    return _whiten_tokens(rewards, lengths)
+
+
+def adv_reinforce_pp_baseline(rewards, group_size, lengths):
+    centred = []
+    for group in _by_group(rewards, group_size):
+        graded = [r for r in group if r is not None]
+        centred += [None if r is None else r - _mean(graded) for r in group]
+    return _whiten_tokens(centred, lengths)
+
+
+def adv_passk(rewards, group_size, k):
+    """Pass@k: by enumerating every k-subset of the group's graded rows (not the closed form): R = mean over subsets of
+    max(subset); a row's advantage is (mean over subsets containing it of max(subset) ... ) in the paper's
+    analytical form, A_pos = (1 - R) / sigma and A_neg = (1 - R - P(all-wrong subset | it is in it)) / sigma."""
+    from itertools import combinations
+
+    out = []
+    for group in _by_group(rewards, group_size):
+        rows = [i for i, r in enumerate(group) if r is not None]
+        values = {i: group[i] for i in rows}
+        subsets = list(combinations(rows, k)) if len(rows) >= k else []
+        if not subsets:
+            out += [0.0] * len(group)
+            continue
+        mean = _mean([max(values[i] for i in s) for s in subsets])
+        sigma = math.sqrt(mean * (1 - mean))
+        for i, r in enumerate(group):
+            if r is None or sigma == 0:
+                out.append(0.0)
+            elif r == 1:
+                out.append((1 - mean) / sigma)
+            else:
+                with_i = [s for s in subsets if i in s]
+                all_wrong = _mean([1.0 if max(values[j] for j in s) == 0 else 0.0 for s in with_i])
+                out.append((1 - mean - all_wrong) / sigma)
+    return out
+
+
+def adv_opo(rewards, group_size, lengths):
+    out = []
+    for group, lens in zip(_by_group(rewards, group_size), _by_group(lengths, group_size), strict=True):
+        pairs = [(r, n) for r, n in zip(group, lens, strict=True) if r is not None]
+        baseline = sum(r * n for r, n in pairs) / sum(n for _, n in pairs)
+        out += [0.0 if r is None else r - baseline for r in group]
+    return out
+
+
+def adv_process(steps, group_size, num_tokens):
+    """GRPO process supervision: normalise every step reward of the group, then each token sums the normalised
+    rewards of the steps ending after it."""
+    out = [[0.0] * num_tokens for _ in steps]
+    for s in range(0, len(steps), group_size):
+        group = [(i, st) for i, st in enumerate(steps[s : s + group_size], s) if st]
+        values = [r for _, st in group for _, r in st]
+        if not values:
+            continue
+        m = _mean(values)
+        std = _sample_std(values) if len(values) > 1 else 0.0
+        for i, st in group:
+            for t in range(num_tokens):
+                out[i][t] = sum((r - m) / (std + 1e-4) for end, r in st if t < end)
+    return out

@@ -442,3 +442,34 @@ def test_trl_version_pin_names_the_fix():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert "trl>=1.16,<1.17" in result.stderr
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Advantage estimators in the trainer
+
+
+@pytest.mark.parametrize("scale", ["group", "batch", "none"])
+def test_grpo_estimator_equals_trls_advantages(checkpoint, tmp_path, scale):
+    from rlvr.advantages import compute_advantages
+
+    trainer = make_trainer(checkpoint, config(tmp_path, scale_rewards=scale), [GradeUnlessMarked()], prompts(4))
+    output = trainer._generate_and_score_completions(generation_batch(trainer))
+    expected = compute_advantages("grpo", trainer._weighted_rewards(), G, scale=scale)
+    torch.testing.assert_close(output["advantages"], expected, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["rloo", "opo", "reinforce_pp_baseline"])
+def test_estimator_replaces_trls_advantages(checkpoint, tmp_path, name):
+    from tests import loss_oracle as oracle
+
+    flaky = GradeUnlessMarked()
+    trainer = make_trainer(checkpoint, config(tmp_path, advantage=name), [flaky], prompts(4))
+    output = trainer._generate_and_score_completions(generation_batch(trainer))
+    lengths = output["completion_mask"].sum(dim=1).tolist()  # ungraded rows are masked: their length is unused
+    reference = {
+        "rloo": lambda: oracle.adv_rloo(flaky.returned, G),
+        "opo": lambda: oracle.adv_opo(flaky.returned, G, lengths),
+        "reinforce_pp_baseline": lambda: oracle.adv_reinforce_pp_baseline(flaky.returned, G, lengths),
+    }[name]()
+    assert output["advantages"].tolist() == pytest.approx(reference, abs=1e-5)
+    assert list(trainer._logs["advantages"])[-len(reference) :] == pytest.approx(reference, abs=1e-5)

@@ -210,7 +210,7 @@ def test_vllm_importance_weights_like_trl(checkpoint, tmp_path, loss_type, seque
     (our_loss, our_grads), (their_loss, their_grads) = (_loss_and_grads(t, inputs) for t in trainers)
     assert our_loss == pytest.approx(their_loss, abs=1e-6)
     for name in their_grads:
-        torch.testing.assert_close(our_grads[name], their_grads[name], atol=1e-6, rtol=1e-5)
+        torch.testing.assert_close(our_grads[name], their_grads[name], atol=1e-5, rtol=1e-4)  # float32 sums
     plain = dict(inputs, importance_sampling_ratio=torch.ones_like(inputs["importance_sampling_ratio"]))
     assert _loss_and_grads(trainers[0], plain)[0] != pytest.approx(our_loss, abs=1e-6), "the weights must matter"
 
