@@ -517,6 +517,7 @@ def gspo_loss(*, logps, old_logps, advantages, mask, epsilon_low, epsilon_high, 
 
 
 gspo_loss.ratio_level = "sequence"  # type: ignore[attr-defined]
+gspo_loss.sequence_advantages_only = True  # type: ignore[attr-defined]
 
 
 @register_loss("gspo_token")
@@ -572,3 +573,4 @@ def gmpo_loss(*, logps, old_logps, advantages, mask, epsilon_low, epsilon_high, 
 
 
 gmpo_loss.ratio_level = "sequence"  # type: ignore[attr-defined]
+gmpo_loss.sequence_advantages_only = True  # type: ignore[attr-defined]

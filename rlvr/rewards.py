@@ -126,3 +126,46 @@ class OverlongPenalty:
             overlong_penalty(len(ids), max_length=self.max_length, buffer=self.buffer, factor=self.factor)
             for ids in completion_ids
         ]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Step rewards (process supervision)
+
+
+class StepRewards(float):
+    """A reward with per-step parts, for ``RLVRConfig(advantage="process")``: ``steps`` is a list of
+    (end token offset, reward) pairs, the step ending before completion token ``end`` (exclusive). Its float value,
+    the sum of the step rewards, is what TRL logs; the trainer reads ``steps``. A reward function returns these
+    where it has step rewards, plain floats (one step ending at the last token) or None (ungraded) elsewhere."""
+
+    steps: list[tuple[int, float]]
+
+    def __new__(cls, steps: Sequence[tuple[int, float]]) -> StepRewards:
+        parts = [(int(end), float(reward)) for end, reward in steps]
+        if not parts:
+            raise ValueError("StepRewards needs at least one (end offset, reward) step")
+        if any(end <= 0 for end, _ in parts):
+            raise ValueError(f"step end offsets must be positive token counts; got {[e for e, _ in parts]}")
+        value = super().__new__(cls, sum(r for _, r in parts))
+        value.steps = parts
+        return value
+
+    def __reduce__(self):
+        return (StepRewards, (self.steps,))
+
+
+class StepCapture:
+    """Wraps a synchronous reward function and keeps its raw return values, so that the trainer can read the
+    ``StepRewards`` that TRL turns into plain floats. Picklable; keeps the wrapped function's ``__name__``."""
+
+    def __init__(self, func: Any) -> None:
+        self.func = func
+        self.__name__ = getattr(func, "__name__", type(func).__name__)
+        self.last: list[Any] = []
+
+    def __call__(self, *args: Any, **kwargs: Any) -> list[Any]:
+        self.last = list(self.func(*args, **kwargs))
+        return self.last
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "last": []}

@@ -53,9 +53,9 @@ if not (_TRL_RANGE[0] <= Version(trl.__version__) < _TRL_RANGE[1]):
 from trl import GRPOConfig, GRPOTrainer  # noqa: E402  (after the version check, which names the fix)
 from trl.trainer.utils import RepeatSampler  # noqa: E402
 
-from rlvr.advantages import ADVANTAGES, compute_advantages  # noqa: E402
+from rlvr.advantages import ADVANTAGES, compute_advantages, process_advantages  # noqa: E402
 from rlvr.losses import LOSSES, loss_accepts, policy_loss  # noqa: E402
-from rlvr.rewards import OverlongPenalty  # noqa: E402
+from rlvr.rewards import OverlongPenalty, StepCapture  # noqa: E402
 
 # The losses TRL 1.16 has under the same name (``loss_type``).
 TRL_LOSSES = ("grpo", "bnpo", "dr_grpo", "dapo", "cispo", "sapo", "luspo", "vespo")
@@ -129,7 +129,8 @@ class RLVRConfig(GRPOConfig):
         default="grpo",
         metadata={
             "help": "Advantage estimator from rlvr.advantages: grpo (TRL's z-score; scale_rewards picks group, batch "
-            "or none), rloo, reinforce_pp, reinforce_pp_baseline, passk, opo."
+            "or none), rloo, reinforce_pp, reinforce_pp_baseline, passk, opo; or process (token advantages from "
+            "per-step rewards: reward functions return rlvr.rewards.StepRewards)."
         },
     )
     passk_k: int = field(default=4, metadata={"help": "k of the pass@k advantage (advantage='passk')."})
@@ -227,8 +228,13 @@ def _check_loss_options(args: RLVRConfig) -> None:
 
 
 def _check_advantage_options(args: RLVRConfig) -> None:
-    if args.advantage not in ADVANTAGES:
-        raise ValueError(f"unknown advantage {args.advantage!r}; known: {', '.join(ADVANTAGES.names())}")
+    if args.advantage not in ADVANTAGES and args.advantage != "process":
+        raise ValueError(f"unknown advantage {args.advantage!r}; known: {', '.join(ADVANTAGES.names())}, process")
+    if args.advantage == "process" and getattr(LOSSES.get(args.policy_loss), "sequence_advantages_only", False):
+        raise ValueError(
+            f"advantage='process' gives one advantage per token, which policy_loss={args.policy_loss!r} cannot use "
+            "(it takes one per sequence); use a token-level loss or gspo_token"
+        )
     if args.advantage == "grpo":
         return
     for config_field in ("scale_rewards", "multi_objective_aggregation"):
@@ -249,6 +255,8 @@ class RLVRTrainer(GRPOTrainer):
         args = _as_rlvr_config(args, model)
         funcs = list(reward_funcs) if isinstance(reward_funcs, (list, tuple)) else [reward_funcs]
         funcs = [f for f in funcs if f is not None]
+        if args.advantage == "process":  # keep the raw StepRewards, which TRL turns into floats
+            funcs = [StepCapture(f) if _is_sync_function(f) else f for f in funcs]
         shaping = []
         if args.overlong_buffer > 0:
             shaping.append(
@@ -351,6 +359,8 @@ class RLVRTrainer(GRPOTrainer):
 
     def _replace_advantages(self, output: dict[str, Any], n_local: int) -> None:
         """Advantages from ``rlvr.advantages`` instead of TRL's z-score, on the rewards of all processes."""
+        if self.args.advantage == "process":
+            return self._process_advantages(output, n_local)
         lengths = self.accelerator.gather(output["completion_mask"].sum(dim=1).float())  # (N,)
         mode = "train" if self.model.training else "eval"
         group = self.num_generations if mode == "train" else self.num_generations_eval
@@ -366,6 +376,36 @@ class RLVRTrainer(GRPOTrainer):
         for _ in range(min(len(advantages), len(logged))):
             logged.pop()
         logged.extend(advantages.tolist())
+
+    def _process_advantages(self, output: dict[str, Any], n_local: int) -> None:
+        """Token-level advantages (B, T) from per-step rewards (GRPO process supervision): each reward function's
+        StepRewards, weighted; a plain float reward is one step ending at the completion's last token."""
+        lengths = output["completion_mask"].sum(dim=1).tolist()  # (B_local,)
+        local = self._local_slice(n_local)
+        weights = self.reward_weights.tolist()
+        steps: list[list[tuple[int, float]] | None] = []
+        for row, n_tokens in zip(range(local.start, local.stop), lengths, strict=True):
+            if torch.isnan(self._last_rewards[row]).all():
+                steps.append(None)
+                continue
+            parts: list[tuple[int, float]] = []
+            for column, func in enumerate(self.reward_funcs):
+                raw = func.last[row - local.start] if isinstance(func, StepCapture) else None
+                if raw is not None and hasattr(raw, "steps"):
+                    parts += [(end, weights[column] * r) for end, r in raw.steps]
+                elif not torch.isnan(self._last_rewards[row, column]):
+                    parts.append((max(int(n_tokens), 1), weights[column] * float(self._last_rewards[row, column])))
+            steps.append(parts)
+        if self.accelerator.num_processes > 1:
+            raise NotImplementedError("advantage='process' runs on one process for now (groups are not gathered)")
+        group = self.num_generations if self.model.training else self.num_generations_eval
+        width = output["completion_ids"].shape[1]
+        advantages = process_advantages(steps, group, width).to(output["completion_mask"].device, torch.float32)
+        output["advantages"] = advantages  # (B, T)
+        logged = self._logs["advantages"]  # the completions table shows each row's advantage at its first token
+        for _ in range(min(len(steps), len(logged))):
+            logged.pop()
+        logged.extend(advantages[:, 0].tolist())
 
     def _local_spread(self, n_local: int) -> torch.Tensor:
         """(B_local,) bool for the last scored batch: does the row's group have reward spread (weighted sum)?"""
@@ -633,6 +673,14 @@ def _with_extra_weights(args: RLVRConfig, n_funcs: int, n_extra: int) -> RLVRCon
     args = copy.copy(args)
     args.reward_weights = [*args.reward_weights, *([1.0] * n_extra)]
     return args
+
+
+def _is_sync_function(func: Any) -> bool:
+    """A plain synchronous reward callable (not a reward model, a model id or an async function)."""
+    if isinstance(func, (str, torch.nn.Module)) or not callable(func):
+        return False
+    call = func if inspect.isfunction(func) or inspect.ismethod(func) else type(func).__call__
+    return not inspect.iscoroutinefunction(call)
 
 
 def _forward_keywords(method) -> tuple[str, ...]:

@@ -473,3 +473,44 @@ def test_estimator_replaces_trls_advantages(checkpoint, tmp_path, name):
     }[name]()
     assert output["advantages"].tolist() == pytest.approx(reference, abs=1e-5)
     assert list(trainer._logs["advantages"])[-len(reference) :] == pytest.approx(reference, abs=1e-5)
+
+
+class TwoSteps:
+    """Process reward: a step ending after token 2 (1 if it holds a letter) and one at the end (distinct chars),
+    None for the first completion of each group. Remembers the steps it gave."""
+
+    __name__ = "two_steps"
+
+    def __init__(self) -> None:
+        self.steps: list = []
+
+    def __call__(self, prompts, completions, completion_ids, **kwargs):
+        from rlvr.rewards import StepRewards
+
+        out = []
+        for i, (text, ids) in enumerate(zip(completions, completion_ids, strict=True)):
+            if i % G == 0:
+                out.append(None)
+                continue
+            first = (min(2, len(ids)), float(any(ch.isalpha() for ch in text[:2])))
+            out.append(StepRewards([first, (len(ids), float(len(set(text))))]))
+        self.steps = [None if r is None else r.steps for r in out]
+        return out
+
+
+def test_process_advantages_from_step_rewards(checkpoint, tmp_path):
+    from tests import loss_oracle as oracle
+
+    steps = TwoSteps()
+    args = config(tmp_path, advantage="process", max_steps=1)
+    trainer = make_trainer(checkpoint, args, [steps], prompts(4))
+    output = trainer._generate_and_score_completions(generation_batch(trainer))
+    width = output["completion_ids"].shape[1]
+    expected = torch.tensor(oracle.adv_process(steps.steps, G, width), dtype=torch.float32)
+    torch.testing.assert_close(output["advantages"], expected, atol=1e-5, rtol=0)
+    assert output["advantages"].shape == output["completion_mask"].shape
+    before = snapshot(trainer.model)
+    trainer.train()  # the token-level advantages train
+    assert changed(before, trainer.model) > 0
+    with pytest.raises(ValueError, match="one per sequence"):
+        config(tmp_path, advantage="process", policy_loss="gspo")
