@@ -55,7 +55,8 @@ from trl.trainer.utils import RepeatSampler  # noqa: E402
 
 from rlvr.advantages import ADVANTAGES, compute_advantages, process_advantages  # noqa: E402
 from rlvr.losses import LOSSES, loss_accepts, policy_loss  # noqa: E402
-from rlvr.rewards import OverlongPenalty, StepCapture  # noqa: E402
+from rlvr.rewards import OverlongPenalty, StepCapture, VerifierReward, completion_text  # noqa: E402
+from rlvr.scoring import get_scorer  # noqa: E402
 
 # The losses TRL 1.16 has under the same name (``loss_type``).
 TRL_LOSSES = ("grpo", "bnpo", "dr_grpo", "dapo", "cispo", "sapo", "luspo", "vespo")
@@ -165,6 +166,30 @@ class RLVRConfig(GRPOConfig):
             "completed with zero-spread groups (zero advantage) and a warning is logged."
         },
     )
+    overlap_rewards: bool = field(
+        default=True,
+        metadata={
+            "help": "Start grading (reward functions with a prefetch method, e.g. VerifierReward) as soon as "
+            "completions are decoded, so it runs during the old/reference log-prob passes; the rewards are the same."
+        },
+    )
+    reward_alert_fraction: float = field(
+        default=0.2,
+        metadata={
+            "help": "Warn (once per verifier and status) when more than this fraction of a step's rows are "
+            "graded 'timeout' or 'error'."
+        },  # fmt: skip
+    )
+    audit_fraction: float = field(
+        default=0.0,
+        metadata={
+            "help": "Fraction of rows per step re-graded by audit_verifier; the disagreement rate with the "
+            "first verifier reward is logged (rewards/<name>/audit_disagreement)."
+        },  # fmt: skip
+    )
+    audit_verifier: str | None = field(
+        default=None, metadata={"help": "Registered verifier for the audit (e.g. 'math_verify' beside 'math')."}
+    )
     ungraded_if_any_none: bool = field(
         default=True,
         metadata={
@@ -188,6 +213,10 @@ class RLVRConfig(GRPOConfig):
             raise ValueError(f"max_resample_rounds must be >= 0; got {self.max_resample_rounds}")
         if self.overlong_filtering:
             self.mask_truncated_completions = True
+        if not 0.0 <= self.audit_fraction <= 1.0:
+            raise ValueError(f"audit_fraction must be in [0, 1]; got {self.audit_fraction}")
+        if self.audit_fraction > 0 and not self.audit_verifier:
+            raise ValueError("audit_fraction > 0 needs audit_verifier= (a registered verifier to re-grade with)")
 
 
 def _resolve_loss(policy_loss: str | None, loss_type: str) -> str:
@@ -274,6 +303,10 @@ class RLVRTrainer(GRPOTrainer):
         if args.dynamic_sampling:
             self._check_dynamic_sampling()
         self._forward_keys = _forward_keywords(self._get_per_token_logps_and_entropies)
+        self._batch_inputs: list[dict[str, Any]] | None = None  # the rows being generated, for prefetching rewards
+        self._alerted: set[tuple[str, str]] = set()
+        self._audit = _audit_scorer(args, self.reward_funcs)
+        self._audit_rng = torch.Generator().manual_seed(args.seed)
         self._timers: dict[str, float] = defaultdict(float)
         self._last_rewards: torch.Tensor | None = None
         self._last_ungraded: torch.Tensor | None = None
@@ -299,9 +332,23 @@ class RLVRTrainer(GRPOTrainer):
     def _generate(self, prompts: list):
         start = time.perf_counter()
         try:
-            return super()._generate(prompts)
+            result = super()._generate(prompts)
         finally:
             self._timers["generation"] += time.perf_counter() - start
+        self._prefetch_rewards(prompts, result[1], result[3])
+        return result
+
+    def _prefetch_rewards(self, prompts, completion_ids, completions) -> None:
+        """Start grading now, as TRL will later ask for it (same prompts, completions and dataset columns); TRL then
+        runs its log-prob passes while the graders work, and ``_calculate_rewards`` collects the verdicts."""
+        inputs, self._batch_inputs = self._batch_inputs, None
+        if not self.args.overlap_rewards or inputs is None or self.rollout_func is not None or self.environments:
+            return
+        keys = [k for k in inputs[0] if k not in ("prompt", "completion", "completion_ids")]
+        columns = {k: [row[k] for row in inputs] for k in keys}
+        for func in self.reward_funcs:
+            if hasattr(func, "prefetch"):
+                func.prefetch(prompts=prompts, completions=completions, completion_ids=completion_ids, **columns)
 
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
         start = time.perf_counter()
@@ -313,8 +360,69 @@ class RLVRTrainer(GRPOTrainer):
         self._last_rewards = rewards_per_func
         mode = "train" if self.model.training else "eval"
         self._metrics[mode]["rewards/frac_ungraded"].append(ungraded.float().mean().item())
-        self._timers["rewards"] += time.perf_counter() - start
+        self._watch_verdicts(mode)
+        if self._audit is not None:
+            self._run_audit(mode, inputs, completions)
+        waited = time.perf_counter() - start
+        graders = [f for f in self.reward_funcs if hasattr(f, "last_seconds")]
+        self._timers["rewards_wait"] += waited
+        # grading time: the graders' own clocks, plus whatever else ran in here (other reward functions, audit)
+        self._timers["rewards"] += waited - sum(f.last_wait for f in graders) + sum(f.last_seconds for f in graders)
         return rewards_per_func
+
+    def _watch_verdicts(self, mode: str) -> None:
+        """Per verifier reward: the fraction of each status and the mean extracted-answer length (all processes);
+        a warning, once, when timeouts or errors pass reward_alert_fraction in a step."""
+        for func in self.reward_funcs:
+            verdicts = getattr(func, "last_verdicts", None)
+            if not verdicts:
+                continue
+            lengths = [len(v.extracted) for v in verdicts if v.extracted is not None]
+            local = [sum(v.status == s for v in verdicts) for s in _STATUSES] + [sum(lengths), len(lengths)]
+            totals = self.accelerator.reduce(torch.tensor(local, dtype=torch.float64, device=self.accelerator.device))
+            rows = float(totals[: len(_STATUSES)].sum())
+            name = func.__name__
+            for i, status in enumerate(_STATUSES):
+                fraction = float(totals[i]) / max(rows, 1.0)
+                self._metrics[mode][f"rewards/{name}/status/{status}"].append(fraction)
+                if status in ("timeout", "error") and fraction > self.args.reward_alert_fraction:
+                    self._alert(name, status, fraction)
+            extracted = float(totals[-2]) / max(float(totals[-1]), 1.0)
+            self._metrics[mode][f"rewards/{name}/extracted_length"].append(extracted)
+
+    def _alert(self, name: str, status: str, fraction: float) -> None:
+        if (name, status) in self._alerted:
+            return
+        self._alerted.add((name, status))
+        warnings.warn(
+            f"reward {name!r}: {fraction:.0%} of this step's rows were graded {status!r} (above reward_alert_fraction="
+            f"{self.args.reward_alert_fraction}); the grader may be failing, and those rows train as "
+            f"{'ungraded' if status == 'error' else 'wrong'}. Check rewards/{name}/status/* in the logs.",
+            stacklevel=2,
+        )
+
+    def _run_audit(self, mode: str, inputs, completions) -> None:
+        """Re-grade a random audit_fraction of this process's rows with audit_verifier; log the disagreement rate
+        with the audited verifier reward, and put both statuses of each disagreement in the completions table."""
+        func, scorer = self._audit
+        verdicts = func.last_verdicts
+        n = len(verdicts)
+        k = min(n, max(1, round(self.args.audit_fraction * n)))
+        rows = torch.randperm(n, generator=self._audit_rng)[:k].tolist()
+        texts = [completion_text(completions[i]) for i in rows]
+        references = [func._decode(inputs[i][func.reference_field]) for i in rows]
+        second = scorer.submit(texts, references).result()
+        column = [""] * n
+        disagree = 0
+        for i, verdict in zip(rows, second, strict=True):
+            if (verdicts[i].status == "correct") != (verdict.status == "correct"):
+                disagree += 1
+                column[i] = f"{func.__name__}: {verdicts[i].status}; {self.args.audit_verifier}: {verdict.status}"
+        counts = self.accelerator.reduce(
+            torch.tensor([disagree, k], dtype=torch.float64, device=self.accelerator.device)
+        )
+        self._metrics[mode][f"rewards/{func.__name__}/audit_disagreement"].append(float(counts[0] / counts[1]))
+        self._log_completion_extra("audit", column)
 
     def _local_slice(self, n_local: int) -> slice:
         start = self.accelerator.process_index * n_local
@@ -330,16 +438,17 @@ class RLVRTrainer(GRPOTrainer):
             self._timers = defaultdict(float, saved)
             return output
         start = time.perf_counter()
-        generation_before, rewards_before = self._timers["generation"], self._timers["rewards"]
+        generation_before, rewards_before = self._timers["generation"], self._timers["rewards_wait"]
         output = self._dynamic_sample(inputs) if self.args.dynamic_sampling else self._score_batch(inputs)
         elapsed = time.perf_counter() - start
-        inner = (self._timers["generation"] - generation_before) + (self._timers["rewards"] - rewards_before)
+        inner = (self._timers["generation"] - generation_before) + (self._timers["rewards_wait"] - rewards_before)
         self._timers["logps"] += elapsed - inner  # the no-grad forward passes for old / reference log-probs
         self._timers["in_prepare"] += elapsed
         return output
 
     def _score_batch(self, inputs) -> dict[str, Any]:
         """One TRL generation + scoring round: ungraded rows masked out of the loss, advantages from the estimator."""
+        self._batch_inputs = inputs  # read by _generate, to start grading as soon as completions are decoded
         output = super()._generate_and_score_completions(inputs)
         if self.args.advantage != "grpo":
             self._replace_advantages(output, len(inputs))
@@ -641,7 +750,7 @@ class RLVRTrainer(GRPOTrainer):
         elapsed = time.perf_counter() - start
         self._timers["update"] += elapsed - (self._timers["in_prepare"] - in_prepare_before)
         if self._step % self.current_gradient_accumulation_steps == 0:  # TRL counts _step in its training_step
-            for name in ("generation", "rewards", "logps", "update"):
+            for name in ("generation", "rewards", "rewards_wait", "logps", "update"):
                 self._metrics["train"][f"time/{name}"].append(self._timers[name])
             self._timers.clear()
         return output
@@ -673,6 +782,19 @@ def _with_extra_weights(args: RLVRConfig, n_funcs: int, n_extra: int) -> RLVRCon
     args = copy.copy(args)
     args.reward_weights = [*args.reward_weights, *([1.0] * n_extra)]
     return args
+
+
+_STATUSES = ("correct", "wrong", "no_answer", "timeout", "error")
+
+
+def _audit_scorer(args: RLVRConfig, reward_funcs: list[Any]) -> tuple[VerifierReward, Any] | None:
+    """(the audited verifier reward, the audit verifier's scorer), or None without an audit."""
+    if args.audit_fraction <= 0:
+        return None
+    audited = next((f for f in reward_funcs if isinstance(f, VerifierReward)), None)
+    if audited is None:
+        raise ValueError("audit_fraction > 0 needs a VerifierReward among the reward functions to audit")
+    return audited, get_scorer(args.audit_verifier, workers=audited.workers, timeout=audited.timeout)
 
 
 def _is_sync_function(func: Any) -> bool:
