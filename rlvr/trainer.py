@@ -10,23 +10,31 @@ Nothing silently ignored. ``TRL_OPTIONS`` below lists every GRPOConfig field tha
 advantage code read (a test reads them from TRL's source with ``ast`` and fails on a field missing here) and what
 rlvr does with it; an option the chosen loss or estimator would not use is refused at construction with the fix.
 
-TRL methods overridden, and why (each calls TRL's own method first, except ``_compute_loss``):
+TRL methods overridden, and why (each calls TRL's own method, except ``_compute_loss``):
 
 - ``__init__(model, reward_funcs=None, args=None, **kwargs)``: converts ``args`` to RLVRConfig and appends the
-  overlong-penalty reward (and its weight) *before* TRL's constructor, so TRL builds its reward lists itself.
+  overlong-penalty reward (and its weight) *before* TRL's constructor, so TRL builds its reward lists itself; with
+  ``advantage="process"`` wraps plain reward functions to keep their ``StepRewards``.
 - ``_compute_loss``: the loss is ``rlvr.losses.policy_loss(args.policy_loss, ...)`` on the per-token log-probs TRL's
-  own helper computes. TRL's entropy mask, off-policy sequence mask and vLLM importance weights enter as
-  ``sample_weights``; KL (beta), two-sided clipping (delta), the ratio level and the entropy bonus (static or
-  adaptive, TRL's controller state) are applied as TRL applies them.
-- ``_calculate_rewards``: a row with a None reward from any grading function is ungraded as a whole (TRL only
-  skips rows where *every* function returned None, counting a partly graded row's missing verdict as 0), so TRL's
-  nan-aware group statistics skip it; also times grading.
+  own helper computes (its optional model inputs read from that helper's signature). TRL's entropy mask, off-policy
+  sequence mask and vLLM importance weights enter as ``sample_weights``; KL (beta), two-sided clipping (delta), the
+  ratio level and the entropy bonus (static or adaptive, on TRL's controller state) are applied as TRL applies them.
+- ``_generate``: timing, and the start of grading (``prefetch`` of reward functions that have it, e.g.
+  ``VerifierReward`` through ``Scorer.submit``) as soon as completions are decoded, so that grading runs while TRL
+  computes the old/reference log-probs (``overlap_rewards``).
+- ``_calculate_rewards``: collects the verdicts; a row with a None reward from any grading function is ungraded as a
+  whole (TRL only skips rows where *every* function returned None, counting a partly graded row's missing verdict
+  as 0), so TRL's nan-aware group statistics skip it; logs per-verifier status fractions and extracted-answer
+  length, runs the optional audit, warns once when timeouts or errors pass ``reward_alert_fraction``.
 - ``_generate_and_score_completions``: masks ungraded rows out of the loss; replaces TRL's z-score advantages when
-  ``advantage`` is not "grpo" (rloo, reinforce_pp, passk, opo, ...; ``rlvr.advantages``); DAPO dynamic sampling
-  (drop zero-spread groups, refill from fresh prompts, re-batch TRL's batch dict by its own key conventions).
-- ``_generate`` and ``training_step``: timing only (time/generation, time/rewards, time/logps, time/update).
+  ``advantage`` is not "grpo" (``rlvr.advantages``); DAPO dynamic sampling (drop zero-spread groups, refill from
+  fresh prompts, re-batch TRL's batch dict by its own key conventions, refusing a key that fits none).
+- ``training_step``: per-optimizer-step timing.
 
-Metrics beside TRL's own: clip_ratio/*, ratio/mean, approx_kl, rewards/frac_ungraded, dynamic_sampling/*, time/*.
+Metrics beside TRL's own: clip_ratio/*, ratio/mean, approx_kl, rewards/frac_ungraded, rewards/<name>/status/<status>,
+rewards/<name>/extracted_length, rewards/<name>/audit_disagreement, dynamic_sampling/*, and, in seconds per optimizer
+step, time/generation, time/rewards (grading), time/rewards_wait (how long the step waited for it), time/logps
+(no-grad old/reference log-probs), time/update (forward + backward).
 """
 
 from __future__ import annotations
@@ -302,6 +310,10 @@ class RLVRTrainer(GRPOTrainer):
         self._graded_columns = [i for i, f in enumerate(self.reward_funcs) if not any(f is s for s in shaping)]
         if args.dynamic_sampling:
             self._check_dynamic_sampling()
+        if args.advantage == "process" and self.accelerator.num_processes > 1:
+            raise NotImplementedError(
+                "advantage='process' runs on one process for now (step rewards are not gathered)"
+            )
         self._forward_keys = _forward_keywords(self._get_per_token_logps_and_entropies)
         self._batch_inputs: list[dict[str, Any]] | None = None  # the rows being generated, for prefetching rewards
         self._alerted: set[tuple[str, str]] = set()
@@ -505,8 +517,6 @@ class RLVRTrainer(GRPOTrainer):
                 elif not torch.isnan(self._last_rewards[row, column]):
                     parts.append((max(int(n_tokens), 1), weights[column] * float(self._last_rewards[row, column])))
             steps.append(parts)
-        if self.accelerator.num_processes > 1:
-            raise NotImplementedError("advantage='process' runs on one process for now (groups are not gathered)")
         group = self.num_generations if self.model.training else self.num_generations_eval
         width = output["completion_ids"].shape[1]
         advantages = process_advantages(steps, group, width).to(output["completion_mask"].device, torch.float32)
