@@ -282,9 +282,9 @@ def grpo_loss(*, logps, old_logps, advantages, mask, epsilon_low, epsilon_high, 
 
 @register_loss("bnpo")
 def bnpo_loss(*, logps, old_logps, advantages, mask, epsilon_low, epsilon_high, level="token", delta=None, **penalty):
-    """BNPO (Xiao et al. 2025, "BNPO: Beta Normalization Policy Optimization"), as TRL defines the name: the clipped
-    surrogate averaged over every token of the local batch, J = 1 / sum_i |o_i| sum_i sum_t min(r A, clip(r) A),
-    normalised per micro-batch (DAPO's eq. 8 without the accumulation-window denominator)."""
+    """BNPO as TRL defines the name (batch-normalised): the clipped surrogate averaged over every active token of the
+    local batch, J = 1 / sum_i |o_i| sum_i sum_t min(r A, clip(r) A), i.e. DAPO's eq. 8 normalised per micro-batch
+    instead of over the accumulation window (equal to GRPO for one sequence per micro-batch)."""
     per_token, metrics = _clipped_terms(
         logps, old_logps, advantages, mask, epsilon_low, epsilon_high, level, delta, penalty, "bnpo"
     )
@@ -344,7 +344,7 @@ def dapo_loss(
 def luspo_loss(
     *, logps, old_logps, advantages, mask, epsilon_low, epsilon_high, level="sequence", delta=None, **penalty
 ):
-    """LUSPO (Length-Unbiased Sequence Policy Optimization, 2025): GSPO's sequence-clipped objective with each
+    """LUSPO (Length-Unbiased Sequence Policy Optimization, arXiv 2602.05261): GSPO's sequence-clipped objective with each
     sequence's term weighted by its length, J = 1/G sum_i |o_i| min(s_i A_i, clip(s_i) A_i), i.e. the per-token terms
     summed over each sequence, then averaged over sequences; this removes GSPO's bias towards short responses.
     The paper's ratio is sequence-level (the default here); level="token" gives the token-ratio variant TRL allows."""
@@ -362,7 +362,7 @@ def luspo_loss(
 def cispo_loss(
     *, logps, old_logps, advantages, mask, epsilon_low, epsilon_high, num_tokens=None, level="token", **penalty
 ):
-    """CISPO (MiniMax-M1, 2025, eq. 4-5): clip the importance-sampling weight, not the token update,
+    """CISPO (MiniMax-M1, arXiv 2506.13585, sec. 3.1): clip the importance-sampling weight, not the token update,
     J = 1 / sum_i |o_i| sum_i sum_t sg(r_hat_{i,t}) A_i log pi(o_{i,t}), r_hat = min(r, epsilon_high).
 
     Every token keeps a gradient (PPO's clip drops the ones outside the range); the weight is detached. As in TRL,
@@ -399,7 +399,7 @@ def sapo_loss(
     sapo_temperature_neg=1.05,
     **penalty,
 ):
-    """SAPO (Soft Adaptive Policy Optimization, Qwen 2025, eq. 5-7): replace the hard clip by a smooth gate,
+    """SAPO (Soft Adaptive Policy Optimization, arXiv 2511.20347): replace the hard clip by a smooth gate,
     J = 1/G sum_i 1/|o_i| sum_t f_{i,t}(r_{i,t}) A_i, f(r) = (4 / tau) sigmoid(tau (r - 1)),
     tau = tau_pos for A > 0 and tau_neg for A <= 0 (tau_neg > tau_pos damps negative updates faster). At r = 1 the
     gate's value is 2 / tau and its slope 1, so on-policy it has the plain policy gradient. Aggregated like GRPO.
@@ -455,7 +455,7 @@ def vespo_loss(
     vespo_lambda_neg=2.0,
     **penalty,
 ):
-    """VESPO (variance-controlled sequence-level policy optimisation, 2026): a policy gradient weighted by a smooth
+    """VESPO (Variational Sequence-Level Soft Policy Optimization, arXiv 2602.10693): a policy gradient weighted by a smooth
     gamma-shaped function of the sequence ratio instead of a clip,
     J = 1 / sum_i |o_i| sum_i sum_t sg(phi(w_i)) A_i log pi(o_{i,t}), phi(w) = e^lambda w^k e^(-lambda w).
     phi peaks at w = k / lambda and vanishes for w -> 0 and w -> inf, so stale or off-policy sequences fade out.
@@ -475,7 +475,7 @@ def vespo_loss(
 
 @register_loss("dppo")
 def dppo_loss(*, logps, old_logps, advantages, mask, epsilon_low, epsilon_high, num_tokens=None, **penalty):
-    """DPPO, Binary-TV (Divergence PPO; "Rethinking the Trust Region in LLM RL", 2026, eq. 9; prime-rl's default):
+    """DPPO, Binary-TV (Divergence PPO; "Rethinking the Trust Region in LLM RL", arXiv 2602.04879; prime-rl's default):
     the trust region is the total-variation distance on the sampled token, |pi(o_t) - pi_old(o_t)|, not the ratio:
     J = 1 / sum_i |o_i| sum_i sum_t M_{i,t} r_{i,t} A_i, with M = 0 where the update would leave the region in the
     direction the advantage pushes (A > 0 and pi - pi_old > epsilon_high, or A <= 0 and pi - pi_old < -epsilon_low)

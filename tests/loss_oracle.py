@@ -304,9 +304,9 @@ def adv_reinforce_pp_baseline(rewards, group_size, lengths):
 
 
 def adv_passk(rewards, group_size, k):
-    """Pass@k: by enumerating every k-subset of the group's graded rows (not the closed form): R = mean over subsets of
-    max(subset); a row's advantage is (mean over subsets containing it of max(subset) ... ) in the paper's
-    analytical form, A_pos = (1 - R) / sigma and A_neg = (1 - R - P(all-wrong subset | it is in it)) / sigma."""
+    """Pass@k by enumerating every k-subset of the group's graded rows instead of the closed form: R = the mean over
+    subsets of max(subset) (pass@k), sigma = sqrt(R (1 - R)); a correct row gets (1 - R) / sigma, a wrong row
+    (1 - R - the fraction of the subsets containing it that are all wrong) / sigma."""
     from itertools import combinations
 
     out = []

@@ -229,6 +229,7 @@ def test_gspo_equals_trl_sequence_level_grpo(checkpoint, tmp_path, beta):
         ("gspo", {"epsilon": 3e-4, "epsilon_high": 4e-4}),
         ("gspo_token", {"epsilon": 3e-4, "epsilon_high": 4e-4}),
         ("gmpo", {"epsilon": 0.4, "epsilon_high": 0.4}),
+        ("dppo", {"epsilon": 0.2, "epsilon_high": 0.2}),
     ],
 )
 def test_two_training_steps_change_the_parameters(checkpoint, tmp_path, loss, extra):
