@@ -164,3 +164,14 @@ def test_a_failing_grader_is_reported_once(checkpoint, tmp_path):
     assert len(alerts) == 1
     assert trainer.state.log_history[0]["rewards/test_shares_chars/status/error"] == 1.0
     assert trainer.state.log_history[0]["rewards/frac_ungraded"] == 1.0
+
+
+def test_eval_summary_carries_the_same_statuses():
+    from rlvr.metrics import Sample, summarize
+
+    verdicts = score("math", ANSWERS[:5], REFERENCES[:5], workers=1)
+    problems = [[Sample(v.reward, v.status == "correct", v.extracted, v.status)] for v in verdicts]
+    fractions = summarize(problems)["status_fractions"]
+    assert fractions == {s: sum(v.status == s for v in verdicts) / 5 for s in fractions}
+    assert set(fractions) == {"correct", "wrong", "no_answer", "timeout", "error"} and fractions["no_answer"] == 0.2
+    assert "status_fractions" not in summarize([[Sample(1.0, True, "2")]])  # unknown statuses: no claim

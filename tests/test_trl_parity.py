@@ -45,7 +45,20 @@ def checkpoint(tmp_path_factory) -> str:
     return path
 
 
+_TRL_RUNS: dict[tuple, tuple] = {}  # TRL's own runs, reused as baselines by the option tests
+
+
 def train(checkpoint, tmp_path, cls, config_cls, **overrides):
+    key = (checkpoint, cls.__name__, tuple(sorted(overrides.items())))
+    if cls is GRPOTrainer and key in _TRL_RUNS:
+        return _TRL_RUNS[key]
+    result = _train(checkpoint, tmp_path, cls, config_cls, **overrides)
+    if cls is GRPOTrainer:
+        _TRL_RUNS[key] = result
+    return result
+
+
+def _train(checkpoint, tmp_path, cls, config_cls, **overrides):
     """STEPS optimizer steps; returns (parameters, trainer). SGD, so that a loss's scale shows in the weights (Adam
     would normalise it away); two updates per batch and a reference model, so that ratios move off 1 and clip."""
     values = dict(
@@ -142,6 +155,13 @@ def test_the_comparison_can_tell_losses_apart(checkpoint, tmp_path):
 )
 def test_trl_options_train_like_trl(checkpoint, tmp_path, overrides):
     assert_same_training(checkpoint, tmp_path, **overrides)
+    # the option must matter here, or ignoring it would pass too: TRL without it trains to other weights
+    baseline = {"loss_type": overrides["loss_type"]}
+    if overrides.get("importance_sampling_level"):
+        baseline["importance_sampling_level"] = overrides["importance_sampling_level"]
+    with_option, _ = train(checkpoint, tmp_path, GRPOTrainer, GRPOConfig, **overrides)
+    without, _ = train(checkpoint, tmp_path, GRPOTrainer, GRPOConfig, **baseline)
+    assert max_difference(with_option, without) > 1e-4
 
 
 # --------------------------------------------------------------------------------------------------------------------
