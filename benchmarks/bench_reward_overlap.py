@@ -7,13 +7,15 @@ verifier's sandbox runs, which wait on Docker rather than compute; Docker images
 machine, so the benchmark does not depend on them). The per-answer delay is calibrated so that grading a batch takes
 about as long as its log-prob passes (the case the bar is stated for), unless --delay is given.
 
-Runs alternate overlap on / off with the same seeds; each run trains --steps steps. Printed per run: median step
-time, grading time (time/rewards) and the time the step waited for it (time/rewards_wait); then, over runs:
+Runs alternate overlap on / off with the same seeds; each run trains --steps steps. Printed per run, over its
+generation steps after the first (the steps that grade; with num_iterations=2 every other step reuses the batch):
+median step time, grading time (time/rewards), the time the step waited for it (time/rewards_wait) and the log-prob
+passes (time/logps); then, over runs:
   hidden fraction    = 1 - rewards_wait / rewards, per overlapped step (bar: >= 0.80)
-  step-time ratio    = median step time with overlap / without
+  step-time ratio    = median generation-step time with overlap / without, per on/off pair
 and whether each on/off pair ended with identical weights. Results: benchmarks/results/reward_overlap.json.
 
-    python benchmarks/bench_reward_overlap.py [--steps 6] [--repeats 3] [--delay auto]
+    python benchmarks/bench_reward_overlap.py [--steps 10] [--repeats 5] [--delay auto]
 """
 
 from __future__ import annotations
@@ -85,9 +87,12 @@ def run(ckpt: str, steps: int, delay: float, overlap: bool, out: str) -> dict:
     clock = StepClock()
     trainer.add_callback(clock)
     trainer.train()
-    # generation steps only (every other step reuses the batch: num_iterations=2), without the first (warm-up)
-    logs = [e for e in trainer.state.log_history if "time/rewards" in e and e["time/rewards"] > 0][1:]
-    steps_s = [b - a for a, b in zip(clock.ends, clock.ends[1:], strict=False)]
+    # generation steps only (every other step reuses the batch: num_iterations=2, and has nothing to grade), without
+    # the first (warm-up: grader processes start); step k's wall time is the time between the ends of steps k-1, k
+    per_step = [e for e in trainer.state.log_history if "time/generation" in e]
+    generation = [k for k, e in enumerate(per_step) if k > 0 and e["time/generation"] > 0]
+    logs = [per_step[k] for k in generation]
+    steps_s = [clock.ends[k] - clock.ends[k - 1] for k in generation]
     return {
         "overlap": overlap,
         "median_step_s": statistics.median(steps_s),
@@ -110,8 +115,8 @@ def spread(xs: list[float]) -> dict[str, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=6)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--delay", default="auto", help="grader seconds per distinct answer, or 'auto'")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1: steadier on a shared machine)")
     opts = parser.parse_args()
