@@ -515,3 +515,40 @@ def test_process_advantages_from_step_rewards(checkpoint, tmp_path):
     assert changed(before, trainer.model) > 0
     with pytest.raises(ValueError, match="one per sequence"):
         config(tmp_path, advantage="process", policy_loss="gspo")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Re-batching for dynamic sampling: derived from TRL's key conventions, not a copied list
+
+
+def test_rebatching_follows_trls_conventions_for_keys_it_has_never_seen():
+    from rlvr.trainer import _concat_outputs, _select
+
+    def piece(rows: int, prompt: int, completion: int, fill: float) -> dict:
+        return {
+            "prompt_ids": torch.full((rows, prompt), 7),
+            "prompt_mask": torch.ones(rows, prompt, dtype=torch.long),
+            "prompt_new_feature": torch.full((rows, prompt), fill),  # a key a future TRL might add
+            "completion_ids": torch.full((rows, completion), 8),
+            "completion_mask": torch.ones(rows, completion, dtype=torch.long),
+            "new_per_token_thing": torch.full((rows, completion), fill),
+            "importance_sampling_ratio": torch.full((rows, 1), fill),  # sequence level: no padding
+            "advantages": torch.full((rows,), fill),
+            "num_items_in_batch": torch.tensor(rows * completion),
+        }
+
+    a, b = piece(2, 3, 4, 1.0), piece(2, 5, 2, 2.0)
+    out = _concat_outputs([_select(a, torch.tensor([1])), _select(b, torch.tensor([0, 1]))], pad_id=0)
+    assert out["prompt_ids"][0].tolist() == [0, 0, 7, 7, 7]  # prompts: left-padded with the pad id
+    assert out["prompt_new_feature"][0].tolist() == [0, 0, 1, 1, 1]
+    assert out["completion_ids"][1].tolist() == [8, 8, 0, 0]  # completions: right-padded
+    assert out["new_per_token_thing"][1].tolist() == [2, 2, 0, 0]
+    assert out["completion_mask"][1].tolist() == [1, 1, 0, 0]
+    assert out["importance_sampling_ratio"].shape == (3, 1) and out["advantages"].tolist() == [1, 2, 2]
+    assert "num_items_in_batch" not in out  # recounted by the trainer
+    odd = dict(a, pixel_values=torch.zeros(5, 3))  # not one row per completion: cannot be re-batched by row
+    with pytest.raises(ValueError, match="pixel_values"):
+        _select(odd, torch.tensor([0]))
+    skewed = dict(a, new_per_token_thing=torch.zeros(2, 9))  # aligned with nothing: refused, not guessed
+    with pytest.raises(ValueError, match="new_per_token_thing"):
+        _concat_outputs([_select(skewed, torch.tensor([0])), _select(skewed, torch.tensor([1]))], pad_id=0)
