@@ -1,12 +1,17 @@
-"""Step time of RLVRTrainer(policy_loss="gspo") against TRL's own sequence-level GRPOTrainer, same model/data/seeds.
+"""Step time of RLVRTrainer against TRL's own GRPOTrainer for the same loss, same model/data/seeds.
+
+Default: RLVRTrainer(policy_loss="gspo") against TRL's sequence-level loss_type="grpo"; with --loss X (a TRL loss
+name), RLVRConfig(loss_type=X) against GRPOConfig(loss_type=X).
 
 Both trainers start from the same tiny checkpoint, see the same prompts with the same seed and the same reward, and
 run N optimizer steps; runs are interleaved (TRL, ours, ours, TRL, ...) so that load on this shared machine hits
 both alike. Printed: per-run seconds per step, the ratio of median step times ours / TRL (bar: at most 1.10), whether our run
 updated the parameters, and the largest parameter difference between the two runs (the losses are the same, so the
-trained weights should agree to float precision). Results go to benchmarks/results/trainer.json (trainer_mu<N>.json with --num-iterations N).
+trained weights should agree to float precision). Results go to benchmarks/results/trainer.json (trainer_mu<N>.json
+with --num-iterations N, trainer_<loss>.json with --loss).
 
     python benchmarks/bench_trainer.py [--steps 12] [--repeats 7] [--completion-length 16] [--num-iterations 1]
+                                       [--loss dapo]
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ class StepClock(TrainerCallback):
         self.ends.append(time.perf_counter())
 
 
-def common_args(out: str, steps: int, completion_length: int, num_iterations: int) -> dict:
+def common_args(out: str, steps: int, completion_length: int, num_iterations: int, loss: str | None) -> dict:
     return dict(
         output_dir=out,
         bf16=False,
@@ -64,8 +69,8 @@ def common_args(out: str, steps: int, completion_length: int, num_iterations: in
         max_completion_length=completion_length,
         max_steps=steps,
         learning_rate=1e-3,
-        epsilon=3e-4,  # GSPO paper's clip range
-        epsilon_high=4e-4,
+        epsilon=3e-4 if loss is None else 0.2,  # GSPO paper's clip range
+        epsilon_high=4e-4 if loss is None else 0.28,
         report_to=[],
         logging_steps=1,
         save_strategy="no",
@@ -78,8 +83,11 @@ def common_args(out: str, steps: int, completion_length: int, num_iterations: in
 def run(kind: str, checkpoint: str, dataset: Dataset, opts: argparse.Namespace, steps: int):
     """Train ``steps`` steps; returns (seconds per step, initial params, final params)."""
     with tempfile.TemporaryDirectory() as out:
-        args = common_args(out, steps, opts.completion_length, opts.num_iterations)
-        if kind == "ours":
+        args = common_args(out, steps, opts.completion_length, opts.num_iterations, opts.loss)
+        if opts.loss is not None:
+            config_cls, cls = (RLVRConfig, RLVRTrainer) if kind == "ours" else (GRPOConfig, GRPOTrainer)
+            config = config_cls(loss_type=opts.loss, **args)
+        elif kind == "ours":
             config, cls = RLVRConfig(policy_loss="gspo", **args), RLVRTrainer
         else:
             config, cls = GRPOConfig(importance_sampling_level="sequence", loss_type="grpo", **args), GRPOTrainer
@@ -105,6 +113,7 @@ def main() -> int:
     parser.add_argument("--completion-length", type=int, default=16)
     parser.add_argument("--num-iterations", type=int, default=1, help="GRPO's mu: updates per generated batch")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1: steadier on a shared machine)")
+    parser.add_argument("--loss", default=None, help="a TRL loss name: loss_type=X on both sides (default: gspo)")
     opts = parser.parse_args()
     torch.set_num_threads(opts.threads)
     hf_logging.set_verbosity_error()
@@ -136,6 +145,7 @@ def main() -> int:
         "completion_length": opts.completion_length,
         "threads": opts.threads,
         "num_iterations": opts.num_iterations,
+        "loss": opts.loss or "gspo (TRL: grpo, sequence level)",
         "trl_seconds_per_step": times["trl"],
         "ours_seconds_per_step": times["ours"],
         "ratio_per_repeat": ratios,
@@ -148,6 +158,8 @@ def main() -> int:
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
     }
     path = RESULTS if opts.num_iterations == 1 else RESULTS.with_name(f"trainer_mu{opts.num_iterations}.json")
+    if opts.loss is not None:
+        path = path.with_name(f"{path.stem}_{opts.loss}.json")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, indent=2) + "\n")
     print(

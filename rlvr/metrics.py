@@ -35,13 +35,18 @@ import numpy as np
 BOOTSTRAP_RESAMPLES = 2000
 
 
+STATUSES = ("correct", "wrong", "no_answer", "timeout", "error")  # rlvr.verifiers.base.STATUSES
+
+
 @dataclass(frozen=True)
 class Sample:
-    """One graded completion: its reward, whether the grader called it correct, and the extracted answer."""
+    """One graded completion: its reward, whether the grader called it correct, the extracted answer and, when known,
+    the verdict status (correct, wrong, no_answer, timeout, error)."""
 
     reward: float
     correct: bool
     extracted: str | None
+    status: str | None = None
 
 
 # ------------------------------------------------------------------------------------------------------ per problem
@@ -156,7 +161,17 @@ def summarize(problems: Sequence[Sequence[Sample]], k: int | None = None, *, see
         "maj_at_k_ci95": list(bootstrap_ci(maj, seed=seed)),
         "pass_at": {str(j): float(np.mean([pass_at_k(len(p), _correct(p), j) for p in problems])) for j in ks},
         "no_answer_rate": sum(1 for p in problems for s in p if s.extracted is None) / sum(sizes),
+        **_status_fractions(problems),
     }
+
+
+def _status_fractions(problems: Sequence[Sequence[Sample]]) -> dict:
+    """{"status_fractions": {status: fraction of samples}} when every sample carries its status (the same statuses
+    training logs as rewards/<verifier>/status/*), else nothing."""
+    statuses = [s.status for p in problems for s in p]
+    if any(status is None for status in statuses):
+        return {}
+    return {"status_fractions": {name: statuses.count(name) / len(statuses) for name in STATUSES}}
 
 
 def _correct(samples: Sequence[Sample]) -> int:

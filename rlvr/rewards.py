@@ -9,6 +9,7 @@ group statistics instead of teaching the model that an outage is a wrong answer.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -47,19 +48,44 @@ class VerifierReward:
         self.__name__ = verifier
         self._verifier = get_verifier(verifier, **options)  # fail now on a bad name or option, not mid-training
         self.last_verdicts: list = []
+        self.last_seconds = 0.0  # grading time of the last batch (the scorer's own clock)
+        self.last_wait = 0.0  # how long the last call blocked on it
+        self.last_prefetched = False  # did the last call collect a prefetched grading job?
+        self._pending: tuple[list[str], list[Any], Any] | None = None
+
+    def prefetch(self, prompts: Sequence[Any] | None = None, completions: Sequence[Any] = (), **kwargs: Any) -> None:
+        """Start grading these completions in the background (``Scorer.submit``); the next call with the same
+        completions and references collects the result instead of grading again. The trainer calls this as soon as
+        completions are decoded, so grading overlaps the log-prob passes."""
+        texts, raw = self._inputs(completions, kwargs)
+        future = self._scorer().submit(texts, [self._decode(r) for r in raw])
+        self._pending = (texts, raw, future)
 
     def __call__(self, prompts: Sequence[Any] | None = None, completions: Sequence[Any] = (), **kwargs: Any):
+        texts, raw = self._inputs(completions, kwargs)
+        pending, self._pending = self._pending, None
+        start = time.perf_counter()
+        self.last_prefetched = pending is not None and pending[0] == texts and pending[1] == raw
+        if self.last_prefetched:
+            future = pending[2]
+        else:  # nothing prefetched (or other rows): grade now
+            future = self._scorer().submit(texts, [self._decode(r) for r in raw])
+        verdicts = future.result()
+        self.last_wait = time.perf_counter() - start
+        self.last_seconds = future.stats.seconds if future.stats is not None else self.last_wait
+        self.last_verdicts = verdicts
+        return [None if v.status == "error" else float(v.reward) for v in verdicts]
+
+    def _inputs(self, completions: Sequence[Any], kwargs: dict[str, Any]) -> tuple[list[str], list[Any]]:
         if self.reference_field not in kwargs:
             raise KeyError(
                 f"reward {self.__name__!r}: the dataset has no {self.reference_field!r} column "
                 f"(columns passed: {sorted(kwargs)})"
             )
-        references = [self._decode(r) for r in kwargs[self.reference_field]]
-        texts = [completion_text(c) for c in completions]
-        scorer = get_scorer(self._verifier, workers=self.workers, timeout=self.timeout)
-        verdicts = scorer.score(texts, references)
-        self.last_verdicts = verdicts
-        return [None if v.status == "error" else float(v.reward) for v in verdicts]
+        return [completion_text(c) for c in completions], list(kwargs[self.reference_field])
+
+    def _scorer(self):
+        return get_scorer(self._verifier, workers=self.workers, timeout=self.timeout)
 
     def _decode(self, reference: Any) -> Any:
         if self._verifier.reference_kind == "json" and isinstance(reference, str):
@@ -72,6 +98,7 @@ class VerifierReward:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["last_verdicts"] = []
+        state["_pending"] = None  # a Future does not pickle, and belongs to this process
         return state
 
 
@@ -126,3 +153,46 @@ class OverlongPenalty:
             overlong_penalty(len(ids), max_length=self.max_length, buffer=self.buffer, factor=self.factor)
             for ids in completion_ids
         ]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Step rewards (process supervision)
+
+
+class StepRewards(float):
+    """A reward with per-step parts, for ``RLVRConfig(advantage="process")``: ``steps`` is a list of
+    (end token offset, reward) pairs, the step ending before completion token ``end`` (exclusive). Its float value,
+    the sum of the step rewards, is what TRL logs; the trainer reads ``steps``. A reward function returns these
+    where it has step rewards, plain floats (one step ending at the last token) or None (ungraded) elsewhere."""
+
+    steps: list[tuple[int, float]]
+
+    def __new__(cls, steps: Sequence[tuple[int, float]]) -> StepRewards:
+        parts = [(int(end), float(reward)) for end, reward in steps]
+        if not parts:
+            raise ValueError("StepRewards needs at least one (end offset, reward) step")
+        if any(end <= 0 for end, _ in parts):
+            raise ValueError(f"step end offsets must be positive token counts; got {[e for e, _ in parts]}")
+        value = super().__new__(cls, sum(r for _, r in parts))
+        value.steps = parts
+        return value
+
+    def __reduce__(self):
+        return (StepRewards, (self.steps,))
+
+
+class StepCapture:
+    """Wraps a synchronous reward function and keeps its raw return values, so that the trainer can read the
+    ``StepRewards`` that TRL turns into plain floats. Picklable; keeps the wrapped function's ``__name__``."""
+
+    def __init__(self, func: Any) -> None:
+        self.func = func
+        self.__name__ = getattr(func, "__name__", type(func).__name__)
+        self.last: list[Any] = []
+
+    def __call__(self, *args: Any, **kwargs: Any) -> list[Any]:
+        self.last = list(self.func(*args, **kwargs))
+        return self.last
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "last": []}

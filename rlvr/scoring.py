@@ -32,7 +32,7 @@ import time
 import traceback
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -261,12 +261,44 @@ class Scorer:
         self._starting: threading.Thread | None = None
         self._lock = threading.Lock()
         self.last = ScoreStats()
+        self._submitter: ThreadPoolExecutor | None = None  # started by the first submit()
+        self._submitter_lock = threading.Lock()
 
     def score(self, completions: Sequence[str], references: Sequence[Any], *, progress: bool = False) -> list[Verdict]:
         if len(completions) != len(references):
             raise ValueError(f"{len(completions)} completions but {len(references)} references")
         with self._lock:
             return self._score(completions, references, progress)
+
+    def submit(self, completions: Sequence[str], references: Sequence[Any]) -> Future[list[Verdict]]:
+        """Start grading in the background; returns a Future of the verdicts, in input order, with the same cache,
+        input cap and time limits as ``score()`` (it runs the same code). Thread-safe: jobs from any thread run one
+        after another on one background thread (each one uses the whole worker pool). The future's ``stats``
+        attribute holds the job's ``ScoreStats`` once it is done. The inputs are copied now, so the caller may reuse
+        its lists."""
+        if len(completions) != len(references):
+            raise ValueError(f"{len(completions)} completions but {len(references)} references")
+        completions, references = list(completions), list(references)
+        future: Future[list[Verdict]] = Future()
+        future.stats = None  # type: ignore[attr-defined]
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                with self._lock:
+                    verdicts = self._score(completions, references, False)
+                    future.stats = self.last  # type: ignore[attr-defined]
+            except BaseException as exc:  # the caller sees it from result()
+                future.set_exception(exc)
+            else:
+                future.set_result(verdicts)
+
+        with self._submitter_lock:
+            if self._submitter is None:
+                self._submitter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rlvr-submit")
+            self._submitter.submit(run)
+        return future
 
     def start(self) -> Scorer:
         """Start the grader processes in the background now (they take a second or two to import the verifiers), so
@@ -366,6 +398,10 @@ class Scorer:
             self._cache.popitem(last=False)
 
     def close(self) -> None:
+        with self._submitter_lock:  # finish submitted jobs first: their callers are waiting on them
+            submitter, self._submitter = self._submitter, None
+        if submitter is not None:
+            submitter.shutdown(wait=True)
         with self._lock:
             if self._starting is not None:
                 self._starting.join()

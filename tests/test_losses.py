@@ -135,6 +135,43 @@ ORACLE_CASES = [
     ("gspo", oracle.gspo, 0.03, 0.04, {}, {}),
     ("gspo_token", oracle.gspo_token, 0.03, 0.04, {}, {}),
     ("gmpo", oracle.gmpo, 0.2, 0.25, {}, {}),
+    ("bnpo", oracle.bnpo, 0.2, 0.28, {}, {}),
+    ("luspo", oracle.luspo, 0.03, 0.04, {}, {}),
+    ("luspo", oracle.luspo, 0.2, 0.28, {"level": "token"}, {"level": "token"}),
+    ("cispo", oracle.cispo, 0.2, 1.2, {}, {}),
+    (
+        "cispo",
+        oracle.cispo,
+        0.2,
+        0.85,
+        {"num_tokens": 50, "level": "sequence"},
+        {"num_tokens": 50, "level": "sequence"},
+    ),
+    ("dppo", oracle.dppo, 0.05, 0.05, {}, {}),
+    # the TRL options every clipped loss takes: sequence-level ratio, two-sided clipping (delta)
+    ("grpo", oracle.grpo_level, 0.03, 0.04, {"level": "sequence"}, {"level": "sequence"}),
+    ("grpo", oracle.grpo_level, 0.2, 0.28, {"delta": 1.1}, {"delta": 1.1}),
+    ("bnpo", oracle.bnpo, 0.2, 0.28, {"delta": 1.1}, {"delta": 1.1}),
+    ("dapo", oracle.bnpo, 0.03, 0.04, {"level": "sequence", "delta": 1.02}, {"level": "sequence", "delta": 1.02}),
+]
+# Losses with no hard clip: SAPO's gate is smooth, VESPO's weight is a smooth function of w. Checked on ratios far
+# from 1 instead (the oracle cases above use ratios of e^+-0.35).
+SMOOTH_CASES = [
+    ("sapo", oracle.sapo, {}, {}),
+    (
+        "sapo",
+        oracle.sapo,
+        {"sapo_temperature_pos": 0.5, "sapo_temperature_neg": 2.0},
+        {"tau_pos": 0.5, "tau_neg": 2.0},
+    ),
+    ("sapo", oracle.sapo, {"level": "sequence"}, {"level": "sequence"}),
+    ("vespo", oracle.vespo, {}, {}),
+    (
+        "vespo",
+        oracle.vespo,
+        {"vespo_k_pos": 1.5, "vespo_lambda_pos": 1.0, "vespo_k_neg": 4.0, "vespo_lambda_neg": 3.0},
+        {"k_pos": 1.5, "lam_pos": 1.0, "k_neg": 4.0, "lam_neg": 3.0},
+    ),
 ]
 
 
@@ -171,11 +208,30 @@ def test_matches_oracle(name, reference, eps_low, eps_high, options, oracle_kwar
     assert metrics["clip_ratio/low"] + metrics["clip_ratio/high"] > 0, "the case must exercise clipping"
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize(("name", "reference", "options", "oracle_kwargs"), SMOOTH_CASES)
+def test_smooth_losses_match_oracle(name, reference, options, oracle_kwargs, seed):
+    logps, old, adv, mask, _ = random_batch(seed)
+
+    def ours(leaf):
+        return policy_loss(
+            name, logps=leaf, old_logps=old, advantages=adv, mask=mask, epsilon_low=0.2, epsilon_high=0.28, **options
+        )
+
+    value, grad = _value_and_grad(ours, logps)
+    ref_value, ref_grad = _value_and_grad(reference, logps, old, adv, mask, 0.2, 0.28, **oracle_kwargs)
+    assert value == pytest.approx(ref_value, abs=1e-5)
+    torch.testing.assert_close(grad, ref_grad, atol=1e-5, rtol=0)
+    assert (grad.abs() > 1e-6).sum() > mask.sum() / 2, "most tokens carry a gradient"
+
+
 def test_oracle_cases_clip_on_both_sides():
     hits = {"low": 0.0, "high": 0.0}
     for seed in range(3):
         logps, old, adv, mask, _ = random_batch(seed)
         for name, _, eps_low, eps_high, options, _ in ORACLE_CASES:
+            if name == "cispo":  # CISPO has no lower bound
+                continue
             _, m = policy_loss(
                 name,
                 logps=logps,

@@ -117,10 +117,28 @@ def changed(before: dict[str, torch.Tensor], model) -> int:
 # The same loss as TRL where TRL has it
 
 
-def test_constructor_signature_is_grpo_trainers():
-    ours = [(p.name, p.default) for p in inspect.signature(RLVRTrainer.__init__).parameters.values()]
-    theirs = [(p.name, p.default) for p in inspect.signature(GRPOTrainer.__init__).parameters.values()]
-    assert ours == theirs
+def test_constructor_is_a_narrow_seam_that_passes_every_trl_argument(checkpoint, tmp_path):
+    params = inspect.signature(RLVRTrainer.__init__).parameters
+    assert list(params) == ["self", "model", "reward_funcs", "args", "kwargs"]
+    assert params["kwargs"].kind is inspect.Parameter.VAR_KEYWORD
+    # GRPOTrainer's keyword arguments reach TRL unchanged, and a misspelt one is TRL's error, not swallowed
+    tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+    trainer = RLVRTrainer(
+        model=AutoModelForCausalLM.from_pretrained(checkpoint),
+        reward_funcs=distinct_chars,  # TRL also takes a single function
+        args=config(tmp_path, overlong_buffer=2, reward_weights=[0.5]),
+        train_dataset=prompts(4),
+        eval_dataset=prompts(2, "e"),
+        processing_class=tokenizer,
+        reward_processing_classes=[None],
+    )
+    assert trainer.eval_dataset is not None and trainer.processing_class is tokenizer
+    assert trainer.reward_func_names == ["distinct_chars", "overlong_penalty"]
+    assert trainer.reward_weights.tolist() == [0.5, 1.0]
+    assert trainer.args.reward_weights == [0.5, 1.0] and trainer._graded_columns == [0]
+    with pytest.raises(TypeError, match="no_such_argument"):
+        RLVRTrainer(AutoModelForCausalLM.from_pretrained(checkpoint), [distinct_chars], config(tmp_path),
+                    no_such_argument=1)  # fmt: skip
 
 
 def _prepared_inputs(tokenizer, seed: int = 0) -> dict[str, torch.Tensor]:
@@ -211,6 +229,7 @@ def test_gspo_equals_trl_sequence_level_grpo(checkpoint, tmp_path, beta):
         ("gspo", {"epsilon": 3e-4, "epsilon_high": 4e-4}),
         ("gspo_token", {"epsilon": 3e-4, "epsilon_high": 4e-4}),
         ("gmpo", {"epsilon": 0.4, "epsilon_high": 0.4}),
+        ("dppo", {"epsilon": 0.2, "epsilon_high": 0.2}),
     ],
 )
 def test_two_training_steps_change_the_parameters(checkpoint, tmp_path, loss, extra):
@@ -358,14 +377,47 @@ def test_one_step_with_the_format_verifier(checkpoint, tmp_path):
 def test_config_validation(tmp_path):
     with pytest.raises(ValueError, match="unknown policy_loss 'ppo'"):
         config(tmp_path, policy_loss="ppo")
-    with pytest.raises(ValueError, match="top_entropy_quantile"):
-        config(tmp_path, top_entropy_quantile=0.2)
     with pytest.raises(ValueError, match="overlong_buffer"):
         config(tmp_path, overlong_buffer=MAX_LEN + 1)
-    with pytest.warns(UserWarning, match="importance_sampling_level"):
-        config(tmp_path, importance_sampling_level="sequence")
     assert config(tmp_path, overlong_filtering=True).mask_truncated_completions is True
     assert RLVRConfig.__dataclass_fields__["policy_loss"].metadata["help"]
+
+
+def test_one_name_space_for_loss_type_and_policy_loss(tmp_path):
+    assert (config(tmp_path).policy_loss, config(tmp_path).loss_type) == ("dapo", "dapo")  # TRL's default
+    assert config(tmp_path, loss_type="sapo").policy_loss == "sapo"  # a GRPOConfig user keeps their objective
+    both = config(tmp_path, policy_loss="gspo")
+    assert (both.policy_loss, both.loss_type) == ("gspo", "gspo")
+    with pytest.raises(ValueError, match="name different objectives"):
+        config(tmp_path, policy_loss="grpo", loss_type="cispo")
+    with pytest.raises(ValueError, match="unknown policy_loss 'ppo'"):
+        config(tmp_path, loss_type="ppo")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"policy_loss": "sapo", "delta": 1.5}, "delta=1.5 has no effect on policy_loss='sapo'"),
+        ({"policy_loss": "gmpo", "delta": 1.5}, "delta"),
+        ({"loss_type": "dapo", "sapo_temperature_pos": 2.0}, "sapo_temperature_pos"),
+        ({"loss_type": "grpo", "vespo_k_pos": 1.0}, "vespo_k_pos"),
+        ({"policy_loss": "dppo", "importance_sampling_level": "sequence"}, "importance_sampling_level"),
+        ({"loss_type": "vespo", "importance_sampling_level": "sequence"}, "importance_sampling_level"),
+        ({"advantage": "rloo", "scale_rewards": "batch"}, "scale_rewards"),
+        ({"advantage": "opo", "multi_objective_aggregation": "normalize_then_sum"}, "multi_objective_aggregation"),
+        ({"advantage": "vtrace"}, "unknown advantage 'vtrace'"),
+    ],
+)
+def test_options_a_loss_would_ignore_are_refused_with_the_fix(tmp_path, overrides, message):
+    with pytest.raises(ValueError, match=message):
+        config(tmp_path, **overrides)
+
+
+def test_options_a_loss_uses_are_accepted(tmp_path):
+    config(tmp_path, policy_loss="gspo", importance_sampling_level="sequence")  # redundant, not contradictory
+    config(tmp_path, loss_type="grpo", importance_sampling_level="sequence", delta=1.5, top_entropy_quantile=0.2)
+    config(tmp_path, loss_type="sapo", sapo_temperature_pos=2.0, entropy_coef=0.01, off_policy_mask_threshold=0.5)
+    config(tmp_path, loss_type="vespo", vespo_k_pos=1.0, use_adaptive_entropy=True)
 
 
 def test_plain_grpo_config_is_refused_with_the_fix(checkpoint, tmp_path):
@@ -391,3 +443,112 @@ def test_trl_version_pin_names_the_fix():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert "trl>=1.16,<1.17" in result.stderr
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Advantage estimators in the trainer
+
+
+@pytest.mark.parametrize("scale", ["group", "batch", "none"])
+def test_grpo_estimator_equals_trls_advantages(checkpoint, tmp_path, scale):
+    from rlvr.advantages import compute_advantages
+
+    trainer = make_trainer(checkpoint, config(tmp_path, scale_rewards=scale), [GradeUnlessMarked()], prompts(4))
+    output = trainer._generate_and_score_completions(generation_batch(trainer))
+    expected = compute_advantages("grpo", trainer._weighted_rewards(), G, scale=scale)
+    torch.testing.assert_close(output["advantages"], expected, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["rloo", "opo", "reinforce_pp_baseline"])
+def test_estimator_replaces_trls_advantages(checkpoint, tmp_path, name):
+    from tests import loss_oracle as oracle
+
+    flaky = GradeUnlessMarked()
+    trainer = make_trainer(checkpoint, config(tmp_path, advantage=name), [flaky], prompts(4))
+    output = trainer._generate_and_score_completions(generation_batch(trainer))
+    lengths = output["completion_mask"].sum(dim=1).tolist()  # ungraded rows are masked: their length is unused
+    reference = {
+        "rloo": lambda: oracle.adv_rloo(flaky.returned, G),
+        "opo": lambda: oracle.adv_opo(flaky.returned, G, lengths),
+        "reinforce_pp_baseline": lambda: oracle.adv_reinforce_pp_baseline(flaky.returned, G, lengths),
+    }[name]()
+    assert output["advantages"].tolist() == pytest.approx(reference, abs=1e-5)
+    assert list(trainer._logs["advantages"])[-len(reference) :] == pytest.approx(reference, abs=1e-5)
+
+
+class TwoSteps:
+    """Process reward: a step ending after token 2 (1 if it holds a letter) and one at the end (distinct chars),
+    None for the first completion of each group. Remembers the steps it gave."""
+
+    __name__ = "two_steps"
+
+    def __init__(self) -> None:
+        self.steps: list = []
+
+    def __call__(self, prompts, completions, completion_ids, **kwargs):
+        from rlvr.rewards import StepRewards
+
+        out = []
+        for i, (text, ids) in enumerate(zip(completions, completion_ids, strict=True)):
+            if i % G == 0:
+                out.append(None)
+                continue
+            first = (min(2, len(ids)), float(any(ch.isalpha() for ch in text[:2])))
+            out.append(StepRewards([first, (len(ids), float(len(set(text))))]))
+        self.steps = [None if r is None else r.steps for r in out]
+        return out
+
+
+def test_process_advantages_from_step_rewards(checkpoint, tmp_path):
+    from tests import loss_oracle as oracle
+
+    steps = TwoSteps()
+    args = config(tmp_path, advantage="process", max_steps=1)
+    trainer = make_trainer(checkpoint, args, [steps], prompts(4))
+    output = trainer._generate_and_score_completions(generation_batch(trainer))
+    width = output["completion_ids"].shape[1]
+    expected = torch.tensor(oracle.adv_process(steps.steps, G, width), dtype=torch.float32)
+    torch.testing.assert_close(output["advantages"], expected, atol=1e-5, rtol=0)
+    assert output["advantages"].shape == output["completion_mask"].shape
+    before = snapshot(trainer.model)
+    trainer.train()  # the token-level advantages train
+    assert changed(before, trainer.model) > 0
+    with pytest.raises(ValueError, match="one per sequence"):
+        config(tmp_path, advantage="process", policy_loss="gspo")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Re-batching for dynamic sampling: derived from TRL's key conventions, not a copied list
+
+
+def test_rebatching_follows_trls_conventions_for_keys_it_has_never_seen():
+    from rlvr.trainer import _concat_outputs, _select
+
+    def piece(rows: int, prompt: int, completion: int, fill: float) -> dict:
+        return {
+            "prompt_ids": torch.full((rows, prompt), 7),
+            "prompt_mask": torch.ones(rows, prompt, dtype=torch.long),
+            "prompt_new_feature": torch.full((rows, prompt), fill),  # a key a future TRL might add
+            "completion_ids": torch.full((rows, completion), 8),
+            "completion_mask": torch.ones(rows, completion, dtype=torch.long),
+            "new_per_token_thing": torch.full((rows, completion), fill),
+            "importance_sampling_ratio": torch.full((rows, 1), fill),  # sequence level: no padding
+            "advantages": torch.full((rows,), fill),
+            "num_items_in_batch": torch.tensor(rows * completion),
+        }
+
+    a, b = piece(2, 3, 4, 1.0), piece(2, 5, 2, 2.0)
+    out = _concat_outputs([_select(a, torch.tensor([1])), _select(b, torch.tensor([0, 1]))], pad_id=0)
+    assert out["prompt_ids"][0].tolist() == [0, 0, 7, 7, 7]  # prompts: left-padded with the pad id
+    assert out["prompt_new_feature"][0].tolist() == [0, 0, 1, 1, 1]
+    assert out["completion_ids"][1].tolist() == [8, 8, 0, 0]  # completions: right-padded
+    assert out["new_per_token_thing"][1].tolist() == [2, 2, 0, 0]
+    assert out["completion_mask"][1].tolist() == [1, 1, 0, 0]
+    assert out["importance_sampling_ratio"].shape == (3, 1) and out["advantages"].tolist() == [1, 2, 2]
+    assert "num_items_in_batch" not in out  # recounted by the trainer
+    odd = dict(a, pixel_values=torch.zeros(5, 3))  # not one row per completion: cannot be re-batched by row
+    with pytest.raises(ValueError, match="pixel_values"):
+        _select(odd, torch.tensor([0]))
+    skewed = dict(a, new_per_token_thing=torch.zeros(2, 9))  # aligned with nothing: refused, not guessed
+    with pytest.raises(ValueError, match="new_per_token_thing"):
+        _concat_outputs([_select(skewed, torch.tensor([0])), _select(skewed, torch.tensor([1]))], pad_id=0)
