@@ -110,7 +110,7 @@ def _record(pid: str, reference: Any, j: int, text: str, verdict: Any, tokens: i
 
 
 def to_samples(records: Sequence[dict[str, Any]]) -> list[Sample]:
-    return [Sample(float(r["reward"]), r["status"] == "correct", r["extracted"]) for r in records]
+    return [Sample(float(r["reward"]), r["status"] == "correct", r["extracted"], r["status"]) for r in records]
 
 
 def summarize_records(per_problem: Sequence[Sequence[dict[str, Any]]], k: int | None = None, seed: int = 0) -> dict:

@@ -66,6 +66,10 @@ from rlvr.losses import LOSSES, loss_accepts, policy_loss  # noqa: E402
 from rlvr.rewards import OverlongPenalty, StepCapture, VerifierReward, completion_text  # noqa: E402
 from rlvr.scoring import get_scorer  # noqa: E402
 
+# TRL 1.16's unwrap_model_for_generation reads the deprecated `model.is_gradient_checkpointing`; transformers then
+# warns at every generation step. Nothing for a user to do (TRL's call, not theirs): silence exactly that message.
+warnings.filterwarnings("ignore", message=r".*`is_gradient_checkpointing` is deprecated", category=FutureWarning)
+
 # The losses TRL 1.16 has under the same name (``loss_type``).
 TRL_LOSSES = ("grpo", "bnpo", "dr_grpo", "dapo", "cispo", "sapo", "luspo", "vespo")
 _TRL_DEFAULT_LOSS = "dapo"
