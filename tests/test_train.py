@@ -409,8 +409,14 @@ def test_yaml_config_with_a_checkpoint_and_flag_overrides(tmp_path):
     assert "accuracy_before" not in s or s["accuracy_before"] == s["eval_history"][0]["accuracy"]
 
 
+# Measured over seeds 0-4 with 1 torch thread and seeds 0-2 with 2 (benchmarks/results/demo_seeds_threads*.json,
+# README): the smallest gain was DEMO_MIN_MEASURED (seed 1). The test asks for a margin below it, so another CPU's float rounding does not fail CI.
+DEMO_MIN_MEASURED = 0.238
+DEMO_MIN_GAIN = 0.15
+
+
 @pytest.mark.slow
-def test_the_default_demo_learns_at_least_20_points_within_15_minutes(tmp_path):
+def test_the_default_demo_learns_robustly_within_15_minutes_and_prints_only_its_own_lines(tmp_path):
     """The README's main job, exactly as a user runs it: `rlvr train --output_dir D` with no config."""
     out = tmp_path / "demo"
     started = time.time()
@@ -426,5 +432,9 @@ def test_the_default_demo_learns_at_least_20_points_within_15_minutes(tmp_path):
     s = summary(out)
     assert s["eval_problems"] >= 200
     gain = s["accuracy_after"] - s["accuracy_before"]
-    assert gain >= 0.20, f"held-out accuracy {s['accuracy_before']:.3f} -> {s['accuracy_after']:.3f} in {wall:.0f}s"
+    assert gain >= DEMO_MIN_GAIN, (
+        f"held-out accuracy {s['accuracy_before']:.3f} -> {s['accuracy_after']:.3f} in {wall:.0f}s"
+    )
     assert wall < 15 * 60
+    noise = [line for line in proc.stderr.splitlines() if "Warning" in line or line.startswith("  warnings.warn")]
+    assert not noise, noise[:4]  # third-party warnings are silenced at their source, not shown to the user
