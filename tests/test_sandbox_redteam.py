@@ -21,7 +21,10 @@ The rest are attacks that failed, kept as regressions. Needs a Docker daemon and
 
 from __future__ import annotations
 
-import resource
+import json
+import os
+import subprocess
+import sys
 import textwrap
 import time
 
@@ -31,6 +34,8 @@ from rlvr import sandbox
 from rlvr.sandbox import Job, SandboxConfig, SandboxPool
 from rlvr.verifiers.code import CodeVerifier
 from tests.conftest import require_sandbox
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 pytestmark = pytest.mark.docker
 
@@ -212,10 +217,25 @@ def test_checker_flood_is_wrong_not_error_and_host_stays_small(v):
         "checker": CHECKER,
         "output_limit_bytes": 8 << 20,
     }
-    verdict = grade(v, "import sys\nsys.stdout.write(chr(0) * (8 << 20))\n", ref)
-    assert_wrong(verdict)
-    assert "checker rejected" in verdict.detail, verdict
-    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 500 << 10  # KiB: below 500 MB
+    # In a fresh process: ru_maxrss is a lifetime peak, and this pytest process may have trained models before.
+    script = textwrap.dedent(
+        f"""
+        import json, resource
+        from rlvr import sandbox
+        from rlvr.verifiers.code import CodeVerifier
+        v = CodeVerifier(time_limit=4.0, containers=1)
+        program = "```python\\nimport sys\\nsys.stdout.write(chr(0) * (8 << 20))\\n```"
+        verdict = v(program, json.loads({json.dumps(json.dumps(ref))}))
+        sandbox.close_all()
+        print(json.dumps([verdict.status, verdict.detail, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss]))
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": REPO}
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    status, detail, peak_kib = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert status == "wrong" and "checker rejected" in detail, (status, detail)
+    assert peak_kib < 500 << 10, peak_kib  # below 500 MB for the whole grading process
     assert_correct(grade(v, "input()\nprint('ok')\n", ref))
 
 
