@@ -463,6 +463,20 @@ def test_forged_status_records_gain_nothing(v):
     assert verdict.status == "correct", verdict
 
 
+def test_programs_without_a_last_word_end_when_they_end(v):
+    """A program that spoils its status pipe, or dies by a signal, leaves the runner only the zygote's word for its end.
+    Regression: a test quick enough to end before the zygote read its "taken" word got no word at all, and waited out
+    the time limit (13 of 20 runs of this kind failed before the fix)."""
+    many = {"tests": [{"stdin": f"{a} {b}\n", "stdout": f"{a + b}\n"} for a in range(8) for b in range(8)]}
+    honest = HONEST["stdin"][0]
+    for spoil in ("os.write(4, b'\\x00' * 5000)", "os.close(4)"):
+        for _ in range(2):
+            verdict = grade(v, f"import os\n{spoil}\n" + honest, many)
+            assert verdict.status == "correct", (spoil, verdict)
+    killed = grade(v, "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n", many)
+    assert killed.status == "wrong" and "time limit" not in killed.detail, killed
+
+
 def test_answering_only_the_first_test(v):
     program = "def add(a, b):\n    return 3\n"
     assert_contained(grade(v, program, ADD_CALL))

@@ -602,6 +602,18 @@ def zygote_main():
             spare_main(spare_rx, taken_w)
         idle.add(pid)
 
+    def read_taken():
+        """Move every spare that took a test from ``idle`` to ``children`` (non-blocking: reads what is there)."""
+        try:
+            data = os.read(taken_r, 4096)
+        except BlockingIOError:
+            return
+        for (pid,) in struct.iter_unpack("<i", data[: len(data) // 4 * 4]):
+            idle.discard(pid)
+            children.add(pid)
+            wanted[0] += 1
+
+    os.set_blocking(taken_r, False)
     fork_spares()
     poller = select.poll()
     poller.register(mine, select.POLLIN)
@@ -612,11 +624,7 @@ def zygote_main():
             if fd == wake_r:
                 os.read(wake_r, 4096)
             elif fd == taken_r:
-                data = os.read(taken_r, 4096)
-                for (pid,) in struct.iter_unpack("<i", data[: len(data) // 4 * 4]):
-                    idle.discard(pid)
-                    children.add(pid)
-                    wanted[0] += 1
+                read_taken()
             elif not mine.recv(16):
                 return 0  # the runner is gone
         while True:
@@ -628,6 +636,10 @@ def zygote_main():
                 break
             if pid == runner:
                 return 0  # the runner exited (the host closed the channel): the box ends
+            if pid in idle:
+                # A spare writes "taken" before it runs its test, so the word is in the pipe by now even when the
+                # test was quick enough to end before this loop read it (the runner then waits for this status).
+                read_taken()
             if pid in idle:  # a spare that died before taking a test: keep the number up
                 idle.discard(pid)
                 wanted[0] += 1
