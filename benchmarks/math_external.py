@@ -309,8 +309,19 @@ def nemo_skills(root: Path) -> Iterator[Case]:
                 continue
             for k, (a, b) in enumerate((pair, pair[::-1])):
                 yield Case(
-                    "nemo_skills", f"nemo_skills:{test}:{i}:{k}", f"\\boxed{{{a}}}", str(b), "incorrect" not in test
+                    "nemo_skills",
+                    f"nemo_skills:{test}:{i}:{k}",
+                    _as_completion(str(a)),
+                    str(b),
+                    "incorrect" not in test,
                 )
+
+
+def _as_completion(answer: str) -> str:
+    """NeMo-Skills compares two extracted answers; rlvr reads a completion. Boxing the answer is the faithful wrapper,
+    except for ``185\\`` (a stray trailing backslash, which NeMo-Skills' test keeps on purpose): ``\\boxed{185\\}``
+    would escape the closing brace, an artefact of the wrapper. Such an answer is given as the whole completion."""
+    return answer if answer.endswith("\\") else f"\\boxed{{{answer}}}"
 
 
 def hendrycks(root: Path) -> Iterator[Case]:

@@ -113,6 +113,19 @@ def _plain_number(s: str) -> tuple[Fraction, int | None] | None:
     return None
 
 
+FULL_PRECISION = 12  # significant digits from which a decimal is the exact value as a computer prints it
+
+
+def _significant_digits(n: _Num) -> int:
+    """Digits written after the leading zeros: 15 for ``0.0833333333333333``."""
+    whole = abs(n.value.numerator) // n.value.denominator
+    digits = len(str(whole)) if whole else 0
+    if digits == 0 and n.decimals:  # 0.0833...: the zeros after the point do not count
+        first = next((k for k in range(1, n.decimals + 1) if abs(n.value) * 10**k >= 1), n.decimals)
+        return n.decimals - first + 1
+    return digits + (n.decimals or 0)
+
+
 def _terminates(x: Fraction) -> bool:
     """Whether ``x`` has a finite decimal expansion (its denominator has no prime but 2 and 5)."""
     q = x.denominator
@@ -142,6 +155,8 @@ def _compare_numbers(p: _Num, g: _Num) -> tuple[bool, str]:
         if g.decimals >= 0 and round(p.value, g.decimals) == g.value:
             return True, "equal at the reference's precision"
     if p.decimals is not None and g.decimals is None and g.value and abs(p.value - g.value) < abs(g.value) / 100:
+        if _significant_digits(p) >= FULL_PRECISION and abs(p.value - g.value) < Fraction(1, 10**p.decimals):
+            return True, "equal to machine precision"  # 0.0833333333333333 for 1/12, as a float prints it
         return False, f"equal only to limited precision ({float(p.value):g} vs {g.value})"
     return False, "not equivalent"
 
@@ -200,7 +215,7 @@ def _encloses(s: str) -> bool:
 class _Shape:
     kind: str  # "scalar" | "list" (bare, unordered) | "set" | "tuple" (bracketed, ordered) | "matrix" | "union"
     items: tuple[str, ...]
-    brackets: str = ""  # for tuples: the opening and closing bracket, e.g. "(]"
+    brackets: str = ""  # for tuples: the opening and closing bracket, e.g. "(]"; "{}" for a set in plain braces
     rows: int = 0
 
 
@@ -215,6 +230,8 @@ def _shape(s: str) -> _Shape:
         return _Shape("union", tuple(union))
     if s.startswith("\\{") and s.endswith("\\}"):
         return _Shape("set", tuple(x for x in _split_top(s[2:-2], ",") if x))
+    if len(s) > 2 and s[0] == "{" and s[-1] == "}" and _encloses(s) and len(items := _split_top(s[1:-1], ",")) > 1:
+        return _Shape("set", tuple(x for x in items if x), "{}")  # "{1,3}": models drop the backslashes of a set
     if len(s) > 1 and s[0] in "([" and s[-1] in ")]" and _encloses(s):
         inner = _split_top(s[1:-1], ",")
         if len(inner) > 1:
@@ -317,7 +334,7 @@ def _marks(p: str, g: str, gold: str) -> Judgement | None:
 
 
 def _choice(p: str, g: str, gold: str) -> Judgement | None:
-    letter = _choice_letter(g)
+    letter = _choice_letter(g) or _reference_option(g)
     if letter is not None:
         got = _choice_letter(p)
         return got == letter, "" if got == letter else f"chose {got or p!r}, expected {letter}"
@@ -357,6 +374,47 @@ def _equations(p: str, g: str, gold: str) -> Judgement | None:
     return None
 
 
+_DECIMAL_COMMA = re.compile(r"-?\d+,\d+")  # one comma between digits, no space: "1000,99", "0,111", "1,22"
+_POINT_DECIMAL = re.compile(r"-?\d*\.\d+")
+_THOUSANDS_GROUPS = re.compile(r"-?[1-9]\d{0,2}(?:,\d{3})+")  # "1,000", "12,000": a thousands separator
+
+
+def _decimal_comma(p: str, g: str, gold: str) -> Judgement | None:
+    """``1000,99`` for ``1000.99`` (or a reference ``0,111`` for ``0.111``): a decimal comma, when the other side is a
+    decimal with a point. Not where the comma can be a thousands separator (``1,000`` is never ``1.000``)."""
+    for comma, point in ((p, g), (g, p)):
+        if (
+            _DECIMAL_COMMA.fullmatch(comma)
+            and _POINT_DECIMAL.fullmatch(point)
+            and not _THOUSANDS_GROUPS.fullmatch(comma)
+        ):
+            same = Fraction(comma.replace(",", ".")) == Fraction(point)
+            return same, "" if same else "not equivalent (read as a decimal comma)"
+    return None
+
+
+_SOLUTION_GROUP = re.compile(r"([A-Za-z])=([^=,;]+)")
+
+
+def _labelled_solutions(p: str, g: str, gold: str) -> Judgement | None:
+    """A reference of labelled solutions ``p=5,q=2;p=7,q=2`` is the list of tuples ``(5,2),(7,2)``: every group
+    names the same variables in the same order; the answer's tuples are read in that order."""
+    groups = g.split(";")
+    if len(groups) < 2 or "=" not in g:
+        return None
+    names, tuples = None, []
+    for group in groups:
+        pairs = [_SOLUTION_GROUP.fullmatch(part) for part in group.split(",")]
+        if len(pairs) < 2 or not all(pairs):
+            return None
+        these = [m.group(1) for m in pairs]
+        if names is not None and these != names:
+            return None
+        names = these
+        tuples.append("(" + ",".join(m.group(2) for m in pairs) + ")")
+    return _equivalent(p, ",".join(tuples))
+
+
 def _labelled(p: str, g: str, gold: str) -> Judgement | None:
     if (parts := _labelled_parts(p)) is not None and _shape(g).kind in ("list", "set"):
         return _equivalent(", ".join(parts), gold)  # "(a) 3 (b) 5" for the list "3, 5"
@@ -364,7 +422,18 @@ def _labelled(p: str, g: str, gold: str) -> Judgement | None:
 
 
 # The rules tried, in order, before the shapes are compared; each gives a verdict or passes (None).
-FORM_RULES = (_estimate, _marks, _choice, _union_of_inequalities, _placeholder_or_words, _chain, _equations, _labelled)
+FORM_RULES = (
+    _estimate,
+    _marks,
+    _choice,
+    _decimal_comma,
+    _labelled_solutions,
+    _union_of_inequalities,
+    _placeholder_or_words,
+    _chain,
+    _equations,
+    _labelled,
+)
 
 
 _INLINE_LABEL = re.compile(
@@ -418,12 +487,45 @@ def _inequalities_as_union(p: str) -> str | None:
     return "\\cup".join(intervals) if len(variables) == 1 else None
 
 
+# Words before a letter that only insist on it ("The answer is for sure D"); never a hedge ("probably D" is none).
+CHOICE_INSISTING = ("for sure", "surely", "definitely", "certainly", "clearly", "obviously")
+# A clause after the letter that rules the other options out ("D. it can't be A or B") names no second choice.
+_RULES_OUT = re.compile(
+    r"[ ,.;:]*(?:it|that|this|the answer)? ?(?:can't|cannot|can not|isn't|is not|couldn't|could not|must not) be\b"
+    r"|[ ,.;:]*(?:it )?(?:doesn't|does not) make sense\b",
+    re.IGNORECASE,
+)
+
+
 def _choice_letter(s: str) -> str | None:
-    """``C``, ``(C)``, ``(C) 15``, ``C: 15`` -> ``C``; None when ``s`` is not a choice."""
-    m = re.fullmatch(r"\(([A-E])\)(.*)|([A-E])(?:(?:[.)]|: )(.*))?", s.strip())
-    if m is None or re.search(r"\([A-E]\)|\b(?:or|and)\b|\\lor|\\vee", m.group(2) or m.group(4) or ""):
-        return None  # "(C) or (D)" chooses nothing
+    """``C``, ``(C)``, ``(C) 15``, ``C: 15``, ``for sure D`` -> ``C``; None when ``s`` is not a choice.
+
+    Another letter after the choice is a hedge (``(C) or (D)`` chooses nothing) unless the clause rules it out
+    (``D. it can't be A or B``) and says nothing more (``D. it can't be A, so B`` is none).
+    """
+    s = s.strip()
+    low = s.lower()
+    for word in CHOICE_INSISTING:
+        if low.startswith(word) and s[len(word) : len(word) + 1] in (" ", "("):  # "definitely(C)" once normalised
+            s = s[len(word) :].strip()
+            break
+    m = re.fullmatch(r"\(([A-E])\)(.*)|([A-E])(?:(?:[.)]|: )(.*))?", s)
+    if m is None:
+        return None
+    rest = m.group(2) or m.group(4) or ""
+    if (ruled := _RULES_OUT.match(rest)) is not None:
+        if not re.fullmatch(r"[ A-E,]*(?:(?:or|and|nor) [A-E])?[ .!]*", rest[ruled.end() :]):
+            return None  # "D. it can't be A, so B": more than the options ruled out
+        rest = ""
+    if re.search(r"\([A-E]\)|\b(?:or|and)\b|\\lor|\\vee", rest):
+        return None
     return m.group(1) or m.group(3)
+
+
+def _reference_option(g: str) -> str | None:
+    """A reference that gives the letter and then the option's text (``C Cecile``, ``A Peter Celina``): the letter."""
+    m = re.fullmatch(r"([A-E]) [A-Z][a-z][^=<>]*", g)
+    return m.group(1) if m else None
 
 
 _PLACEHOLDERS = {"?", "...", "\\ldots", "\\cdots", "n/a", "none", "answer", "unknown", "x", "\\dots", ""}
@@ -482,8 +584,8 @@ def _render(s: _Shape) -> str:
 
 
 def _compare_tuple(p: _Shape, g: _Shape) -> tuple[bool, str]:
-    if p.kind == "list" and g.brackets == "()":
-        p = _Shape("tuple", p.items, "()")
+    if (p.kind == "list" or p.brackets == "{}") and g.brackets == "()":
+        p = _Shape("tuple", p.items, "()")  # "1,3" or "{1,3}" (plain braces, which LaTeX does not print) for (1,3)
     if p.kind == "matrix" and len(p.items) == len(g.items):
         p = _Shape("tuple", p.items, "()")
     if p.kind != "tuple" or len(p.items) != len(g.items):

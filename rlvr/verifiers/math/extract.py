@@ -259,6 +259,10 @@ def clean(answer: str) -> str:
     s = s.strip().strip("*").strip()
     while s and s[-1] in ".;:," and not s.endswith("\\,"):
         s = s[:-1].rstrip()
+    for quote in ('\\"', '"'):  # an answer in quotes, '"12 and 13"' (or escaped once more, '\\"12 and 13\\"')
+        if len(s) > 2 * len(quote) and s.startswith(quote) and s.endswith(quote):
+            s = s[len(quote) : -len(quote)].strip()
+            break
     if s.endswith("\\"):
         s = s.rstrip("\\").rstrip()  # "185\\" (a stray backslash), "185\\\\" (a trailing row break)
     return s
@@ -433,12 +437,14 @@ def _leading_expression(s: str) -> str:
     end = _SENTENCE_END.search(s)
     s = s[: end.start()] if end else s
     s = re.sub(r"[.!?]\s*$", "", s)
-    s = re.sub(r" \([A-Za-z ]{1,40}\)$", "", s)  # "12 (twelve)"
+    s = re.sub(r" \((?![A-Z]\))[A-Za-z ]{1,40}\)$", "", s)  # "12 (twelve)"; "definitely (C)" is an option
     s = _CONTRAST.sub("", s) if re.search(r"\d|\\", s[: s.find("not")] if "not" in s else "") else s
     cut = len(s)
     for m in re.finditer(r"(?:,[ \t]*|[ \t]+)([A-Za-z]+)\b", s):
         if m.group(1).lower() in CONDITIONS:
             return ""  # "12 if x > 0": a conditional answer is no answer
+        if re.fullmatch(r"[A-E]", m.group(1)):
+            continue  # "C, D": a second option letter is part of the answer (a hedge), not a clause
         if m.group(1).lower() in CLAUSE_WORDS or (m.group().startswith(",") and not re.search(r"\d", s[m.end() :])):
             cut = m.start()
             break

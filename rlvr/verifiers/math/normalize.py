@@ -122,14 +122,14 @@ def normalize(s: str) -> str:
     if s.startswith(("\\boxed{", "\\fbox{")) and s.endswith("}"):
         s = s[s.index("{") + 1 : -1]
     s = re.sub(r"\s+", " ", s)
+    s = _undouble_backslashes(s)
+    s = re.sub(r"(?<=\d),\\! ?(?=\d)", ",", s)  # MATH's "11,\! 111": a thousands comma; a plain "32, 349" is a list
     s = _SPACING.sub(lambda m: " " if m.group() == "\\ " else "", s)
     for old, new in REPLACE:
         s = s.replace(old, new)
-    s = re.sub(r"(?<=\d) ?\{,\} ?(?=\d)", ",", s).replace("{,}", ",")  # "14 {,} 916"
+    s = re.sub(r"(?<=\d) ?\{, ?\} ?(?=\d)", ",", s).replace("{,}", ",")  # "14 {,} 916", "14 {, }916"
     s = re.sub(r"(?<![\d.])1i\b", "i", s)
     s = re.sub(r"_\\([A-Za-z]+)", r"_{\\\1}", s)  # "L_\\odot" is "L_{\\odot}"
-    if re.fullmatch(r"[-+]?\d{1,3}(?:, ?\d{3})+(?:\.\d+)?", s):
-        s = s.replace(", ", ",")
     s = _TRIG_DEGREES.sub(lambda m: f"\\{m.group(1)}(\\frac{{{m.group(2)}\\pi}}{{180}})", s)  # sin 30° = sin(π/6)
     s = _DEGREES.sub(" ", s)
     for pattern, repl in _FRAC_SHORT:
@@ -142,7 +142,6 @@ def normalize(s: str) -> str:
     s = split_units(s)[0]
     if _THOUSANDS.fullmatch(s) or _SPACE_THOUSANDS.fullmatch(s):
         s = s.replace(",", "").replace(" ", "")
-    s = _plain_braces_set(s)
     s = re.sub(r" ?([=,()\[\]{}^_+*/<>-]) ?", r"\1", s)
     return s.rstrip(".").strip()
 
@@ -215,14 +214,14 @@ def unit_of(s: str) -> str:
     return unit.lower().replace(" ", "")
 
 
-def _plain_braces_set(s: str) -> str:
-    """``{1,3}`` -> ``\\{1,3\\}``: a brace group around a comma list is a set (models drop the backslashes)."""
-    if len(s) > 2 and s[0] == "{" and s[-1] == "}" and "," in s:
-        depth = 0
-        for i, ch in enumerate(s):
-            depth += ch == "{"
-            depth -= ch == "}"
-            if depth == 0 and i < len(s) - 1:
-                return s
-        return "\\{" + s[1:-1] + "\\}"
-    return s
+_BACKSLASH_RUN = re.compile(r"(?<!\\)\\+(?=[A-Za-z])")  # starts only at a run's start: linear
+
+
+def _undouble_backslashes(s: str) -> str:
+    """``\\\\left( 3, \\\\frac{\\\\pi}{2} \\\\right)`` -> ``\\left( 3, \\frac{\\pi}{2} \\right)``: an answer escaped
+    twice (a JSON or Python string written out raw). Only when every command in it is doubled: in ``1\\\\x`` next to
+    a single-backslash ``\\begin``, the ``\\\\`` is a row break."""
+    runs = [len(m.group()) for m in _BACKSLASH_RUN.finditer(s)]
+    if not runs or any(n % 2 for n in runs):
+        return s
+    return _BACKSLASH_RUN.sub(lambda m: "\\" * (len(m.group()) // 2), s)
