@@ -42,184 +42,98 @@ from pathlib import Path
 import rlvr
 from rlvr.verifiers.math.extract import HEDGE_SEP, clean, extract_answer
 
-# case id -> (class, why). Filled in by reading every disagreement; see the module docstring.
+# case id -> (class, why). Filled in by reading every disagreement in its suite's source; see the module docstring and
+# benchmarks/results/math_judgement_calls.md (one row per disagreement, the fixed ones too).
+JUDGEMENT, THEIRS_WRONG = "judgement call", "theirs wrong"
+
+
+def _rows(ids: list[str], label: str, why: str) -> dict[str, tuple[str, str]]:
+    return dict.fromkeys(ids, (label, why))
+
+
+def _both(test: str, *rows: int, lighteval_test: str | None = None) -> list[str]:
+    """The same case in Math-Verify's tests/test_all.py and in lighteval's copy of it."""
+    ids = [f"math_verify:test_all:{test}:{i}" for i in rows]
+    return ids + [f"lighteval:test_extractive_match:{lighteval_test or test}:{i}" for i in rows]
+
+
 CLASSIFIED: dict[str, tuple[str, str]] = {
-    **dict.fromkeys(
-        [
-            "math_verify:test_all:test_number_extraction:5",
-            "lighteval:test_extractive_match:test_number_extraction:5",
-            "math_verify:test_all:test_number_extraction:6",
-            "lighteval:test_extractive_match:test_number_extraction:6",
-            "math_verify:test_all:test_number_extraction:7",
-            "lighteval:test_extractive_match:test_number_extraction:7",
-            "math_verify:test_all:test_number_extraction:17",
-            "lighteval:test_extractive_match:test_number_extraction:17",
-        ],
-        (
-            "judgement call",
-            "decimal comma ('1000,99', '1,22', '0,111'): rlvr reads a comma as a list or thousands separator, as MATH and OlympiadBench write them",
-        ),
+    **_rows(
+        _both("test_number_extraction", 7),
+        JUDGEMENT,
+        "free French prose with no answer marker ('Soucis : 2,74 $ a..'): rlvr takes the short line whole and finds "
+        "two parts in it; the decimal comma alone is read ('1000,99' for 1000.99 passes)",
     ),
-    **dict.fromkeys(
-        [
-            "math_verify:test_all:test_number_extraction:13",
-            "lighteval:test_extractive_match:test_number_extraction:13",
-            "math_verify:test_all:test_number_extraction:14",
-            "lighteval:test_extractive_match:test_number_extraction:14",
-            "math_verify:test_all:test_number_extraction:15",
-            "lighteval:test_extractive_match:test_number_extraction:15",
-            "math_verify:test_all:test_number_extraction:16",
-            "lighteval:test_extractive_match:test_number_extraction:16",
-        ],
-        (
-            "judgement call",
-            "free prose with no answer marker, box or concluding sentence ('the number is not 10 which is 1,000.99€'): rlvr reads no answer from it by design (a policy must state its answer)",
-        ),
+    **_rows(
+        _both("test_number_extraction", 13, 14, 15, 16),
+        JUDGEMENT,
+        "free prose with no answer marker that names two numbers, 10 and 1,000.99 ('the number is not 10 which is "
+        "1,000.99€'): rlvr reads no answer from unmarked prose (issue 9: refused by design; a negated or unfinished "
+        "sentence gives no answer)",
     ),
-    **dict.fromkeys(
-        ["math_verify:test_all:test_latex_notation:9", "lighteval:test_extractive_match:test_latex_notation:9"],
-        (
-            "judgement call",
-            "'\\frac{1}{2} \\$ = \\frac{10}{9}': the equation is false; rlvr refuses a false equation rather than reading its last side",
-        ),
+    **_rows(
+        _both("test_latex_notation", 9),
+        JUDGEMENT,
+        "'\\frac{1}{2} \\$ = \\frac{10}{9}' is a false equation; rlvr refuses it rather than read its last side "
+        "('13 = 12' for 12 is a reward hack)",
     ),
-    **dict.fromkeys(
-        [
-            "math_verify:test_all:test_latex_notation_math:4",
-            "lighteval:test_extractive_match:test_latex_notation_math:4",
-        ],
-        (
-            "judgement call",
-            "test-source artefact: a \\boxed{ that opens inside one $...$ and closes in another, with escaped quotes",
-        ),
+    **_rows(
+        _both("test_relations_math", 15),
+        JUDGEMENT,
+        "'x \\approx 11' for 11: an estimate; issue 9 lists 'x \\approx 12' among the reward hacks to refuse",
     ),
-    **dict.fromkeys(
-        [
-            "math_verify:test_all:test_latex_notation_math:5",
-            "lighteval:test_extractive_match:test_latex_notation_math:5",
-        ],
-        ("judgement call", "test-source artefact: backslashes escaped twice ('\\\\left(') in a raw string"),
+    **_rows(
+        _both("test_complex_math_expressions", 7, 13),
+        JUDGEMENT,
+        "the row passes float_rounding=2, a tolerance option ('0.33' for 1/3, '2.6667' for 8/3); at Math-Verify's "
+        "default precision 0.33 is not 1/3 either; rlvr grades exactly unless rel_tol is given",
     ),
-    **dict.fromkeys(
-        ["math_verify:test_all:test_relations_math:15", "lighteval:test_extractive_match:test_relations_math:15"],
-        (
-            "judgement call",
-            "'x \\approx 11' for 11: rlvr refuses an estimate where the reference is exact (a reward hack in tests/data/math_reward_hacks.jsonl)",
-        ),
-    ),
-    **dict.fromkeys(
-        [
-            "math_verify:test_all:test_complex_math_expressions:0",
-            "lighteval:test_extractive_match:test_complex_math_expressions:0",
-            "math_verify:test_all:test_complex_math_expressions:7",
-            "lighteval:test_extractive_match:test_complex_math_expressions:7",
-            "math_verify:test_all:test_complex_math_expressions:13",
-            "lighteval:test_extractive_match:test_complex_math_expressions:13",
-        ],
-        (
-            "judgement call",
-            "limited precision ('0.0833333333333333' for 1/12, '0.33' for 1/3, '2.6667' for 8/3): rlvr rewards only an exact answer or an exact answer for a decimal reference, never a decimal answer for an exact reference",
-        ),
-    ),
-    **dict.fromkeys(
-        [
-            "math_verify:test_all:test_math_extraction_additional_cases:7",
-            "lighteval:test_extractive_match:test_math_extraction_additional_cases:5",
-        ],
-        (
-            "judgement call",
-            "'{1,3}' (a set) for '(1,3)' (a pair or an open interval): rlvr keeps sets and tuples apart",
-        ),
-    ),
-    **dict.fromkeys(
-        ["math_verify:test_all:test_math_extraction_additional_cases:24"],
-        (
-            "judgement call",
-            "'32, 349' for 32349: rlvr reads a comma followed by three digits as a thousands separator, with or without a space",
-        ),
-    ),
-    **dict.fromkeys(
+    **_rows(
         ["math_verify:test_all:test_set_rel_assymetry:3"],
-        (
-            "judgement call",
-            "'-2 \\le x \\le 7' for 'x \\in [-2,7]': the same set; Math-Verify refuses it on purpose (one-way set/relation comparison)",
-        ),
+        JUDGEMENT,
+        "the same pair as row 2, which expects 1 with allow_set_relation_comp=True; row 3 expects 0 only because "
+        "that option is off; rlvr has no such option and says equal (-2 <= x <= 7 is the set [-2, 7])",
     ),
-    **dict.fromkeys(
-        [
-            "math_verify:test_numina_cases:test_numina_cases:9",
-            "lighteval:test_extractive_match:test_math_numina_cases:9",
-        ],
-        (
-            "judgement call",
-            "a reference of labelled values 'p=5,q=2;p=7,q=2' against unlabelled pairs: rlvr reads the reference as four values",
-        ),
-    ),
-    **dict.fromkeys(
+    **_rows(
         [
             "math_verify:test_numina_cases:test_numina_cases:24",
             "lighteval:test_extractive_match:test_math_numina_cases:24",
         ],
-        ("judgement call", "test-source artefact: the gold is an unclosed, twice-escaped '\\\\boxed{W(n) = 1 ...'"),
+        JUDGEMENT,
+        "malformed on both sides: the gold is an unclosed, twice-escaped '\\\\boxed{W(n) = 1 ...', the prediction "
+        "glues 'or' into the maths ('W(x)=1orW(x)=-1') and names another variable",
     ),
-    **dict.fromkeys(
+    **_rows(
         [
             "math_verify:test_open_thoughts:test_open_thoughts:28",
             "lighteval:test_extractive_match:test_math_numina_cases:35",
             "lighteval:test_extractive_match:test_math_numina_cases:36",
         ],
-        (
-            "judgement call",
-            "the gold is prose around several boxes ('\\boxed{1} no no no \\boxed{2}'); which boxes count is Math-Verify's gold-extraction rule, not equivalence",
-        ),
+        JUDGEMENT,
+        "tests Math-Verify's reading of a gold that is prose around several boxes ('\\boxed{1} no no no "
+        "\\boxed{2}'); rlvr takes a reference as the answer itself, never as prose to extract from",
     ),
-    **dict.fromkeys(
+    **_rows(
         ["math_verify:test_yujianll:test_string_extraction:9"],
-        ("theirs wrong", "'1 + 1/e' is not '1 - 1/e' (a sign typo in the test)"),
+        THEIRS_WRONG,
+        "'1 + 1/e' is not '1 - 1/e' (a sign typo in the test)",
     ),
-    **dict.fromkeys(
-        [
-            "lighteval:test_extractive_match:test_extraction_abc:1",
-            "lighteval:test_extractive_match:test_extraction_abc:2",
-            "lighteval:test_extractive_match:test_extraction_abc:4",
-        ],
-        (
-            "judgement call",
-            "a multiple-choice letter in free prose ('I think it's B', 'for sure D, it can't be A or B'): rlvr reads letters only as the answer itself; 'D ... or B' reads as a hedge",
-        ),
+    **_rows(
+        ["lighteval:test_extractive_match:test_extraction_abc:1"],
+        JUDGEMENT,
+        "a letter in free prose with no answer marker ('It's not A ..., therefore I think it's B', no full stop): a "
+        "sentence that negates or is unfinished gives no answer (issue 9, item 3)",
     ),
-    **dict.fromkeys(
-        [
-            "lighteval:test_extractive_match:test_extraction_abc:7",
-            "lighteval:test_extractive_match:test_extraction_abc:9",
-            "lighteval:test_extractive_match:test_extraction_abc:10",
-        ],
-        (
-            "judgement call",
-            "the reference is a letter followed by the option's text ('C Cecile'); rlvr takes a reference as written",
-        ),
-    ),
-    **dict.fromkeys(
+    **_rows(
         ["lighteval:test_extractive_match:test_multilingual_extraction_math_latex_numbers:1"],
-        ("judgement call", "'just about 1': an estimate in prose"),
+        JUDGEMENT,
+        "'just about 1': an estimate in prose, refused like 'approximately 1'",
     ),
-    **dict.fromkeys(
-        [
-            "nemo_skills:test_correct_examples:11:1",
-            "nemo_skills:test_correct_examples:12:0",
-            "nemo_skills:test_correct_examples:12:1",
-        ],
-        (
-            "judgement call",
-            "'\\boxed{185\\}': the closing brace is escaped, so the box never closes (a cut-off answer for rlvr)",
-        ),
-    ),
-    **dict.fromkeys(
+    **_rows(
         ["hendrycks:test_order", "hendrycks:test_decimals"],
-        (
-            "judgement call",
-            "an unbracketed list ('10, 4, -2'): hendrycks compares it in order; rlvr reads it as the set of solutions, in any order, and compares ordered tuples only when bracketed",
-        ),
+        JUDGEMENT,
+        "graders disagree: hendrycks compares an unbracketed list as a string, in order; Math-Verify reads it as a "
+        "set (verify(parse('$10, 4, -2$'), parse('$4, 10, -2$')) is True), as rlvr does",
     ),
 }
 
