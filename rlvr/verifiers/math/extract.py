@@ -443,8 +443,8 @@ def _leading_expression(s: str) -> str:
     for m in re.finditer(r"(?:,[ \t]*|[ \t]+)([A-Za-z]+)\b", s):
         if m.group(1).lower() in CONDITIONS:
             return ""  # "12 if x > 0": a conditional answer is no answer
-        if re.fullmatch(r"[A-E]", m.group(1)):
-            continue  # "C, D": a second option letter is part of the answer (a hedge), not a clause
+        if m.start() <= 4 and re.fullmatch(r"[A-E]", m.group(1)) and re.fullmatch(r" ?\(?[A-E]\)? ?", s[: m.start()]):
+            continue  # "C, D": a second option letter after a first is part of the answer (a hedge), not a clause
         if m.group(1).lower() in CLAUSE_WORDS or (m.group().startswith(",") and not re.search(r"\d", s[m.end() :])):
             cut = m.start()
             break
