@@ -113,7 +113,7 @@ def _plain_number(s: str) -> tuple[Fraction, int | None] | None:
     return None
 
 
-FULL_PRECISION = 12  # significant digits from which a decimal is the exact value as a computer prints it
+FULL_PRECISION = 15  # significant digits from which a decimal is the exact value as a double prints it (15-17)
 
 
 def _significant_digits(n: _Num) -> int:
@@ -514,8 +514,11 @@ def _choice_letter(s: str) -> str | None:
         return None
     rest = m.group(2) or m.group(4) or ""
     if (ruled := _RULES_OUT.match(rest)) is not None:
-        if not re.fullmatch(r"[ A-E,]*(?:(?:or|and|nor) [A-E])?[ .!]*", rest[ruled.end() :]):
+        others = rest[ruled.end() :]
+        if not re.fullmatch(r"[ A-E,]*(?:(?:or|and|nor) [A-E])?[ .!]*", others):
             return None  # "D. it can't be A, so B": more than the options ruled out
+        if (m.group(1) or m.group(3)) in re.findall(r"\b[A-E]\b", others):
+            return None  # "A. it can't be A or B" contradicts itself
         rest = ""
     if re.search(r"\([A-E]\)|\b(?:or|and)\b|\\lor|\\vee", rest):
         return None
