@@ -6,7 +6,9 @@ alone (every string step before it is linear, see ``extract.py`` and ``normalize
 1. both sides are normalised (``normalize.py``); a unit given on both sides must agree (``12 km`` is not ``12 m``);
 2. relations and estimates that the reference does not have are refused (``\\ne 12``, ``\\approx 12``, ``x \\ge 5``),
    and so is an unevaluated ``\\binom`` against a number (the question echoed, not answered);
-3. multiple-choice letters, words and placeholders are compared as such;
+3. multiple-choice letters (a reference may add the option's text, ``C Cecile``), words and placeholders are
+   compared as such; a decimal comma (``1000,99``) is read against a decimal with a point; a reference of labelled
+   solutions (``p=5,q=2;p=7,q=2``) is the list of tuples ``(5,2),(7,2)``;
 4. the answer's *shape* is compared with the reference's (:func:`compare_shapes`): intervals with their open/closed
    ends, ordered tuples, unordered lists and sets, matrices, unions; see the rule for several answers in
    ``__init__.py``;
@@ -155,7 +157,8 @@ def _compare_numbers(p: _Num, g: _Num) -> tuple[bool, str]:
         if g.decimals >= 0 and round(p.value, g.decimals) == g.value:
             return True, "equal at the reference's precision"
     if p.decimals is not None and g.decimals is None and g.value and abs(p.value - g.value) < abs(g.value) / 100:
-        if _significant_digits(p) >= FULL_PRECISION and abs(p.value - g.value) < Fraction(1, 10**p.decimals):
+        digits = _significant_digits(p)
+        if digits >= FULL_PRECISION and p.decimals >= 0 and abs(p.value - g.value) < Fraction(1, 10**p.decimals):
             return True, "equal to machine precision"  # 0.0833333333333333 for 1/12, as a float prints it
         return False, f"equal only to limited precision ({float(p.value):g} vs {g.value})"
     return False, "not equivalent"
