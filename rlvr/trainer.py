@@ -323,6 +323,8 @@ class RLVRTrainer(GRPOTrainer):
         self._alerted: set[tuple[str, str]] = set()
         self._audit = _audit_scorer(args, self.reward_funcs)
         self._audit_rng = torch.Generator().manual_seed(args.seed)
+        self._audit_pending: tuple[list[int], list[str], Any] | None = None  # an audit started with the grading
+        self._audit_clock = (0.0, 0.0)  # the last audit's grading seconds, and how long the step waited for it
         self._timers: dict[str, float] = defaultdict(float)
         self._last_rewards: torch.Tensor | None = None
         self._last_ungraded: torch.Tensor | None = None
@@ -365,6 +367,8 @@ class RLVRTrainer(GRPOTrainer):
         for func in self.reward_funcs:
             if hasattr(func, "prefetch"):
                 func.prefetch(prompts=prompts, completions=completions, completion_ids=completion_ids, **columns)
+        if self._audit is not None:
+            self._audit_pending = self._submit_audit(inputs, completions)
 
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
         start = time.perf_counter()
@@ -381,9 +385,11 @@ class RLVRTrainer(GRPOTrainer):
             self._run_audit(mode, inputs, completions)
         waited = time.perf_counter() - start
         graders = [f for f in self.reward_funcs if hasattr(f, "last_seconds")]
+        clocks = [(f.last_seconds, f.last_wait) for f in graders] + ([self._audit_clock] if self._audit else [])
         self._timers["rewards_wait"] += waited
-        # grading time: the graders' own clocks, plus whatever else ran in here (other reward functions, audit)
-        self._timers["rewards"] += waited - sum(f.last_wait for f in graders) + sum(f.last_seconds for f in graders)
+        # grading time: the graders' (and the audit's) own clocks, plus whatever else ran in here (other reward
+        # functions), rather than the time waited for them
+        self._timers["rewards"] += waited + sum(seconds - wait for seconds, wait in clocks)
         return rewards_per_func
 
     def _watch_verdicts(self, mode: str) -> None:
@@ -417,17 +423,33 @@ class RLVRTrainer(GRPOTrainer):
             stacklevel=2,
         )
 
-    def _run_audit(self, mode: str, inputs, completions) -> None:
-        """Re-grade a random audit_fraction of this process's rows with audit_verifier; log the disagreement rate
-        with the audited verifier reward, and put both statuses of each disagreement in the completions table."""
+    def _submit_audit(self, inputs, completions) -> tuple[list[int], list[str], Any]:
+        """Start re-grading a random audit_fraction of this process's rows with audit_verifier: (rows, their
+        completions, the Future of the second verdicts)."""
         func, scorer = self._audit
-        verdicts = func.last_verdicts
-        n = len(verdicts)
+        n = len(completions)
         k = min(n, max(1, round(self.args.audit_fraction * n)))
         rows = torch.randperm(n, generator=self._audit_rng)[:k].tolist()
         texts = [completion_text(completions[i]) for i in rows]
         references = [func._decode(inputs[i][func.reference_field]) for i in rows]
-        second = scorer.submit(texts, references).result()
+        return rows, texts, scorer.submit(texts, references)
+
+    def _run_audit(self, mode: str, inputs, completions) -> None:
+        """Log the disagreement rate of the audit (started with the grading when overlap_rewards is on) with the
+        audited verifier reward, and put both statuses of each disagreement in the completions table."""
+        func, _ = self._audit
+        verdicts = func.last_verdicts
+        n = len(verdicts)
+        pending, self._audit_pending = self._audit_pending, None
+        started = pending is not None and all(i < n for i in pending[0])
+        if not started or [completion_text(completions[i]) for i in pending[0]] != pending[1]:
+            pending = self._submit_audit(inputs, completions)  # nothing started for these rows: start it now
+        rows, _, future = pending
+        k = len(rows)
+        start = time.perf_counter()
+        second = future.result()
+        waited = time.perf_counter() - start
+        self._audit_clock = (future.stats.seconds if future.stats is not None else waited, waited)
         column = [""] * n
         disagree = 0
         for i, verdict in zip(rows, second, strict=True):
