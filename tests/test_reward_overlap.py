@@ -159,6 +159,30 @@ def test_dynamic_sampling_rounds_overlap_and_change_nothing(checkpoint, tmp_path
     assert any(not torch.equal(on[k], initial[k]) for k in on)
 
 
+def test_speculative_resampling_generates_the_next_round_during_grading_and_changes_nothing(checkpoint, tmp_path):
+    """speculative_resampling: while a round is still being graded, the next round is generated; when it turns out
+    not to be needed it is thrown away and everything it moved is put back. Weights and every logged figure but the
+    clocks are those of a run without overlap, over steps where speculation was used and where it was wasted."""
+    runs = {}
+    for speculate in (True, False):
+        reward = PrefetchRecorder("test_shares_chars", delay=0.05, workers=1)  # grading outlasts the log-prob passes
+        options = dict(speculative_resampling=True) if speculate else dict(overlap_rewards=False)
+        weights, trainer = train(
+            checkpoint, tmp_path, reward, dynamic_sampling=True, max_resample_rounds=3, max_steps=4, **options
+        )
+        runs[speculate] = (weights, trainer.state.log_history)
+    (on, history), (off, plain) = runs[True], runs[False]
+    assert all(torch.equal(on[k], off[k]) for k in on)
+    generated = sum(e["dynamic_sampling/speculative_rounds"] for e in history if "loss" in e)
+    used = sum(e["dynamic_sampling/speculative_rounds_used"] for e in history if "loss" in e)
+    assert 0 < used < generated, "both a used and a wasted speculative round must occur for the test to mean much"
+    assert used == sum(e["dynamic_sampling/extra_rounds"] for e in history if "loss" in e)
+    clocks = ("time/", "step_time", "train_runtime", "train_samples_per_second", "train_steps_per_second")
+    for a, b in zip(history, plain, strict=True):
+        a = {k: v for k, v in a.items() if not k.startswith(clocks) and "speculative" not in k}
+        assert a == {k: v for k, v in b.items() if not k.startswith(clocks)}
+
+
 def test_every_step_says_how_it_was_graded(checkpoint, tmp_path):
     _, trainer = train(checkpoint, tmp_path, VerifierReward("test_shares_chars", workers=1), max_steps=2)
     for entry in [e for e in trainer.state.log_history if "reward" in e]:
