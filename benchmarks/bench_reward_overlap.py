@@ -120,9 +120,17 @@ def checkpoint(path: str, layers: int = 6) -> str:
     return path
 
 
-def run(ckpt: str, steps: int, reward: VerifierReward, references: list, overlap: bool, out: str) -> dict:
+def run(
+    ckpt: str, steps: int, reward: VerifierReward, references: list, overlap: bool, out: str, dapo: dict | None = None
+) -> dict:
+    """One training run; ``dapo``: dynamic-sampling options (speculative_resampling applies with overlap only)."""
     close_all()  # a fresh scorer: no verdict cached by the previous run
+    extra = {}
+    if dapo is not None:
+        extra = dict(dynamic_sampling=True, max_resample_rounds=dapo["rounds"])
+        extra["speculative_resampling"] = overlap and dapo["speculative"]
     args = RLVRConfig(
+        **extra,
         output_dir=out, bf16=False, use_cpu=True, per_device_train_batch_size=BATCH, num_generations=GROUP,
         max_completion_length=LENGTH, max_steps=steps, learning_rate=1e-4, beta=0.04, num_iterations=2,
         report_to=[], logging_steps=1, save_strategy="no", disable_tqdm=True, seed=0, overlap_rewards=overlap,
@@ -154,6 +162,10 @@ def run(ckpt: str, steps: int, reward: VerifierReward, references: list, overlap
         "rewards_s": [e["time/rewards"] for e in logs],
         "rewards_wait_s": [e["time/rewards_wait"] for e in logs],
         "logps_s": [e["time/logps"] for e in logs],
+        "extra_rounds": sum(e.get("dynamic_sampling/extra_rounds", 0) for e in logs),
+        "speculative_rounds": [
+            sum(e.get(f"dynamic_sampling/speculative_rounds{x}", 0) for e in logs) for x in ("", "_used")
+        ],
         "statuses": {k.rsplit("/", 1)[-1]: statistics.mean(e[k] for e in logs) for k in logs[0] if "/status/" in k},
         "params": {k: v.detach().clone() for k, v in trainer.model.named_parameters()},
     }
@@ -182,7 +194,11 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--delay", default="auto", help="stand-in: grader seconds per distinct answer, or 'auto'")
+    parser.add_argument("--delay-scale", type=float, default=1.0, help="stand-in: times the calibrated delay")
     parser.add_argument("--layers", type=int, default=6, help="layers of the tiny model (longer log-prob passes)")
+    parser.add_argument("--dynamic-sampling", action="store_true", help="DAPO dynamic sampling on both sides")
+    parser.add_argument("--speculative", action="store_true", help="with --dynamic-sampling: speculative_resampling")
+    parser.add_argument("--rounds", type=int, default=3, help="max_resample_rounds with --dynamic-sampling")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1: steadier on a shared machine)")
     opts = parser.parse_args()
     if opts.grader == "code" and not opts.humaneval:
@@ -201,13 +217,15 @@ def main() -> int:
         elif opts.grader == "math":
             make, references = math500_grader(opts.math500)
         else:
-            delay = calibrate(ckpt, os.path.join(tmp, "out")) if opts.delay == "auto" else float(opts.delay)
+            auto = opts.delay == "auto"
+            delay = calibrate(ckpt, os.path.join(tmp, "out")) * opts.delay_scale if auto else float(opts.delay)
             print(f"grader delay {delay * 1000:.1f} ms per answer ({BATCH} answers per batch)")
             make, references = stand_in(delay)
         for repeat in range(opts.repeats):
             pair = {}
             for overlap in (True, False) if repeat % 2 == 0 else (False, True):
-                result = run(ckpt, opts.steps, make(), references, overlap, os.path.join(tmp, "out"))
+                dapo = dict(rounds=opts.rounds, speculative=opts.speculative) if opts.dynamic_sampling else None
+                result = run(ckpt, opts.steps, make(), references, overlap, os.path.join(tmp, "out"), dapo)
                 pair[overlap] = result
                 runs.append(result)
                 print(
@@ -221,7 +239,10 @@ def main() -> int:
             )
     close_all()
     result = summarize(runs, identical, opts, delay)
-    name = {"stand-in": "reward_overlap.json"}.get(opts.grader, f"reward_overlap_{opts.grader}.json")
+    name = {"stand-in": "reward_overlap"}.get(opts.grader, f"reward_overlap_{opts.grader}")
+    if opts.dynamic_sampling:
+        name += "_dapo_speculative" if opts.speculative else "_dapo"
+    name += ".json"
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n")
     report(result)
@@ -245,6 +266,10 @@ def summarize(runs: list[dict], identical: list[bool], opts, delay: float | None
     statuses = {k: statistics.mean(r["statuses"][k] for r in runs) for k in runs[0]["statuses"]}
     return {
         "grader": opts.grader,
+        "dynamic_sampling": opts.dynamic_sampling,
+        "speculative_resampling": opts.speculative,
+        "extra_rounds_per_run": [r["extra_rounds"] for r in runs],
+        "speculative_rounds_generated_used_per_run_with_overlap": [r["speculative_rounds"] for r in on],
         "delay_s_per_answer": delay,
         "layers": opts.layers,
         "steps": opts.steps,

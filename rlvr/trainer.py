@@ -20,19 +20,23 @@ TRL methods overridden, and why (each calls TRL's own method, except ``_compute_
   sequence mask and vLLM importance weights enter as ``sample_weights``; KL (beta), two-sided clipping (delta), the
   ratio level and the entropy bonus (static or adaptive, on TRL's controller state) are applied as TRL applies them.
 - ``_generate``: timing, and the start of grading (``prefetch`` of reward functions that have it, e.g.
-  ``VerifierReward`` through ``Scorer.submit``) as soon as completions are decoded, so that grading runs while TRL
-  computes the old/reference log-probs (``overlap_rewards``).
+  ``VerifierReward`` through ``Scorer.submit``, and of the audit) as soon as completions are decoded, so that grading
+  runs while TRL computes the old/reference log-probs (``overlap_rewards``); hands TRL a round generated ahead of
+  time (``speculative_resampling``).
 - ``_calculate_rewards``: collects the verdicts; a row with a None reward from any grading function is ungraded as a
   whole (TRL only skips rows where *every* function returned None, counting a partly graded row's missing verdict
   as 0), so TRL's nan-aware group statistics skip it; logs per-verifier status fractions and extracted-answer
-  length, runs the optional audit, warns once when timeouts or errors pass ``reward_alert_fraction``.
+  length, runs the optional audit, warns once when timeouts or errors pass ``reward_alert_fraction``; with
+  ``speculative_resampling``, while a dynamic-sampling round is still being graded, generates the next round first
+  (put back as if never generated when it is not needed).
 - ``_generate_and_score_completions``: masks ungraded rows out of the loss; replaces TRL's z-score advantages when
   ``advantage`` is not "grpo" (``rlvr.advantages``); DAPO dynamic sampling (drop zero-spread groups, refill from
   fresh prompts, re-batch TRL's batch dict by its own key conventions, refusing a key that fits none).
 - ``training_step``: per-optimizer-step timing.
 
 Metrics beside TRL's own: clip_ratio/*, ratio/mean, approx_kl, rewards/frac_ungraded, rewards/<name>/status/<status>,
-rewards/<name>/extracted_length, rewards/<name>/audit_disagreement, dynamic_sampling/*, and, in seconds per optimizer
+rewards/<name>/extracted_length, rewards/<name>/audit_disagreement, dynamic_sampling/* (speculative_rounds and
+speculative_rounds_used with speculative_resampling), and, in seconds per optimizer
 step, time/generation, time/rewards (grading), time/rewards_wait (how long the step waited for it), time/logps
 (no-grad old/reference log-probs), time/update (forward + backward).
 """
