@@ -27,6 +27,12 @@ and whether each on/off pair ended with identical weights. Results: benchmarks/r
     python benchmarks/bench_reward_overlap.py [--steps 10] [--repeats 5] [--delay auto]
     python benchmarks/bench_reward_overlap.py --grader code --humaneval HumanEval.jsonl --repeats 3
     python benchmarks/bench_reward_overlap.py --grader math --repeats 3
+    python benchmarks/bench_reward_overlap.py --dynamic-sampling [--speculative] --delay 0.05 --repeats 3
+
+With --dynamic-sampling both sides run DAPO dynamic sampling (extra generation rounds when groups have no reward
+spread); --speculative adds speculative_resampling to the overlapped side (the next round is generated while a round
+is still being graded). With a delay that makes grading outlast the log-prob passes, the two results
+(reward_overlap_dapo.json, reward_overlap_dapo_speculative.json) show what speculation hides beyond the passes.
 """
 
 from __future__ import annotations
@@ -246,7 +252,7 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n")
     report(result)
-    return 0 if result["passes"] else 1
+    return 1 if result["passes"] is False else 0
 
 
 def hidden_fractions(r: dict, only_covered: bool = False) -> list[float]:
@@ -287,7 +293,8 @@ def summarize(runs: list[dict], identical: list[bool], opts, delay: float | None
         "logps_s": spread([x for r in runs for x in r["logps_s"]]),
         "identical_weights_on_vs_off": identical,
         "bar": BAR,
-        "passes": bool(covered) and statistics.median(covered) >= BAR and all(identical),
+        # the bar is stated for steps whose log-prob passes outlast the grading; with none, it does not apply
+        "passes": statistics.median(covered) >= BAR and all(identical) if covered else None,
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
     }
 
@@ -303,7 +310,7 @@ def report(result: dict) -> None:
         f"[{result['grader']}] grading hidden with overlap: median {h['median']:.2f} (min {h['min']:.2f}, max "
         f"{h['max']:.2f}); on steps where log-probs >= grading ({result['steps_where_logps_ge_grading']}): "
         f"{covered}; without overlap: median {result['hidden_fraction_without_overlap']['median']:.2f}; bar >= "
-        f"{BAR} -> {'PASS' if result['passes'] else 'FAIL'}"
+        f"{BAR} -> {({True: 'PASS', False: 'FAIL'}).get(result['passes'], 'not applicable')}"
     )
     print(
         f"step time on/off: median {r['median']:.3f} (min {r['min']:.3f}, max {r['max']:.3f}); identical weights "

@@ -181,6 +181,8 @@ def test_speculative_resampling_generates_the_next_round_during_grading_and_chan
     for a, b in zip(history, plain, strict=True):
         a = {k: v for k, v in a.items() if not k.startswith(clocks) and "speculative" not in k}
         assert a == {k: v for k, v in b.items() if not k.startswith(clocks)}
+    with pytest.raises(ValueError, match="speculative_resampling needs dynamic_sampling"):
+        RLVRConfig(output_dir=str(tmp_path), use_cpu=True, speculative_resampling=True)
 
 
 def test_every_step_says_how_it_was_graded(checkpoint, tmp_path):
