@@ -205,6 +205,7 @@ def main() -> int:
     parser.add_argument("--dynamic-sampling", action="store_true", help="DAPO dynamic sampling on both sides")
     parser.add_argument("--speculative", action="store_true", help="with --dynamic-sampling: speculative_resampling")
     parser.add_argument("--rounds", type=int, default=3, help="max_resample_rounds with --dynamic-sampling")
+    parser.add_argument("--output", help="file name under benchmarks/results (default: from --grader and the mode)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1: steadier on a shared machine)")
     opts = parser.parse_args()
     if opts.grader == "code" and not opts.humaneval:
@@ -248,7 +249,7 @@ def main() -> int:
     name = {"stand-in": "reward_overlap"}.get(opts.grader, f"reward_overlap_{opts.grader}")
     if opts.dynamic_sampling:
         name += "_dapo_speculative" if opts.speculative else "_dapo"
-    name += ".json"
+    name = opts.output or f"{name}.json"
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n")
     report(result)

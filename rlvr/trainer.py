@@ -656,6 +656,8 @@ class RLVRTrainer(GRPOTrainer):
         return any(getattr(f, "grading", lambda: False)() for f in self.reward_funcs)
 
     def _speculate(self) -> None:
+        """Generate the next resampling round now (its grading starts at once), keeping what it moves: the random
+        state, the resampling iterator, the generation metrics and token count, for ``_undo_speculation``."""
         state = _Snapshot(
             rng=torch.get_rng_state(),
             cuda_rng=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
