@@ -28,6 +28,9 @@ def completion_text(completion: Any) -> str:
     raise TypeError(f"cannot read a completion of type {type(completion).__name__}")
 
 
+_MAX_PENDING = 2  # prefetched grading jobs a VerifierReward keeps: this round's and a speculative next round's
+
+
 class VerifierReward:
     """A TRL reward function backed by a registered verifier and the shared scoring engine."""
 
@@ -51,22 +54,36 @@ class VerifierReward:
         self.last_seconds = 0.0  # grading time of the last batch (the scorer's own clock)
         self.last_wait = 0.0  # how long the last call blocked on it
         self.last_prefetched = False  # did the last call collect a prefetched grading job?
-        self._pending: tuple[list[str], list[Any], Any] | None = None
+        self._pending: list[tuple[list[str], list[Any], Any]] = []  # prefetched jobs not yet collected, oldest first
 
     def prefetch(self, prompts: Sequence[Any] | None = None, completions: Sequence[Any] = (), **kwargs: Any) -> None:
-        """Start grading these completions in the background (``Scorer.submit``); the next call with the same
+        """Start grading these completions in the background (``Scorer.submit``); a later call with the same
         completions and references collects the result instead of grading again. The trainer calls this as soon as
-        completions are decoded, so grading overlaps the log-prob passes."""
+        completions are decoded, so grading overlaps the log-prob passes (and, with speculative resampling, the next
+        round's batch is prefetched while this one is still pending: two jobs at most are kept)."""
         texts, raw = self._inputs(completions, kwargs)
         future = self._scorer().submit(texts, [self._decode(r) for r in raw])
-        self._pending = (texts, raw, future)
+        self._pending = [*self._pending[-(_MAX_PENDING - 1) :], (texts, raw, future)]
+
+    def grading(self) -> bool:
+        """Is a prefetched grading job still running?"""
+        return any(not job[2].done() for job in self._pending)
+
+    def discard(self, completions: Sequence[Any], **kwargs: Any) -> None:
+        """Forget a prefetched job that will never be collected (a speculative round the trainer threw away); its
+        grading is cancelled if it has not started."""
+        texts, raw = self._inputs(completions, kwargs)
+        for job in [j for j in self._pending if j[0] == texts and j[1] == raw]:
+            job[2].cancel()
+            self._pending.remove(job)
 
     def __call__(self, prompts: Sequence[Any] | None = None, completions: Sequence[Any] = (), **kwargs: Any):
         texts, raw = self._inputs(completions, kwargs)
-        pending, self._pending = self._pending, None
+        pending = next((job for job in self._pending if job[0] == texts and job[1] == raw), None)
+        self._pending = [job for job in self._pending if job is not pending]
         start = time.perf_counter()
-        self.last_prefetched = pending is not None and pending[0] == texts and pending[1] == raw
-        if self.last_prefetched:
+        self.last_prefetched = pending is not None
+        if pending is not None:
             future = pending[2]
         else:  # nothing prefetched (or other rows): grade now
             future = self._scorer().submit(texts, [self._decode(r) for r in raw])
@@ -98,7 +115,7 @@ class VerifierReward:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["last_verdicts"] = []
-        state["_pending"] = None  # a Future does not pickle, and belongs to this process
+        state["_pending"] = []  # a Future does not pickle, and belongs to this process
         return state
 
 

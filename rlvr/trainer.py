@@ -20,19 +20,23 @@ TRL methods overridden, and why (each calls TRL's own method, except ``_compute_
   sequence mask and vLLM importance weights enter as ``sample_weights``; KL (beta), two-sided clipping (delta), the
   ratio level and the entropy bonus (static or adaptive, on TRL's controller state) are applied as TRL applies them.
 - ``_generate``: timing, and the start of grading (``prefetch`` of reward functions that have it, e.g.
-  ``VerifierReward`` through ``Scorer.submit``) as soon as completions are decoded, so that grading runs while TRL
-  computes the old/reference log-probs (``overlap_rewards``).
+  ``VerifierReward`` through ``Scorer.submit``, and of the audit) as soon as completions are decoded, so that grading
+  runs while TRL computes the old/reference log-probs (``overlap_rewards``); hands TRL a round generated ahead of
+  time (``speculative_resampling``).
 - ``_calculate_rewards``: collects the verdicts; a row with a None reward from any grading function is ungraded as a
   whole (TRL only skips rows where *every* function returned None, counting a partly graded row's missing verdict
   as 0), so TRL's nan-aware group statistics skip it; logs per-verifier status fractions and extracted-answer
-  length, runs the optional audit, warns once when timeouts or errors pass ``reward_alert_fraction``.
+  length, runs the optional audit, warns once when timeouts or errors pass ``reward_alert_fraction``; with
+  ``speculative_resampling``, while a dynamic-sampling round is still being graded, generates the next round first
+  (put back as if never generated when it is not needed).
 - ``_generate_and_score_completions``: masks ungraded rows out of the loss; replaces TRL's z-score advantages when
   ``advantage`` is not "grpo" (``rlvr.advantages``); DAPO dynamic sampling (drop zero-spread groups, refill from
   fresh prompts, re-batch TRL's batch dict by its own key conventions, refusing a key that fits none).
 - ``training_step``: per-optimizer-step timing.
 
 Metrics beside TRL's own: clip_ratio/*, ratio/mean, approx_kl, rewards/frac_ungraded, rewards/<name>/status/<status>,
-rewards/<name>/extracted_length, rewards/<name>/audit_disagreement, dynamic_sampling/*, and, in seconds per optimizer
+rewards/<name>/extracted_length, rewards/<name>/audit_disagreement, dynamic_sampling/* (speculative_rounds and
+speculative_rounds_used with speculative_resampling), and, in seconds per optimizer
 step, time/generation, time/rewards (grading), time/rewards_wait (how long the step waited for it), time/logps
 (no-grad old/reference log-probs), time/update (forward + backward).
 """
@@ -185,6 +189,15 @@ class RLVRConfig(GRPOConfig):
             "completions are decoded, so it runs during the old/reference log-prob passes; the rewards are the same."
         },
     )
+    speculative_resampling: bool = field(
+        default=False,
+        metadata={
+            "help": "With dynamic_sampling and overlap_rewards: when a round's grading is still running after its "
+            "log-prob passes, generate the next resampling round meanwhile, as if it will be needed. If it is not, "
+            "that generation is thrown away and the random state, the resampling prompts and the generation metrics "
+            "are put back, so training is the same as without; the cost is a wasted generation. One process only."
+        },
+    )
     reward_alert_fraction: float = field(
         default=0.2,
         metadata={
@@ -225,6 +238,8 @@ class RLVRConfig(GRPOConfig):
             raise ValueError(f"max_resample_rounds must be >= 0; got {self.max_resample_rounds}")
         if self.overlong_filtering:
             self.mask_truncated_completions = True
+        if self.speculative_resampling and not (self.dynamic_sampling and self.overlap_rewards):
+            raise ValueError("speculative_resampling needs dynamic_sampling=True and overlap_rewards=True")
         if not 0.0 <= self.audit_fraction <= 1.0:
             raise ValueError(f"audit_fraction must be in [0, 1]; got {self.audit_fraction}")
         if self.audit_fraction > 0 and not self.audit_verifier:
@@ -314,6 +329,11 @@ class RLVRTrainer(GRPOTrainer):
         self._graded_columns = [i for i, f in enumerate(self.reward_funcs) if not any(f is s for s in shaping)]
         if args.dynamic_sampling:
             self._check_dynamic_sampling()
+        if args.speculative_resampling and (self.accelerator.num_processes > 1 or self.use_vllm):
+            raise NotImplementedError(
+                "speculative_resampling runs on one process with transformers generation for now (a thrown-away "
+                "round's random state cannot be put back across processes or in vLLM); turn it off"
+            )
         if args.advantage == "process" and self.accelerator.num_processes > 1:
             raise NotImplementedError(
                 "advantage='process' runs on one process for now (step rewards are not gathered)"
@@ -323,11 +343,17 @@ class RLVRTrainer(GRPOTrainer):
         self._alerted: set[tuple[str, str]] = set()
         self._audit = _audit_scorer(args, self.reward_funcs)
         self._audit_rng = torch.Generator().manual_seed(args.seed)
+        self._audit_pending: list[tuple[list[int], list[str], Any]] = []  # audits started with the grading
+        self._speculated = [0, 0]  # speculative rounds generated, and used, in this step
+        self._audit_clock = (0.0, 0.0)  # the last audit's grading seconds, and how long the step waited for it
         self._timers: dict[str, float] = defaultdict(float)
         self._last_rewards: torch.Tensor | None = None
         self._last_ungraded: torch.Tensor | None = None
         self._resample_iter = None
         self._resample_epoch = 0
+        self._resample_stash: list[dict[str, Any]] | None = None  # a batch drawn for a speculation thrown away
+        self._rounds_left = 0  # extra generation rounds dynamic sampling may still run in this step
+        self._speculation: _Speculation | None = None
 
     # ----------------------------------------------------------------------------------------------------------------
     # Set-up
@@ -346,6 +372,11 @@ class RLVRTrainer(GRPOTrainer):
     # Rewards: ungraded rows, timing
 
     def _generate(self, prompts: list):
+        speculation = self._speculation
+        if speculation is not None and self._batch_inputs is speculation.inputs:
+            self._speculation, self._batch_inputs = None, None  # generated (and its grading started) ahead of time
+            self._speculated[1] += 1
+            return speculation.result
         start = time.perf_counter()
         try:
             result = super()._generate(prompts)
@@ -365,8 +396,12 @@ class RLVRTrainer(GRPOTrainer):
         for func in self.reward_funcs:
             if hasattr(func, "prefetch"):
                 func.prefetch(prompts=prompts, completions=completions, completion_ids=completion_ids, **columns)
+        if self._audit is not None:
+            self._audit_pending = [*self._audit_pending[-1:], self._submit_audit(inputs, completions)]
 
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
+        if self._may_speculate(inputs):
+            self._speculate()
         start = time.perf_counter()
         rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)  # (N, F)
         missing = torch.isnan(rewards_per_func[:, self._graded_columns])  # (N, F_graded)
@@ -381,9 +416,11 @@ class RLVRTrainer(GRPOTrainer):
             self._run_audit(mode, inputs, completions)
         waited = time.perf_counter() - start
         graders = [f for f in self.reward_funcs if hasattr(f, "last_seconds")]
+        clocks = [(f.last_seconds, f.last_wait) for f in graders] + ([self._audit_clock] if self._audit else [])
         self._timers["rewards_wait"] += waited
-        # grading time: the graders' own clocks, plus whatever else ran in here (other reward functions, audit)
-        self._timers["rewards"] += waited - sum(f.last_wait for f in graders) + sum(f.last_seconds for f in graders)
+        # grading time: the graders' (and the audit's) own clocks, plus whatever else ran in here (other reward
+        # functions), rather than the time waited for them
+        self._timers["rewards"] += waited + sum(seconds - wait for seconds, wait in clocks)
         return rewards_per_func
 
     def _watch_verdicts(self, mode: str) -> None:
@@ -417,17 +454,33 @@ class RLVRTrainer(GRPOTrainer):
             stacklevel=2,
         )
 
-    def _run_audit(self, mode: str, inputs, completions) -> None:
-        """Re-grade a random audit_fraction of this process's rows with audit_verifier; log the disagreement rate
-        with the audited verifier reward, and put both statuses of each disagreement in the completions table."""
+    def _submit_audit(self, inputs, completions) -> tuple[list[int], list[str], Any]:
+        """Start re-grading a random audit_fraction of this process's rows with audit_verifier: (rows, their
+        completions, the Future of the second verdicts)."""
         func, scorer = self._audit
-        verdicts = func.last_verdicts
-        n = len(verdicts)
+        n = len(completions)
         k = min(n, max(1, round(self.args.audit_fraction * n)))
         rows = torch.randperm(n, generator=self._audit_rng)[:k].tolist()
         texts = [completion_text(completions[i]) for i in rows]
         references = [func._decode(inputs[i][func.reference_field]) for i in rows]
-        second = scorer.submit(texts, references).result()
+        return rows, texts, scorer.submit(texts, references)
+
+    def _run_audit(self, mode: str, inputs, completions) -> None:
+        """Log the disagreement rate of the audit (started with the grading when overlap_rewards is on) with the
+        audited verifier reward, and put both statuses of each disagreement in the completions table."""
+        func, _ = self._audit
+        verdicts = func.last_verdicts
+        n = len(verdicts)
+        pending = next((job for job in self._audit_pending if self._audits(job, completions)), None)
+        self._audit_pending = [job for job in self._audit_pending if job is not pending]
+        if pending is None:  # nothing started for these rows: start it now
+            pending = self._submit_audit(inputs, completions)
+        rows, _, future = pending
+        k = len(rows)
+        start = time.perf_counter()
+        second = future.result()
+        waited = time.perf_counter() - start
+        self._audit_clock = (future.stats.seconds if future.stats is not None else waited, waited)
         column = [""] * n
         disagree = 0
         for i, verdict in zip(rows, second, strict=True):
@@ -439,6 +492,12 @@ class RLVRTrainer(GRPOTrainer):
         )
         self._metrics[mode][f"rewards/{func.__name__}/audit_disagreement"].append(float(counts[0] / counts[1]))
         self._log_completion_extra("audit", column)
+
+    @staticmethod
+    def _audits(job: tuple[list[int], list[str], Any], completions) -> bool:
+        """Was this audit job started for these completions?"""
+        rows, texts, _ = job
+        return all(i < len(completions) for i in rows) and [completion_text(completions[i]) for i in rows] == texts
 
     def _local_slice(self, n_local: int) -> slice:
         start = self.accelerator.process_index * n_local
@@ -543,6 +602,7 @@ class RLVRTrainer(GRPOTrainer):
     def _dynamic_sample(self, inputs) -> dict[str, Any]:
         """DAPO dynamic sampling: keep groups with reward spread, refill from fresh prompts, keep the batch size."""
         target = len(inputs)
+        self._rounds_left, self._speculated = self.args.max_resample_rounds, [0, 0]
         output = self._score_batch(inputs)
         keep = self._local_spread(target)
         kept, spare = [(output, keep)], [(output, ~keep)]
@@ -551,12 +611,16 @@ class RLVRTrainer(GRPOTrainer):
             if rounds >= self.args.max_resample_rounds:
                 break
             rounds += 1
-            fresh = self._next_resample_batch()
+            self._rounds_left = self.args.max_resample_rounds - rounds
+            fresh = self._speculation.inputs if self._speculation is not None else self._next_resample_batch()
             output = self._score_batch(fresh)
             keep = self._local_spread(len(fresh))
             kept.append((output, keep))
             spare.append((output, ~keep))
             generated, dropped = generated + int(keep.numel()), dropped + int((~keep).sum())
+        self._rounds_left = 0
+        if self._speculation is not None:
+            self._undo_speculation()
         n_kept = sum(int(k.sum()) for _, k in kept)
         if n_kept < target:
             warnings.warn(
@@ -572,7 +636,73 @@ class RLVRTrainer(GRPOTrainer):
         batch["num_items_in_batch"] = self._count_loss_tokens(batch)
         self._metrics["train"]["dynamic_sampling/frac_groups_dropped"].append(dropped / max(generated, 1))
         self._metrics["train"]["dynamic_sampling/extra_rounds"].append(float(rounds))
+        if self.args.speculative_resampling:
+            self._metrics["train"]["dynamic_sampling/speculative_rounds"].append(float(self._speculated[0]))
+            self._metrics["train"]["dynamic_sampling/speculative_rounds_used"].append(float(self._speculated[1]))
         return batch
+
+    # ----------------------------------------------------------------------------------------------------------------
+    # Speculative resampling: the next round is generated while this round is graded
+
+    def _may_speculate(self, inputs) -> bool:
+        """Only in a dynamic-sampling step with rounds left, while grading is still running, on one process, with
+        plain text prompts generated by TRL itself (nothing whose state cannot be put back)."""
+        if not (self.args.speculative_resampling and self._rounds_left > 0 and self.model.training):
+            return False
+        if self._speculation is not None:
+            return False
+        if self.rollout_func is not None or self.environments or self.tools or {"image", "images"} & set(inputs[0]):
+            return False
+        return any(getattr(f, "grading", lambda: False)() for f in self.reward_funcs)
+
+    def _speculate(self) -> None:
+        """Generate the next resampling round now (its grading starts at once), keeping what it moves: the random
+        state, the resampling iterator, the generation metrics and token count, for ``_undo_speculation``."""
+        state = _Snapshot(
+            rng=torch.get_rng_state(),
+            cuda_rng=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+            audit_rng=self._audit_rng.get_state(),
+            metrics={k: len(v) for k, v in self._metrics["train"].items()},
+            num_tokens=list(self._metrics["train"].get("num_tokens", [])),
+            tokens_seen=self.state.num_input_tokens_seen,
+            iterator=self._resample_iter,
+            epoch=self._resample_epoch,
+        )
+        fresh = self._next_resample_batch()
+        self._batch_inputs = fresh  # read by _generate, which starts grading it at once
+        result = self._generate([x["prompt"] for x in fresh])
+        added = {k: (state.metrics.get(k, 0), len(v)) for k, v in self._metrics["train"].items()}
+        self._speculation = _Speculation(fresh, result, state, added)
+        self._speculated[0] += 1
+
+    def _undo_speculation(self) -> None:
+        """The speculative round was not needed: forget its grading and put back everything its generation moved,
+        so the rest of training is what it would have been without it."""
+        speculation, self._speculation = self._speculation, None
+        fresh, result, state = speculation.inputs, speculation.result, speculation.state
+        columns = {k: [row[k] for row in fresh] for k in fresh[0] if k not in ("prompt", "completion")}
+        for func in self.reward_funcs:
+            if hasattr(func, "discard"):
+                func.discard(result[3], **columns)
+        self._audit_pending = [job for job in self._audit_pending if not self._audits(job, result[3])]
+        torch.set_rng_state(state.rng)
+        if state.cuda_rng is not None:
+            torch.cuda.set_rng_state_all(state.cuda_rng)
+        self._audit_rng.set_state(state.audit_rng)
+        metrics = self._metrics["train"]
+        for key, (start, end) in speculation.added.items():  # entries logged since belong to the rounds kept
+            del metrics[key][start:end]
+            if not metrics[key]:
+                del metrics[key]
+        if state.num_tokens:
+            metrics["num_tokens"] = state.num_tokens
+        else:
+            metrics.pop("num_tokens", None)
+        self.state.num_input_tokens_seen = state.tokens_seen
+        if self._resample_iter is state.iterator:  # the batch came from the running iterator: hand it out next
+            self._resample_stash = fresh
+        else:  # a new iterator (and its random seed) was drawn for it: draw it again when it is needed
+            self._resample_iter, self._resample_epoch = None, state.epoch
 
     def _any_process_short(self, short: bool) -> bool:
         flag = torch.tensor([1.0 if short else 0.0], device=self.accelerator.device)
@@ -581,6 +711,9 @@ class RLVRTrainer(GRPOTrainer):
     def _next_resample_batch(self) -> list[dict[str, Any]]:
         """A fresh generation batch of prompts (each repeated num_generations times) from a separately seeded
         sampler, so that refills do not replay the prompts the main loop is about to see."""
+        if self._resample_stash is not None:
+            fresh, self._resample_stash = self._resample_stash, None
+            return fresh
         while True:
             if self._resample_iter is None:
                 self._resample_epoch += 1
@@ -799,6 +932,28 @@ def _with_extra_weights(args: RLVRConfig, n_funcs: int, n_extra: int) -> RLVRCon
 
 
 _STATUSES = ("correct", "wrong", "no_answer", "timeout", "error")
+
+
+@dataclass
+class _Snapshot:
+    """What generating a speculative round moves, to put back when the round is not needed."""
+
+    rng: torch.Tensor
+    cuda_rng: list[torch.Tensor] | None
+    audit_rng: torch.Tensor
+    metrics: dict[str, int]  # length of each train metric's list
+    num_tokens: list[float]  # TRL's num_tokens (a running total it re-sets, not a list it appends to)
+    tokens_seen: int
+    iterator: Any
+    epoch: int
+
+
+@dataclass
+class _Speculation:
+    inputs: list[dict[str, Any]]  # the resampled prompts (the batch TRL will be handed)
+    result: tuple  # TRL's _generate output for them
+    state: _Snapshot
+    added: dict[str, tuple[int, int]]  # the train-metric entries its generation logged: list slices [start, end)
 
 
 def _audit_scorer(args: RLVRConfig, reward_funcs: list[Any]) -> tuple[VerifierReward, Any] | None:
