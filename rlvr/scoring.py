@@ -9,6 +9,10 @@ Training reward functions, ``rlvr score``, ``rlvr eval`` and ``rlvr.verify()`` a
   verifiers, so a replacement is ready in milliseconds, and each has an address-space limit.
 - **A cache** keyed on (verifier + options, extracted answer, reference): a GRPO group of 16 samples often holds only
   a few distinct answers, and each distinct one is graded once. Duplicates inside one batch are folded too.
+- **Host shortcut.** A verifier may decide a row in the calling process (``quick_judge``) where that is cheap on any
+  input and gives the worker's own verdict (the math verifier: no step needs sympy, both sides short). Such rows
+  cost no pipe round trip, and a batch made only of them never starts the workers, which are otherwise started in
+  the background at the first row that needs one.
 - **Input cap.** Only the tail of a very long completion is parsed (the final answer is at the end); 50 KB of noise
   before ``\\boxed{3}`` costs nothing.
 - **Order kept, nothing lost.** Results come back in input order; a crash or hang on one row is that row's verdict
@@ -162,11 +166,31 @@ class WorkerPool:
         self._ctx = _context()
         self._workers: list[_Worker] = []
         self.replaced = 0
+        self._up_lock = threading.Lock()
+        self._up = self._abandoned = False
 
     def ensure(self) -> None:
         """Start missing workers (blocks until each one runs)."""
         while len(self._workers) < self.size:
             self._workers.append(_Worker(self._ctx, self.memory_mb))
+
+    def bring_up(self) -> None:
+        """``ensure`` on a background thread; a pool abandoned meanwhile (``Scorer.close`` before any use) is closed
+        here, so that closing never waits for the workers' imports."""
+        try:
+            self.ensure()
+        finally:
+            with self._up_lock:
+                self._up = True
+                if self._abandoned:
+                    self.close()
+
+    def abandon(self) -> bool:
+        """Called by the owner instead of waiting for ``bring_up``: True if the pool is already up (the owner closes
+        it), else False (``bring_up`` closes it when it is)."""
+        with self._up_lock:
+            self._abandoned = True
+            return self._up
 
     def run(
         self,
@@ -229,7 +253,8 @@ class WorkerPool:
 @dataclass
 class ScoreStats:
     rows: int = 0
-    graded: int = 0  # rows actually sent to a grader (after the cache and de-duplication)
+    graded: int = 0  # distinct answers actually judged (after the cache and de-duplication), on the host or a worker
+    on_host: int = 0  # of those, decided in this process by the verifier's ``quick_judge``, with no worker
     cache_hits: int = 0
     seconds: float = 0.0
     by_status: dict[str, int] = field(default_factory=dict)
@@ -302,14 +327,19 @@ class Scorer:
 
     def start(self) -> Scorer:
         """Start the grader processes in the background now (they take a second or two to import the verifiers), so
-        that reading and extracting the input overlaps with it. Optional: ``score`` starts them when needed."""
+        that other work overlaps with it. Optional: ``score`` starts them in the background at the first row that
+        needs one (a batch that the verifier decides on the host, ``quick_judge``, never starts them)."""
         with self._lock:
-            if self.verifier.isolation == "process" and self._pool is None:
-                _check_importable(self.verifier)
-                self._pool = WorkerPool(self.workers, self._memory_mb)
-                self._starting = threading.Thread(target=self._pool.ensure, name="rlvr-pool-start", daemon=True)
-                self._starting.start()
+            self._start_pool()
         return self
+
+    def _start_pool(self) -> None:
+        """Start the workers in the background unless they run or are starting (the caller holds ``_lock``)."""
+        if self.verifier.isolation == "process" and self._pool is None:
+            _check_importable(self.verifier)
+            self._pool = WorkerPool(self.workers, self._memory_mb)
+            self._starting = threading.Thread(target=self._pool.bring_up, name="rlvr-pool-start", daemon=True)
+            self._starting.start()
 
     def _score(self, completions: Sequence[str], references: Sequence[Any], progress: bool) -> list[Verdict]:
         start = time.perf_counter()
@@ -328,10 +358,20 @@ class Scorer:
                 out[i] = self._cache[key].with_extracted(_shown(extracted))
                 stats.cache_hits += 1
                 continue
-            groups.setdefault(key, []).append(i)
+            if key in groups:
+                groups[key].append(i)
+                continue
+            quick = self._quick(extracted, reference)
+            if quick is not None:  # decided on the host, the same verdict a worker would give
+                out[i] = quick.with_extracted(_shown(extracted))
+                self._remember(key, out[i])
+                stats.on_host += 1
+                continue
+            groups[key] = [i]
             extracted_of[key] = (extracted, reference)
+            self._start_pool()  # the first row that needs a worker starts them; the rest of the pass overlaps it
         keys = list(groups)
-        stats.graded = len(keys)
+        stats.graded = len(keys) + stats.on_host
         bar = _progress(len(keys), progress)
 
         def done(j: int, verdict: Verdict) -> None:
@@ -365,6 +405,13 @@ class Scorer:
             stats.by_status[v.status] = stats.by_status.get(v.status, 0) + 1
         self.last = stats
         return verdicts
+
+    def _quick(self, extracted: Any, reference: Any) -> Verdict | None:
+        try:
+            verdict = self.verifier.quick_judge(extracted, reference)
+        except Exception:  # a verifier's shortcut failing is no verdict: the worker decides
+            return None
+        return verdict if isinstance(verdict, Verdict) and verdict.status != "error" else None
 
     def _extract(self, completion: Any) -> Any:
         if not isinstance(completion, str):
@@ -403,12 +450,16 @@ class Scorer:
         if submitter is not None:
             submitter.shutdown(wait=True)
         with self._lock:
-            if self._starting is not None:
-                self._starting.join()
-                self._starting = None
-            if self._pool is not None:
-                self._pool.close()
-                self._pool = None
+            pool, starting, self._pool, self._starting = self._pool, self._starting, None, None
+            if pool is None:
+                return
+            if starting is not None:
+                # Started in advance but never needed (every row was decided on the host): do not wait for the
+                # workers' imports; the start thread closes what it started once it is done.
+                if not pool.abandon():
+                    return
+                starting.join()
+            pool.close()
 
 
 def _key(value: Any) -> str:
