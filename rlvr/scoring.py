@@ -192,6 +192,9 @@ class WorkerPool:
         here, so that closing never waits for the workers' imports."""
         try:
             self.ensure()
+        except BaseException:
+            if not self._abandoned:  # an abandoned start may fail on purpose (stop_forkserver)
+                raise
         finally:
             with self._up_lock:
                 self._up = True
@@ -317,6 +320,7 @@ class Scorer:
         self._lock = threading.Lock()
         self.last = ScoreStats()
         self._submitter: ThreadPoolExecutor | None = None  # started by the first submit()
+        self.abandoned_start = False  # close() left a worker start that nothing needed to finish on its own
         self._submitter_lock = threading.Lock()
 
     def score(self, completions: Sequence[str], references: Sequence[Any], *, progress: bool = False) -> list[Verdict]:
@@ -518,9 +522,21 @@ class Scorer:
                 # Started in advance but never needed (every row was decided on the host): do not wait for the
                 # workers' imports; the start thread closes what it started once it is done.
                 if not pool.abandon():
+                    self.abandoned_start = True
                     return
                 starting.join()
             pool.close()
+
+
+def stop_forkserver() -> None:
+    """Kill the forkserver this process started, for a one-shot command whose workers were never needed: it would
+    otherwise go on importing sympy for a second after the command ends, holding its stdout and stderr open."""
+    from multiprocessing import forkserver
+
+    pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)  # CPython's, where it exists
+    if isinstance(pid, int) and pid > 0:
+        with contextlib.suppress(OSError):
+            os.kill(pid, 9)
 
 
 def _key(value: Any) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -192,3 +193,15 @@ def test_close_does_not_wait_for_a_pool_that_was_never_needed():
         scorer.close()
         closed_in = time.perf_counter() - start
     assert closed_in < 0.5, f"close() waited {closed_in:.2f}s for workers nobody needed"
+
+
+def test_rlvr_score_on_a_batch_decided_on_the_host_ends_cleanly(tmp_path):
+    rows = [{"completion": f"so \\boxed{{{i}}}", "reference": str(i % 7)} for i in range(50)]
+    source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    cmd = [sys.executable, "-m", "rlvr", "score", "--verifier", "math", "--input", str(source), "--output", str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)  # waits for every holder of its pipes
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "Exception" not in done.stderr, done.stderr
+    graded = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [g["status"] for g in graded] == ["correct" if i < 7 else "wrong" for i in range(50)]
