@@ -158,6 +158,7 @@ class _Worker:
 
 
 FEED_POLL_S = 0.005  # how often a pool whose feed is still open looks for new jobs
+CANCEL_POLL_S = 0.25  # how soon a pool notices that its caller gave up (Ctrl-C), at the latest
 
 
 @dataclass
@@ -251,7 +252,7 @@ class WorkerPool:
                 time.sleep(FEED_POLL_S)  # every worker idle; the caller has not found more jobs yet
                 continue
             wait_s = max(0.0, min(d for _, _, d in busy.values()) - time.monotonic())
-            for conn in wait(list(busy), timeout=min(wait_s, FEED_POLL_S) if open_feed else wait_s):
+            for conn in wait(list(busy), timeout=min(wait_s, FEED_POLL_S if open_feed else CANCEL_POLL_S)):
                 w, i, _ = busy.pop(conn)
                 try:
                     _, verdict = conn.recv()
