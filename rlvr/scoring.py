@@ -11,8 +11,10 @@ Training reward functions, ``rlvr score``, ``rlvr eval`` and ``rlvr.verify()`` a
   a few distinct answers, and each distinct one is graded once. Duplicates inside one batch are folded too.
 - **Host shortcut.** A verifier may decide a row in the calling process (``quick_judge``) where that is cheap on any
   input and gives the worker's own verdict (the math verifier: no step needs sympy, both sides short). Such rows
-  cost no pipe round trip, and a batch made only of them never starts the workers, which are otherwise started in
-  the background at the first row that needs one.
+  cost no pipe round trip, and a batch made only of them never waits for the workers.
+- **Workers judge while the input is still read.** The pool is started in the background (by ``start()``, or at the
+  first row that needs it), and a runner thread hands it each row that needs a worker as soon as the pass over the
+  input finds it (``JobFeed``); the verdicts are put in place once the pass and the workers are both done.
 - **Input cap.** Only the tail of a very long completion is parsed (the final answer is at the end); 50 KB of noise
   before ``\\boxed{3}`` costs nothing.
 - **Order kept, nothing lost.** Results come back in input order; a crash or hang on one row is that row's verdict
