@@ -94,6 +94,28 @@ def test_same_verdict_on_openai_published_gsm8k_solutions():
     assert decided > 4000
 
 
+LABRE_MIRROR = Path("/work/.mirror/labrem+neus2026-labre/repo")
+
+
+@pytest.mark.skipif(not LABRE_MIRROR.exists(), reason="no local mirror of labrem/neus2026-labre")
+def test_same_verdict_on_published_math500_generations():
+    """3,000 MATH-500 generations of three models (benchmarks/bench_math_scoring.py --real labre-math500)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "bench", Path(__file__).parents[1] / "benchmarks/bench_math_scoring.py"
+    )
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)  # type: ignore[union-attr]
+    verifier, decided = MathVerifier(), 0
+    for row in bench.labre_rows()[1]:
+        extracted = verifier.extract(row["completion"])
+        if extracted is not None and (quick := verifier.quick_judge(extracted, row["reference"])) is not None:
+            decided += 1
+            assert quick == verifier.judge(extracted, row["reference"]), (extracted, row["reference"])
+    assert decided > 2000
+
+
 HUGE = "1" * 100_000
 HOSTILE = [
     ("nan", "12"), ("NaN", "nan"), ("1e999", "1e999"), ("1e999", "12"), ("-1e999", "\\infty"), ("inf", "\\infty"),
