@@ -13,10 +13,13 @@ It prints both wall times, the ratio, and how often the two rewards agree. Bar: 
 
 ``--real FILE`` measures real generations instead: any JSONL with ``completion`` and ``reference``, or (``--real
 gsm8k-openai``) OpenAI's 5,276 published GSM8K model solutions, read from a local mirror of openai/grade-school-math
-(MIT). ``--runs N`` repeats both sides N times and reports the ratio's median, min and max.
+(MIT), or (``--real labre-math500``) 3,000 MATH-500 generations of Gemma-2 2B/9B and Qwen2.5-Math-7B published with a
+NeuS 2026 paper (labrem/neus2026-labre, MIT). ``--runs N`` repeats both sides N times and reports the ratio's median,
+min and max.
 
     python benchmarks/bench_math_scoring.py [--problems 256] [--group 16] [--workers 2] [--runs 3] [--out FILE]
-    python benchmarks/bench_math_scoring.py --real gsm8k-openai --runs 3
+    python benchmarks/bench_math_scoring.py --real gsm8k-openai --runs 5
+    python benchmarks/bench_math_scoring.py --real labre-math500 --runs 5
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import json
 import logging
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -96,8 +100,40 @@ def build_batch(problems: int, group: int, seed: int = 0) -> list[dict]:
     return batch
 
 
+LABRE_MIRROR = Path("/work/.mirror/labrem+neus2026-labre/repo")
+_LABRE_PROBLEM = re.compile(r"^## Problem (math_\d+)\n", re.MULTILINE)
+_LABRE_GOLD = re.compile(r"^  Ground Truth: (.*)$", re.MULTILINE)
+
+
+def labre_rows() -> tuple[str, list[dict]]:
+    """MATH-500 generations of Gemma-2 2B, Gemma-2 9B and Qwen2.5-Math-7B, published with the NeuS 2026 paper
+    "Ontology-Guided Neuro-Symbolic Inference" (labrem/neus2026-labre, MIT): its six ``baseline`` runs, greedy and
+    best-of-n (the last attempt's response), 500 problems each, read from a local mirror of the repository."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(LABRE_MIRROR), *args], capture_output=True, text=True).stdout
+
+    files = [f for f in git("ls-tree", "-r", "--name-only", "HEAD", "results").split() if "_baseline_" in f]
+    rows = []
+    for name in sorted(files):
+        text = git("show", f"HEAD:{name}")
+        starts = [m.end() for m in _LABRE_PROBLEM.finditer(text)] + [len(text)]
+        for begin, end in zip(starts, starts[1:]):
+            block = text[begin:end]
+            gold = _LABRE_GOLD.search(block)
+            answer_at, answer_end = block.find("--- LLM Response ---\n"), block.rfind("\n--- End LLM Response ---")
+            if gold and 0 <= answer_at < answer_end:
+                completion = block[answer_at + len("--- LLM Response ---\n") : answer_end]
+                rows.append({"completion": completion, "reference": gold.group(1).strip()})
+    what = f"labrem/neus2026-labre results/*_baseline_*.md ({len(files)} runs of 3 models on MATH-500)"
+    return what, rows
+
+
 def real_rows(source: str) -> tuple[str, list[dict]]:
-    """Real generations: OpenAI's published GSM8K solutions (``gsm8k-openai``) or a JSONL file of rows."""
+    """Real generations: OpenAI's published GSM8K solutions (``gsm8k-openai``), MATH-500 generations of three
+    models (``labre-math500``), or a JSONL file of rows."""
+    if source == "labre-math500":
+        return labre_rows()
     if source != "gsm8k-openai":
         rows = [json.loads(line) for line in Path(source).read_text(encoding="utf-8").splitlines() if line.strip()]
         return source, [{"completion": r["completion"], "reference": str(r["reference"])} for r in rows]
@@ -155,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--problems", type=int, default=256)
     parser.add_argument("--group", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--real", default=None, help="a JSONL of real rows, or 'gsm8k-openai'")
+    parser.add_argument("--real", default=None, help="a JSONL of real rows, 'gsm8k-openai' or 'labre-math500'")
     parser.add_argument("--runs", type=int, default=1, help="repeat both sides; report the ratio's median/min/max")
     parser.add_argument("--out", default=None, help="also write the report to this file")
     args = parser.parse_args(argv)

@@ -9,6 +9,12 @@ Training reward functions, ``rlvr score``, ``rlvr eval`` and ``rlvr.verify()`` a
   verifiers, so a replacement is ready in milliseconds, and each has an address-space limit.
 - **A cache** keyed on (verifier + options, extracted answer, reference): a GRPO group of 16 samples often holds only
   a few distinct answers, and each distinct one is graded once. Duplicates inside one batch are folded too.
+- **Host shortcut.** A verifier may decide a row in the calling process (``quick_judge``) where that is cheap on any
+  input and gives the worker's own verdict (the math verifier: no step needs sympy, both sides short). Such rows
+  cost no pipe round trip, and a batch made only of them never waits for the workers.
+- **Workers judge while the input is still read.** The pool is started in the background (by ``start()``, or at the
+  first row that needs it), and a runner thread hands it each row that needs a worker as soon as the pass over the
+  input finds it (``JobFeed``); the verdicts are put in place once the pass and the workers are both done.
 - **Input cap.** Only the tail of a very long completion is parsed (the final answer is at the end); 50 KB of noise
   before ``\\boxed{3}`` costs nothing.
 - **Order kept, nothing lost.** Results come back in input order; a crash or hang on one row is that row's verdict
@@ -153,6 +159,20 @@ class _Worker:
         self.conn.close()
 
 
+FEED_POLL_S = 0.005  # how often a pool whose feed is still open looks for new jobs
+CANCEL_POLL_S = 0.25  # how soon a pool notices that its caller gave up (Ctrl-C), at the latest
+
+
+@dataclass
+class JobFeed:
+    """Jobs handed from the scoring pass to the pool while the pass is still finding them (one thread appends, the
+    pool's thread reads; ``list.append`` and the flags are atomic under the GIL)."""
+
+    items: list[tuple[Any, Any]] = field(default_factory=list)
+    closed: bool = False  # no more jobs will come
+    cancelled: bool = False  # stop now (the caller failed)
+
+
 class WorkerPool:
     """N killable processes that judge one row at a time each."""
 
@@ -162,39 +182,79 @@ class WorkerPool:
         self._ctx = _context()
         self._workers: list[_Worker] = []
         self.replaced = 0
+        self._up_lock = threading.Lock()
+        self._up = self._abandoned = False
 
     def ensure(self) -> None:
         """Start missing workers (blocks until each one runs)."""
         while len(self._workers) < self.size:
             self._workers.append(_Worker(self._ctx, self.memory_mb))
 
+    def bring_up(self) -> None:
+        """``ensure`` on a background thread; a pool abandoned meanwhile (``Scorer.close`` before any use) is closed
+        here, so that closing never waits for the workers' imports."""
+        try:
+            self.ensure()
+        except BaseException:
+            if not self._abandoned:  # an abandoned start may fail on purpose (stop_forkserver)
+                raise
+        finally:
+            with self._up_lock:
+                self._up = True
+                if self._abandoned:
+                    self.close()
+
+    def abandon(self) -> bool:
+        """Called by the owner instead of waiting for ``bring_up``: True if the pool is already up (the owner closes
+        it), else False (``bring_up`` closes it when it is)."""
+        with self._up_lock:
+            self._abandoned = True
+            return self._up
+
     def run(
         self,
         verifier: Verifier,
-        jobs: Sequence[tuple[Any, Any]],
+        jobs: Sequence[tuple[Any, Any]] | JobFeed,
         timeout: float,
         on_done: Callable[[int, Verdict], None],
     ) -> None:
-        """Judge ``jobs`` [(extracted, reference)], calling ``on_done(index, verdict)`` as each finishes."""
+        """Judge ``jobs`` [(extracted, reference)], calling ``on_done(index, verdict)`` as each finishes.
+
+        ``jobs`` may be a :class:`JobFeed` that another thread is still filling: workers start on the first jobs while
+        the rest are being found, and the call returns once the feed is closed and every job in it is judged."""
         _check_importable(verifier)
         self.ensure()
+        feed = jobs if isinstance(jobs, JobFeed) else JobFeed(list(jobs), closed=True)
         key = verifier.cache_key()
-        todo = list(range(len(jobs)))[::-1]
+        next_job, retry = 0, []  # retry: jobs whose send failed on a dead pipe
         idle = list(self._workers)
         busy: dict[Connection, tuple[_Worker, int, float]] = {}
-        while todo or busy:
-            while idle and todo:
-                w, i = idle.pop(), todo.pop()
-                try:
-                    w.send(i, verifier, key, *jobs[i])
-                except (OSError, EOFError, ValueError):  # a dead pipe; try again on a fresh worker
-                    todo.append(i)
+        while True:
+            if feed.cancelled:  # the caller gave up: stop, and leave no worker with a reply still owed
+                for w, _, _ in busy.values():
                     self._replace(w)
-                    idle.append(self._workers[-1])
+                return
+            while idle and (retry or next_job < len(feed.items)):
+                w = idle.pop()
+                if retry:
+                    i = retry.pop()
+                else:
+                    i, next_job = next_job, next_job + 1
+                try:
+                    w.send(i, verifier, key, *feed.items[i])
+                except (OSError, EOFError, ValueError):  # a dead pipe; try again on a fresh worker
+                    retry.append(i)
+                    idle.append(self._replace(w))
                     continue
                 busy[w.conn] = (w, i, time.monotonic() + timeout)
-            deadline = min(d for _, _, d in busy.values())
-            for conn in wait(list(busy), timeout=max(0.0, deadline - time.monotonic())):
+            open_feed = not feed.closed  # read before the item count: items are added before the feed closes
+            if not busy:
+                if not open_feed and not retry and next_job >= len(feed.items):
+                    return
+                time.sleep(FEED_POLL_S)  # every worker idle; the caller has not found more jobs yet
+                continue
+            wait_s = max(0.0, min(d for _, _, d in busy.values()) - time.monotonic())
+            for conn in wait(list(busy), timeout=min(wait_s, FEED_POLL_S if open_feed else CANCEL_POLL_S)):
                 w, i, _ = busy.pop(conn)
                 try:
                     _, verdict = conn.recv()
@@ -229,7 +289,8 @@ class WorkerPool:
 @dataclass
 class ScoreStats:
     rows: int = 0
-    graded: int = 0  # rows actually sent to a grader (after the cache and de-duplication)
+    graded: int = 0  # distinct answers actually judged (after the cache and de-duplication), on the host or a worker
+    on_host: int = 0  # of those, decided in this process by the verifier's ``quick_judge``, with no worker
     cache_hits: int = 0
     seconds: float = 0.0
     by_status: dict[str, int] = field(default_factory=dict)
@@ -262,6 +323,7 @@ class Scorer:
         self._lock = threading.Lock()
         self.last = ScoreStats()
         self._submitter: ThreadPoolExecutor | None = None  # started by the first submit()
+        self.abandoned_start = False  # close() left a worker start that nothing needed to finish on its own
         self._submitter_lock = threading.Lock()
 
     def score(self, completions: Sequence[str], references: Sequence[Any], *, progress: bool = False) -> list[Verdict]:
@@ -302,69 +364,122 @@ class Scorer:
 
     def start(self) -> Scorer:
         """Start the grader processes in the background now (they take a second or two to import the verifiers), so
-        that reading and extracting the input overlaps with it. Optional: ``score`` starts them when needed."""
+        that other work overlaps with it. Optional: ``score`` starts them in the background at the first row that
+        needs one (a batch that the verifier decides on the host, ``quick_judge``, never starts them)."""
         with self._lock:
-            if self.verifier.isolation == "process" and self._pool is None:
-                _check_importable(self.verifier)
-                self._pool = WorkerPool(self.workers, self._memory_mb)
-                self._starting = threading.Thread(target=self._pool.ensure, name="rlvr-pool-start", daemon=True)
-                self._starting.start()
+            self._start_pool()
         return self
+
+    def _start_pool(self) -> None:
+        """Start the workers in the background unless they run or are starting (the caller holds ``_lock``)."""
+        if self.verifier.isolation == "process" and self._pool is None:
+            _check_importable(self.verifier)
+            self._pool = WorkerPool(self.workers, self._memory_mb)
+            self._starting = threading.Thread(target=self._pool.bring_up, name="rlvr-pool-start", daemon=True)
+            self._starting.start()
 
     def _score(self, completions: Sequence[str], references: Sequence[Any], progress: bool) -> list[Verdict]:
         start = time.perf_counter()
         out: list[Verdict | None] = [None] * len(completions)
-        groups: OrderedDict[tuple[str, str], list[int]] = OrderedDict()  # cache key -> rows waiting on it
-        extracted_of: dict[tuple[str, str], tuple[Any, Any]] = {}
+        groups: dict[tuple[str, str], list[int]] = {}  # cache key -> rows waiting on it
+        keys: list[tuple[str, str]] = []  # job j is keys[j]
+        feed = JobFeed()  # the jobs for the workers, handed over as the pass finds them
+        results: list[tuple[int, Verdict]] = []  # (j, verdict), as they come back
+        runner: _Runner | None = None
         stats = ScoreStats(rows=len(completions))
-        for i, (completion, reference) in enumerate(zip(completions, references)):
-            extracted = self._extract(completion)
-            if isinstance(extracted, Verdict):  # no answer, or extraction itself failed
-                out[i] = extracted
-                continue
-            key = (_key(extracted), _key(reference))
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                out[i] = self._cache[key].with_extracted(_shown(extracted))
-                stats.cache_hits += 1
-                continue
-            groups.setdefault(key, []).append(i)
-            extracted_of[key] = (extracted, reference)
-        keys = list(groups)
-        stats.graded = len(keys)
-        bar = _progress(len(keys), progress)
-
-        def done(j: int, verdict: Verdict) -> None:
+        try:
+            for i, (completion, reference) in enumerate(zip(completions, references)):
+                extracted = self._extract(completion)
+                if isinstance(extracted, Verdict):  # no answer, or extraction itself failed
+                    out[i] = extracted
+                    continue
+                key = (_key(extracted), _key(reference))
+                if key in self._cache:
+                    self._cache.move_to_end(key)
+                    out[i] = self._cache[key].with_extracted(_shown(extracted))
+                    stats.cache_hits += 1
+                    continue
+                if key in groups:
+                    groups[key].append(i)
+                    continue
+                quick = self._quick(extracted, reference)
+                if quick is not None:  # decided on the host, the same verdict a worker would give
+                    out[i] = quick.with_extracted(_shown(extracted))
+                    self._remember(key, out[i])
+                    stats.on_host += 1
+                    continue
+                groups[key] = [i]
+                keys.append(key)
+                feed.items.append((extracted, reference))
+                if runner is None and self.verifier.isolation == "process":
+                    runner = self._pool_runner(feed, results)  # the workers judge while this pass goes on
+        except BaseException:
+            feed.cancelled = True  # the runner stops and leaves no reply owed; wait for it, the pool is shared
+            if runner is not None:
+                runner.join()
+            raise
+        finally:
+            feed.closed = True
+        stats.graded = len(keys) + stats.on_host
+        self._wait_for_jobs(feed, runner, results, progress)
+        for j, verdict in results:
             key = keys[j]
-            extracted = extracted_of[key][0]
-            verdict = verdict.with_extracted(_shown(extracted))
+            verdict = verdict.with_extracted(_shown(feed.items[j][0]))
             if verdict.status != "error":  # an infrastructure fault may not repeat; don't remember it
                 self._remember(key, verdict)
             for i in groups[key]:
                 out[i] = verdict
-            if bar is not None:
-                bar.update(1)
-
-        jobs = [extracted_of[k] for k in keys]
-        try:
-            if jobs and self.verifier.isolation == "thread":
-                self._run_threads(jobs, done)
-            elif jobs:
-                if self._pool is None:
-                    self._pool = WorkerPool(self.workers, self._memory_mb)
-                if self._starting is not None:
-                    self._starting.join()
-                    self._starting = None
-                self._pool.run(self.verifier, jobs, self.timeout, done)
-        finally:
-            if bar is not None:
-                bar.close()
         verdicts = [v if v is not None else error("row was not graded") for v in out]
         stats.seconds = time.perf_counter() - start
         for v in verdicts:
             stats.by_status[v.status] = stats.by_status.get(v.status, 0) + 1
         self.last = stats
         return verdicts
+
+    def _pool_runner(self, feed: JobFeed, results: list[tuple[int, Verdict]]) -> _Runner:
+        """Start the workers if needed, and a thread that feeds them ``feed``'s jobs as they arrive."""
+        self._start_pool()
+        assert self._pool is not None
+        pool, starting = self._pool, self._starting
+        self._starting = None  # the runner waits for it
+
+        def work() -> None:
+            if starting is not None:
+                starting.join()
+            pool.run(self.verifier, feed, self.timeout, lambda j, verdict: results.append((j, verdict)))
+
+        runner = _Runner(target=work, name="rlvr-pool-run", daemon=True)
+        runner.start()
+        return runner
+
+    def _wait_for_jobs(
+        self, feed: JobFeed, runner: _Runner | None, results: list[tuple[int, Verdict]], progress: bool
+    ) -> None:
+        bar = _progress(len(feed.items), progress)
+        try:
+            if feed.items and self.verifier.isolation == "thread":
+                self._run_threads(feed.items, lambda j, verdict: (results.append((j, verdict)), _advance(bar, 1)))
+            elif runner is not None:
+                while runner.is_alive():  # the progress bar is drawn from this thread
+                    runner.join(0.1)
+                    _advance(bar, len(results) - (bar.n if bar is not None else 0))
+                if runner.failure is not None:
+                    raise runner.failure
+        except BaseException:
+            feed.cancelled = True
+            if runner is not None:
+                runner.join()
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def _quick(self, extracted: Any, reference: Any) -> Verdict | None:
+        try:
+            verdict = self.verifier.quick_judge(extracted, reference)
+        except Exception:  # a verifier's shortcut failing is no verdict: the worker decides
+            return None
+        return verdict if isinstance(verdict, Verdict) and verdict.status != "error" else None
 
     def _extract(self, completion: Any) -> Any:
         if not isinstance(completion, str):
@@ -403,12 +518,28 @@ class Scorer:
         if submitter is not None:
             submitter.shutdown(wait=True)
         with self._lock:
-            if self._starting is not None:
-                self._starting.join()
-                self._starting = None
-            if self._pool is not None:
-                self._pool.close()
-                self._pool = None
+            pool, starting, self._pool, self._starting = self._pool, self._starting, None, None
+            if pool is None:
+                return
+            if starting is not None:
+                # Started in advance but never needed (every row was decided on the host): do not wait for the
+                # workers' imports; the start thread closes what it started once it is done.
+                if not pool.abandon():
+                    self.abandoned_start = True
+                    return
+                starting.join()
+            pool.close()
+
+
+def stop_forkserver() -> None:
+    """Kill the forkserver this process started, for a one-shot command whose workers were never needed: it would
+    otherwise go on importing sympy for a second after the command ends, holding its stdout and stderr open."""
+    from multiprocessing import forkserver
+
+    pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)  # CPython's, where it exists
+    if isinstance(pid, int) and pid > 0:
+        with contextlib.suppress(OSError):
+            os.kill(pid, 9)
 
 
 def _key(value: Any) -> str:
@@ -417,6 +548,23 @@ def _key(value: Any) -> str:
 
 def _shown(extracted: Any) -> str | None:
     return extracted if isinstance(extracted, str) or extracted is None else _key(extracted)
+
+
+class _Runner(threading.Thread):
+    """A thread that keeps the exception its target raised, for the thread that waits on it to raise."""
+
+    failure: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except BaseException as exc:  # re-raised by Scorer._wait_for_jobs
+            self.failure = exc
+
+
+def _advance(bar: Any, n: int) -> None:
+    if bar is not None and n > 0:
+        bar.update(n)
 
 
 def _progress(total: int, enabled: bool):

@@ -37,7 +37,7 @@ def parser() -> argparse.ArgumentParser:
 
 def run(argv: list[str]) -> int:
     from rlvr.registry import RegistryError
-    from rlvr.scoring import Scorer
+    from rlvr.scoring import Scorer, stop_forkserver
     from rlvr.verifiers import get_verifier
 
     args = parser().parse_args(argv)
@@ -47,9 +47,11 @@ def run(argv: list[str]) -> int:
         raise UsageError(str(exc)) from None
     scorer = Scorer(verifier, workers=args.workers, timeout=args.timeout)
     try:
-        return _score_file(args, verifier, scorer.start())
+        return _score_file(args, verifier, scorer.start())  # workers start importing while the input is read
     finally:
         scorer.close()
+        if scorer.abandoned_start:  # every row was decided on the host: no worker was needed
+            stop_forkserver()
 
 
 def parse_options(pairs: Sequence[str]) -> dict[str, Any]:

@@ -7,6 +7,8 @@ A verifier is a small frozen dataclass (pure, picklable, its fields are its opti
 - ``judge(extracted, reference) -> Verdict``: decide. This may be slow or hang on hostile input, so the scoring engine
   runs it in a killable worker process (``isolation = "process"``) or, for verifiers that bring their own isolation
   such as the Docker code runner, in a thread (``isolation = "thread"``).
+- optionally ``quick_judge(extracted, reference) -> Verdict | None``: the same verdict, decided on the host when that is
+  certain to be cheap (a plain number against a plain number); the engine then needs no worker for that row.
 
 Three-way outcomes matter: ``error`` means the grader or the infrastructure failed, not the model, and training turns
 it into a reward of None so an outage is never taught to the model as a wrong answer.
@@ -81,6 +83,15 @@ class Verifier:
         if extracted is None:
             return no_answer()
         return self.judge(extracted, reference).with_extracted(extracted)
+
+    def quick_judge(self, extracted: Any, reference: Any) -> Verdict | None:
+        """The verdict of ``judge``, decided in the calling process where that is certain to be cheap, else None.
+
+        The scoring engine tries this on the host before it sends a row to a worker process; a verdict returned here is
+        taken as final, so it must equal what ``judge`` returns, and the call must take bounded time on any input
+        (model text is hostile: no sympy, no unbounded work). None, the default, always sends the row to a worker.
+        """
+        return None
 
     def options(self) -> dict[str, Any]:
         return dataclasses.asdict(self) if dataclasses.is_dataclass(self) else {}

@@ -37,11 +37,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from rlvr.verifiers.base import Verdict, Verifier, correct, no_answer, register_verifier, wrong
-from rlvr.verifiers.math.equivalence import _LABEL, _parse, _quiet, _shape, equivalent
+from rlvr.verifiers.math.equivalence import _LABEL, NeedsWorker, _parse, _quiet, _shape, equivalent, host_only
 from rlvr.verifiers.math.extract import FORMATS, HEDGE_SEP, extract_answer
 from rlvr.verifiers.math.normalize import normalize
 
 MAX_HEDGE = 8  # distinct answers graded one by one; more than this is wrong outright
+HOST_MAX_CHARS = 400  # answers and references longer than this are always judged in a worker, never on the host
 
 
 @functools.lru_cache(maxsize=64)
@@ -92,6 +93,27 @@ class MathVerifier(Verifier):
 
     def judge(self, extracted: str | None, reference: Any) -> Verdict:
         _quiet()
+        return self._decide(extracted, reference)
+
+    def quick_judge(self, extracted: Any, reference: Any) -> Verdict | None:
+        """``judge``'s own verdict, reached on the host when no step needs sympy (plain numbers, equal spellings,
+        shapes, words, letters, a numeric disproof), else None and the row goes to a worker.
+
+        Safe on hostile text because both sides are short (:data:`HOST_MAX_CHARS`): everything before sympy is string
+        work, linear or at worst quadratic in that length. Any exception also sends the row to a worker, which gives
+        the verdict it always gave (``error``, ``wrong`` for a RecursionError, ...).
+        """
+        if not isinstance(extracted, str) or len(extracted) > HOST_MAX_CHARS or len(str(reference)) > HOST_MAX_CHARS:
+            return None
+        try:
+            with host_only():
+                return self._decide(extracted, reference)
+        except NeedsWorker:
+            return None
+        except Exception:  # the worker's handling decides what a failure means
+            return None
+
+    def _decide(self, extracted: str | None, reference: Any) -> Verdict:
         if extracted is None or not str(extracted).strip():
             return no_answer()
         gold = str(reference)

@@ -30,11 +30,13 @@ thread and the worker process is the real limit.
 from __future__ import annotations
 
 import cmath
+import contextlib
 import contextvars
 import functools
 import logging
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -888,11 +890,33 @@ def _parse(s: str) -> Any:
     return found[0] if found else None
 
 
-def _sympy_equal(p: str, g: str) -> tuple[bool, str]:
-    from math_verify import verify
+class NeedsWorker(BaseException):
+    """Raised where a decision taken on the host (``MathVerifier.quick_judge``) would need sympy: the row then goes to
+    a worker process instead. A BaseException, so that no ``except Exception`` on the way up can turn it into a
+    verdict."""
 
+
+_HOST_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("host_only", default=False)
+
+
+@contextlib.contextmanager
+def host_only() -> Iterator[None]:
+    """Within this block, reaching sympy raises :class:`NeedsWorker`; every step before it is string work on bounded
+    input and the same code as in the worker, so a verdict reached here is the worker's verdict."""
+    token = _HOST_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _HOST_ONLY.reset(token)
+
+
+def _sympy_equal(p: str, g: str) -> tuple[bool, str]:
     if _surely_different(p, g):
         return False, "not equivalent"
+    if _HOST_ONLY.get():
+        raise NeedsWorker
+    from math_verify import verify
+
     gold, pred = _parse(g), _parse(p)
     if gold is None or pred is None:
         same = re.sub(r"\s", "", p) == re.sub(r"\s", "", g) or _numerically_same(p, g)

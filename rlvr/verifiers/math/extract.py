@@ -139,6 +139,13 @@ _SHORT_PLAIN = 80  # a completion with no marker is taken whole only when it is 
 _ONE_LINE = 400  # ... or its one math span, when it is one line of prose around it
 
 
+def _ascii_lower(text: str) -> str:
+    """ASCII letters lower-cased and every other character kept, so that positions line up with ``text``
+    (``str.lower`` would change non-ASCII letters too, some into two characters; on ASCII text it is the same, and
+    much faster than ``translate``)."""
+    return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
+
+
 def answer_region(text: str) -> str | None:
     """The part that may hold the final answer: after the last ``</think>``, before a new chat turn.
 
@@ -161,7 +168,7 @@ def _drop_continuation(text: str) -> str:
     0: ... \\boxed{7e37} ... Subproblem 1: ... \\boxed{8.7e8}") answers the asked (last) one last: only the last
     sub-problem that holds an answer is read, so the earlier, already answered parts are no hedge.
     """
-    lowered = text.translate(_ASCII_LOWER)
+    lowered = _ascii_lower(text)
     starts = [m.start() for m in (_MARKER.search(lowered), _BOX.search(text)) if m is not None]
     if not starts:
         return text
@@ -294,7 +301,7 @@ def _last_marker(text: str, kinds: tuple[str, ...]) -> int | None:
     Found with ``rfind`` from the end (a regular expression with four alternatives tries all four at every character),
     on an ASCII-lower-cased copy; each candidate is checked in a bounded window, so the scan stays linear.
     """
-    lowered = text.translate(_ASCII_LOWER)
+    lowered = _ascii_lower(text)
     found: list[tuple[int, int]] = []  # (start, end) of the last valid marker of each kind
     if "hash" in kinds and (i := lowered.rfind("####")) >= 0:
         found.append((i, i + 4))

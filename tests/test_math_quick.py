@@ -1,0 +1,229 @@
+"""The host shortcut of the ``math`` verifier (``MathVerifier.quick_judge``): the worker's verdict or none, always fast.
+
+The scoring engine takes a verdict from ``quick_judge`` in the calling process, with no worker and so no time limit.
+Two promises are checked here:
+
+- **Same verdict.** Wherever it answers, it answers what ``judge`` (the worker's code) answers: on every row of the
+  hand-labelled tables, on OpenAI's published GSM8K solutions when the local mirror is there, on hostile numbers
+  (``nan``, ``1e999``, unicode digits, 10^100000 written out) and on random answers (hypothesis).
+- **Bounded time on hostile text.** Answers and references longer than ``HOST_MAX_CHARS`` are never judged on the host;
+  up to that length the worst constructions we know (quadratic set matching, long digit runs, nested brackets,
+  chains, hedges) and random token soup take under 50 ms.
+
+And through the engine: a batch decided entirely on the host starts no worker process, while a row that needs sympy
+still goes to a killable worker.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rlvr.scoring import Scorer
+from rlvr.verifiers.math import HOST_MAX_CHARS, MathVerifier
+
+DATA = Path(__file__).parent / "data"
+GSM8K_MIRROR = Path("/work/.mirror/openai+grade-school-math/repo")
+LIMIT_S = 0.050
+VERIFIERS = [MathVerifier(), MathVerifier(rel_tol=0.01), MathVerifier(format="gsm8k")]
+
+
+def _agrees(verifier: MathVerifier, extracted: str, reference: str) -> bool:
+    """True when the host gives no verdict, or the same verdict as ``judge``."""
+    quick = verifier.quick_judge(extracted, reference)
+    return quick is None or quick == verifier.judge(extracted, reference)
+
+
+def _best_of_three(verifier: MathVerifier, extracted: str, reference: str) -> float:
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        verifier.quick_judge(extracted, reference)
+        best = min(best, time.perf_counter() - start)
+        if best < LIMIT_S:
+            break
+    return best
+
+
+def _table_pairs() -> list[tuple[str, str]]:
+    pairs = []
+    for path in sorted(DATA.glob("math_*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            if "completion" in row and "reference" in row:
+                pairs.append((row["completion"], str(row["reference"])))
+    return pairs
+
+
+def test_same_verdict_as_the_worker_on_every_labelled_table_row():
+    pairs = _table_pairs()
+    assert len(pairs) > 1000, "the hand-labelled tables are missing"
+    decided = 0
+    for verifier in VERIFIERS:
+        for completion, reference in pairs:
+            extracted = verifier.extract(completion)
+            if extracted is None:
+                continue
+            quick = verifier.quick_judge(extracted, reference)
+            if quick is not None:
+                decided += 1
+                assert quick == verifier.judge(extracted, reference), (verifier, extracted, reference)
+    assert decided > len(pairs), "the host shortcut decided almost nothing; the test checks nothing"
+
+
+@pytest.mark.skipif(not GSM8K_MIRROR.exists(), reason="no local mirror of openai/grade-school-math")
+def test_same_verdict_on_openai_published_gsm8k_solutions():
+    path = "grade_school_math/data/example_model_solutions.jsonl"
+    text = subprocess.run(["git", "-C", str(GSM8K_MIRROR), "show", f"HEAD:{path}"], capture_output=True, text=True)
+    verifier, decided = MathVerifier(), 0
+    for line in text.stdout.splitlines():
+        row = json.loads(line)
+        gold = row["ground_truth"].rsplit("A:", 1)[1].strip()
+        for sample in (v for v in row.values() if isinstance(v, dict)):
+            extracted = verifier.extract(sample["solution"])
+            if extracted is not None and (quick := verifier.quick_judge(extracted, gold)) is not None:
+                decided += 1
+                assert quick == verifier.judge(extracted, gold), (extracted, gold)
+    assert decided > 4000
+
+
+LABRE_MIRROR = Path("/work/.mirror/labrem+neus2026-labre/repo")
+
+
+@pytest.mark.skipif(not LABRE_MIRROR.exists(), reason="no local mirror of labrem/neus2026-labre")
+def test_same_verdict_on_published_math500_generations():
+    """3,000 MATH-500 generations of three models (benchmarks/bench_math_scoring.py --real labre-math500)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "bench", Path(__file__).parents[1] / "benchmarks/bench_math_scoring.py"
+    )
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)  # type: ignore[union-attr]
+    verifier, decided = MathVerifier(), 0
+    for row in bench.labre_rows()[1]:
+        extracted = verifier.extract(row["completion"])
+        if extracted is not None and (quick := verifier.quick_judge(extracted, row["reference"])) is not None:
+            decided += 1
+            assert quick == verifier.judge(extracted, row["reference"]), (extracted, row["reference"])
+    assert decided > 2000
+
+
+HUGE = "1" * 100_000
+HOSTILE = [
+    ("nan", "12"), ("NaN", "nan"), ("1e999", "1e999"), ("1e999", "12"), ("-1e999", "\\infty"), ("inf", "\\infty"),
+    ("\\infty", "\\infty"), ("12", "1e999"), ("1E400", "10^{400}"), ("10^{100000}", "10^{100000}"),
+    ("10^{100000}", "12"), ("9^{9^{9^9}}", "1"), ("(10^{10})!", "3"), ("\\frac{1}{0}", "\\infty"), ("0/0", "1"),
+    ("١٢", "12"), ("１２", "12"), ("12", "١٢"), ("\u00b2", "2"), ("3\u00b2", "9"), ("\U0001d7cf\U0001d7d0", "12"),
+    ("1" * 399, "1" * 399), ("1" * 399, "1" * 398 + "2"), ("9" * 5000, "9" * 5000), ("0." + "3" * 390, "\\frac13"),
+    (HUGE, HUGE), (HUGE, "1"), ("1", HUGE), ("1.5\\times10^{999}", "1.5\\times10^{999}"), ("1e-999", "0"),
+    ("0.1\\overline{" + "6" * 380 + "}", "\\frac16"), ("12", "12\\%"), ("1,2", "1,2,2"), ("\\{1,1\\}", "\\{1\\}"),
+    ("\x00", "0"), ("12\x00", "12"), ("12" + "\u200b", "12"), ("-0", "0"), ("+12", "12"), ("012", "12"),
+    ("12.", "12"), (".5", "\\frac12"), ("1/3", "0.333"), ("2\\frac{1}{2}", "2.5"), ("x=12", "12"), ("12=13", "12"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("extracted, reference", HOSTILE)
+def test_hostile_numbers_get_the_worker_verdict_quickly(extracted, reference):
+    for verifier in VERIFIERS:
+        assert _agrees(verifier, extracted, reference), (verifier, extracted[:50], reference[:50])
+        assert _best_of_three(verifier, extracted, reference) < LIMIT_S, (extracted[:50], reference[:50])
+
+
+def test_long_answers_are_never_judged_on_the_host():
+    verifier = MathVerifier()
+    over = HOST_MAX_CHARS + 1
+    assert verifier.quick_judge("1" * over, "1" * over) is None
+    assert verifier.quick_judge("1", "1" * over) is None
+    assert verifier.quick_judge("1" * HOST_MAX_CHARS, "1" * HOST_MAX_CHARS) is not None
+
+
+def _worst_cases(n: int) -> dict[str, tuple[str, str]]:
+    k = n // 2 - 1
+    return {
+        "set matching": (",".join(str(i % 10) for i in range(k)), ",".join(str(7 * i % 10) for i in range(k))),
+        "set of fractions": (",".join(["\\frac{1}{3}"] * (n // 12)), ",".join(["\\frac{2}{3}"] * (n // 12))),
+        "plus-minus list": (",".join(["1\\pm 2"] * (n // 7)), ",".join(["3\\pm 2"] * (n // 7))),
+        "labelled parts": (" ".join(f"({'abcdefgh'[i % 8]}) {i}" for i in range(n // 7)), ",".join(map(str, range(n // 7)))),
+        "inequalities": (" or ".join(["x<2"] * (n // 8)), "(-\\infty,2)"),
+        "equation chain": ("=".join(["1"] * k), "1"),
+        "nesting": ("(" * k + "1" + ")" * k, "1"),
+        "powers": ("+".join(["x^{999}"] * (n // 8)), "+".join(["y^{999}"] * (n // 8))),
+        "hedge": (" or ".join(["1"] * (n // 5)), " or ".join(["2"] * (n // 5))),
+        "digits": ("9" * n, "9" * (n - 1) + "8"),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(_worst_cases(HOST_MAX_CHARS)))
+def test_worst_constructions_at_the_length_bound_are_fast(name):
+    extracted, reference = (s[:HOST_MAX_CHARS] for s in _worst_cases(HOST_MAX_CHARS)[name])
+    verifier = MathVerifier()
+    assert _best_of_three(verifier, extracted, reference) < LIMIT_S, name
+    assert _agrees(verifier, extracted, reference), name
+
+
+TOKENS = [
+    "1", "2", "12", "0", "3.5", ".5", "1,000", "-", "+", "*", "/", "^", "{", "}", "(", ")", "[", "]", "\\{", "\\}", ",",
+    ";", "=", "<", "\\le ", "\\frac", "\\sqrt", "\\pi", "\\infty", "\\cup", "\\pm", "x", "y", "i", "e", "%", "^\\circ",
+    " ", "\\text{ cm}", " km", " or ", " and ", "(a) ", "(b) ", "\\approx ", "\\ne ", "\\binom", "\\overline", "!",
+    "\\begin{pmatrix}", "&", "\\\\", "\\end{pmatrix}", "_{8}", "A", "(C)", "nan", "1e999", "\u00b2", "\u2212", "١",
+]  # fmt: skip
+answers = st.lists(st.sampled_from(TOKENS), max_size=60).map("".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(answers, st.one_of(answers, st.sampled_from(["12", "\\frac{1}{2}", "(1,2)", "1,2", "[0,1)", "3\\sqrt{2}"])))
+def test_random_answers_get_the_worker_verdict_or_none(extracted, reference):
+    for verifier in VERIFIERS[:2]:
+        assert _best_of_three(verifier, extracted, reference) < LIMIT_S, (extracted, reference)
+        assert _agrees(verifier, extracted, reference), (verifier, extracted, reference)
+
+
+def test_a_batch_decided_on_the_host_starts_no_worker():
+    scorer = Scorer(MathVerifier(), workers=1, timeout=5)
+    try:
+        verdicts = scorer.score(
+            ["\\boxed{12}", "so \\boxed{\\frac{1}{2}}", "#### 13", "\\boxed{(1, 2)}", "\\boxed{12 km}"],
+            ["12", "0.5", "12", "(1,2)", "12 m"],
+        )
+        assert [v.status for v in verdicts] == ["correct", "correct", "wrong", "correct", "wrong"]
+        assert scorer.last.on_host == scorer.last.graded == 5
+        assert scorer._pool is None, "a worker pool was started for rows decided on the host"
+        # a row that needs sympy still goes to a worker, with the worker's time limit
+        verdicts = scorer.score(["\\boxed{\\sin^2 x + \\cos^2 x}", "\\boxed{12}"], ["1", "12"])
+        assert [v.status for v in verdicts] == ["correct", "correct"]
+        assert scorer.last.graded == 1 and scorer.last.cache_hits == 1 and scorer.last.on_host == 0
+        assert scorer._pool is not None
+    finally:
+        scorer.close()
+
+
+def test_close_does_not_wait_for_a_pool_that_was_never_needed():
+    scorer = Scorer(MathVerifier(), workers=1, timeout=5).start()  # the workers begin importing sympy now
+    try:
+        assert scorer.score(["\\boxed{12}"], ["12"])[0].status == "correct"
+        assert scorer.last.on_host == 1
+    finally:
+        start = time.perf_counter()
+        scorer.close()
+        closed_in = time.perf_counter() - start
+    assert closed_in < 0.5, f"close() waited {closed_in:.2f}s for workers nobody needed"
+
+
+def test_rlvr_score_on_a_batch_decided_on_the_host_ends_cleanly(tmp_path):
+    rows = [{"completion": f"so \\boxed{{{i}}}", "reference": str(i % 7)} for i in range(50)]
+    source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    cmd = [sys.executable, "-m", "rlvr", "score", "--verifier", "math", "--input", str(source), "--output", str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)  # waits for every holder of its pipes
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "Exception" not in done.stderr, done.stderr
+    graded = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [g["status"] for g in graded] == ["correct" if i < 7 else "wrong" for i in range(50)]
