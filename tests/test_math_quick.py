@@ -187,7 +187,7 @@ def test_random_answers_get_the_worker_verdict_or_none(extracted, reference):
 
 
 def test_a_batch_decided_on_the_host_starts_no_worker():
-    scorer = Scorer(MathVerifier(), workers=1, timeout=5)
+    scorer = Scorer(MathVerifier(), workers=1, timeout=30)  # generous: a cold worker on a loaded machine
     try:
         verdicts = scorer.score(
             ["\\boxed{12}", "so \\boxed{\\frac{1}{2}}", "#### 13", "\\boxed{(1, 2)}", "\\boxed{12 km}"],
@@ -214,7 +214,7 @@ def test_close_does_not_wait_for_a_pool_that_was_never_needed():
         start = time.perf_counter()
         scorer.close()
         closed_in = time.perf_counter() - start
-    assert closed_in < 0.5, f"close() waited {closed_in:.2f}s for workers nobody needed"
+    assert closed_in < 1.0, f"close() waited {closed_in:.2f}s for workers nobody needed"
 
 
 def test_rlvr_score_on_a_batch_decided_on_the_host_ends_cleanly(tmp_path):
