@@ -12,8 +12,15 @@ and not counted.
 
 The judging contract from the package: ``validator_flags`` ``float_tolerance e`` -> ``{"rel": e, "abs": e}``,
 ``float_relative_tolerance`` / ``float_absolute_tolerance`` likewise, ``case_sensitive``, ``space_change_sensitive``
--> ``compare: "exact"`` (none of these problems uses it). Time limit: the package's (``.timelimit`` or DomJudge's
-``domjudge-problem.ini``) times ``--time-scale`` (Python on a shared 2-core machine), else ``--time-limit``.
+-> ``compare: "exact"`` (none of these problems uses it); ``limits: output`` (MB) -> ``output_limit_bytes`` (else the
+verifier's default, which makes room for the expected output); ``limits: memory`` (MB, Kattis's default 1024) ->
+``memory_limit_mb``. Time limit: the package's (``.timelimit`` or DomJudge's ``domjudge-problem.ini``) times
+``--time-scale``, else ``--time-limit``, at most 60 s: the submissions' folders say how they fare on the jury's
+machines, and Python on a shared, loaded 2-core machine is several times slower, so the limits here are generous and
+a ``time limit exceeded`` on an accepted row is reported as timing, apart from the rules' agreement.
+
+Python 2 submissions (a ``python2`` shebang, ``raw_input``, a ``print`` statement: DOMjudge ran them as Python 2)
+are listed and not counted: rlvr runs Python 3.
 
 Test files the mirror lacks (git blobs of 4 MiB and more are not stored) are left out of their problem's tests;
 rows of such problems are marked ``partial data``.
@@ -39,6 +46,7 @@ from rlvr.verifiers.code import MAX_TIME_LIMIT, CodeVerifier
 COMMIT = "0a53ae4"  # resolved to the full hash by git
 MUST_PASS = {"accepted"}
 MUST_FAIL = {"wrong_answer", "run_time_error"}
+PY2 = re.compile(r"^#!.*python2|\braw_input\s*\(|^\s*print\s+[^\s(=]", re.M)
 
 
 class Mirror:
@@ -97,6 +105,10 @@ def judging_rules(config: dict[str, Any]) -> dict[str, Any] | None:
                 tol["abs"] = value
     if tol:
         rules["float_tolerance"] = tol
+    limits = config.get("limits") or {}
+    if limits.get("output"):
+        rules["output_limit_bytes"] = int(float(limits["output"]) * (1 << 20))
+    rules["memory_limit_mb"] = int(limits.get("memory") or 1024)
     return rules
 
 
@@ -133,12 +145,18 @@ def load(mirror: Mirror, args: argparse.Namespace) -> tuple[list[dict[str, Any]]
         reference = {"tests": tests, "time_limit": seconds, **rules}
         for path in sorted(subs):
             folder = path.split("/submissions/", 1)[1].split("/", 1)[0]
+            if folder in args.skip:
+                skipped[f"{folder} submissions (--skip)"] += 1
+                continue
+            program = mirror.read(path) or ""
+            if PY2.search(program):
+                folder = f"{folder} (Python 2)"
             rows.append(
                 {
                     "problem": problem,
                     "folder": folder,
                     "name": path.rsplit("/", 1)[1],
-                    "program": mirror.read(path) or "",
+                    "program": program,
                     "reference": reference,
                     "missing": missing,
                 }
@@ -150,10 +168,12 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--git", required=True, help="git dir of a mzuenni/kattis-export mirror")
     p.add_argument("--commit", default=COMMIT)
-    p.add_argument("--time-scale", type=float, default=3.0, help="times the package's time limit")
-    p.add_argument("--time-limit", type=float, default=10.0, help="seconds per test when the package gives none")
+    p.add_argument("--time-scale", type=float, default=10.0, help="times the package's time limit")
+    p.add_argument("--time-limit", type=float, default=30.0, help="seconds per test when the package gives none")
     p.add_argument("--only", default="", help="comma-separated problem/name to judge")
+    p.add_argument("--skip", default="", help="comma-separated submission folders to leave out (time_limit_exceeded)")
     args = p.parse_args()
+    args.skip = set(filter(None, args.skip.split(",")))
     mirror = Mirror(args.git, args.commit)
     rows, skipped = load(mirror, args)
     if args.only:
@@ -168,23 +188,30 @@ def main() -> int:
     print(f"\n{'problem':<46}{'folder':<21}{'submission':<40}{'tests':>6}  rlvr")
     for row, v in zip(rows, verdicts):
         folder = row["folder"]
-        expected = "pass" if folder in MUST_PASS else "fail" if folder in MUST_FAIL else "not counted"
+        expected = "pass" if folder in MUST_PASS else "fail" if folder in MUST_FAIL else None
         ok = (v.status == "correct") == (expected == "pass")
-        group = expected if expected == "not counted" else ("partial data" if row["missing"] else "full data")
+        if expected is None:
+            group = "not counted"
+        elif not ok and expected == "pass" and "time limit exceeded" in v.detail:
+            group = "timing (accepted, too slow here)"
+        else:
+            group = "partial data" if row["missing"] else "full data"
         tally[group].update(n=1, agree=ok, error=v.status == "error")
-        tally[folder].update(n=1, agree=ok, error=v.status == "error")
-        mark = "" if ok or expected == "not counted" else "   <-- disagrees"
+        tally[f"folder {folder}"].update(n=1, agree=ok, error=v.status == "error")
+        mark = "" if ok or expected is None else "   <-- timing" if group.startswith("timing") else "   <-- disagrees"
         extra = f" [{row['missing']} test file(s) missing]" if row["missing"] else ""
         print(
-            f"{row['problem']:<46}{folder:<21}{row['name'][:39]:<40}{len(row['reference']['tests']):>6}  "
+            f"{row['problem'][-45:]:<46}{folder[:20]:<21}{row['name'][:39]:<40}{len(row['reference']['tests']):>6}  "
             f"{v.status} ({v.detail[:90]}){extra}{mark}"
         )
-    print(f"\n{'rows':<24}{'n':>5}{'agree':>8}{'error':>7}")
+    print(f"\n{'rows':<34}{'n':>5}{'agree':>8}{'error':>7}")
     for key, t in sorted(tally.items()):
-        print(f"{key:<24}{t['n']:>5}{t['agree'] / t['n']:>8.1%}{t['error']:>7}")
+        print(f"{key:<34}{t['n']:>5}{t['agree'] / t['n']:>8.1%}{t['error']:>7}")
     counted = [t for k, t in tally.items() if k in ("full data", "partial data")]
     n, agree = sum(t["n"] for t in counted), sum(t["agree"] for t in counted)
-    print(f"accepted pass and wrong fail (other folders not counted): {agree}/{n} = {agree / max(n, 1):.1%}")
+    slow = tally["timing (accepted, too slow here)"]["n"]
+    print(f"accepted pass and wrong fail, timing rows apart: {agree}/{n} = {agree / max(n, 1):.1%}")
+    print(f"counting timing rows as disagreements: {agree}/{n + slow} = {agree / max(n + slow, 1):.1%}")
     return 0
 
 
