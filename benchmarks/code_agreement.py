@@ -3,8 +3,9 @@
 The official semantics, run here in the same sandbox image, one fresh `python3` per program:
 - HumanEval (openai/human-eval, execution.py): ``prompt + completion + "\\n" + test + "\\n" + f"check({entry_point})"``
   passes when it runs to its end;
-- MBPP (google-research/mbpp, as its README and bigcode's harness run it): ``code + "\\n" + test_setup_code + "\\n" +
-  "\\n".join(test_list)`` passes when it runs to its end.
+- MBPP (google-research/mbpp, as its README, bigcode's harness and EvalPlus run it): ``code + "\\n" + test_imports +
+  test_setup_code + "\\n".join(test_list)`` passes when it runs to its end (``test_imports``: the sanitized config's
+  ``import math`` for its ``math.isclose`` asserts; ``challenge_test_list`` is not run, as no official harness runs it).
 
 rlvr judges the same programs through `rlvr.score("code", ...)` with the references the `humaneval` and `mbpp` tasks
 build (test code run by the sandbox's judge process, the program in its own process). Program sets per benchmark:
@@ -13,24 +14,26 @@ value's outer tuple and list swapped, what a JSON round trip would do), ``int-fl
 float: ``240.0`` where ``== 240`` is asserted). The official verdict is the truth; every disagreement is printed with
 both sides' reasons for classification.
 
-Data (not shipped; the licences differ): HumanEval.jsonl from openai/human-eval (MIT; data/HumanEval.jsonl.gz) and
-the 427-problem sanitized MBPP (CC BY 4.0, google-research/google-research mbpp/sanitized-mbpp.json, as JSONL with
-text/code/test_list/test_setup_code).
+Data (not shipped; the licences differ): HumanEval.jsonl from openai/human-eval (MIT; data/HumanEval.jsonl.gz), the
+427-problem sanitized MBPP (CC BY 4.0; google-research mbpp/sanitized-mbpp.json, with its test_imports) and the
+974-problem full MBPP (google-research mbpp/mbpp.jsonl; the same file is Md-Ashraful-Pramanik/MapCoder's
+data/MBPPEval/MBPP.jsonl).
 
-    python benchmarks/code_agreement.py --humaneval HumanEval.jsonl --mbpp mbpp_sanitized.jsonl
+    python benchmarks/code_agreement.py --humaneval HumanEval.jsonl --mbpp sanitized-mbpp.json --mbpp mbpp.jsonl
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
 from collections import Counter
 
 import rlvr
-from environments.code import entry_point
+from environments.code import MBPP
 from rlvr.sandbox import DEFAULT_IMAGE
 from rlvr.verifiers.code import CodeVerifier
 
@@ -93,14 +96,17 @@ def humaneval_cases(path: str) -> list[dict]:
 
 
 def mbpp_cases(path: str) -> list[dict]:
+    """MBPP rows of either config ("full": text/test_setup_code/challenge_test_list; "sanitized": prompt/test_imports),
+    one JSON object per line, or sanitized-mbpp.json's single JSON list. The reference is the one rlvr's ``mbpp``
+    task builds; the official program is ``code + "\\n" + test_imports + setup + test_list``, the same test text."""
+    text = open(path, encoding="utf-8").read()
+    rows = json.loads(text) if text.lstrip().startswith("[") else [json.loads(line) for line in text.splitlines()]
+    task = MBPP()
+    label = os.path.basename(path).split(".")[0]
     cases = []
-    for line in open(path, encoding="utf-8"):
-        p = json.loads(line)
-        asserts = [a for a in p["test_list"] if a.strip()]
-        setup = (p.get("test_setup_code") or "").strip()
-        ep = entry_point(asserts, p["code"])
-        test_code = (setup + "\n" if setup else "") + "\n".join(asserts) + "\n"
-        ref = {"test_code": test_code, "entry_point": ep}
+    for p in rows:
+        ref = task.tests(p)
+        ep = ref["entry_point"]
         code = p["code"].replace("\r\n", "\n")
         programs = {
             "canonical": code,
@@ -111,11 +117,11 @@ def mbpp_cases(path: str) -> list[dict]:
         for kind, program in programs.items():
             cases.append(
                 {
-                    "id": f"MBPP/{p['task_id']}:{kind}",
-                    "set": f"mbpp/{kind}",
+                    "id": f"{label}/{p['task_id']}:{kind}",
+                    "set": f"{label}/{kind}",
                     "completion": f"```python\n{program}\n```",
                     "reference": ref,
-                    "official": program + "\n" + setup + "\n" + "\n".join(asserts) + "\n",
+                    "official": program + "\n" + ref["test_code"],
                 }
             )
     return cases
@@ -131,10 +137,10 @@ def official(cases: list[dict], image: str) -> dict[str, dict]:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--humaneval", required=True)
-    p.add_argument("--mbpp", required=True)
+    p.add_argument("--mbpp", action="append", default=[], help="MBPP rows (either config); may be repeated")
     p.add_argument("--image", default=DEFAULT_IMAGE)
     args = p.parse_args()
-    cases = humaneval_cases(args.humaneval) + mbpp_cases(args.mbpp)
+    cases = humaneval_cases(args.humaneval) + [c for path in args.mbpp for c in mbpp_cases(path)]
     t0 = time.perf_counter()
     truth = official(cases, args.image)
     t1 = time.perf_counter()

@@ -80,18 +80,22 @@ class MBPP(CodeTask):
     split = "test"
     id_field = "task_id"
 
+    challenge_tests = False  # also run the "full" config's challenge_test_list (no official harness does)
+
     def prompt(self, row: dict[str, Any]) -> str:
-        return f"{row['text']}\nYour code should pass this test:\n{row['test_list'][0]}\n{FENCE_INSTRUCTION}"
+        text = row.get("text") or row.get("prompt")  # "full" config: text; "sanitized": prompt
+        return f"{text}\nYour code should pass this test:\n{row['test_list'][0]}\n{FENCE_INSTRUCTION}"
 
     def tests(self, row: dict[str, Any]) -> dict[str, Any]:
-        """MBPP's own asserts, run as its harness runs them (setup code, then every assert), by the sandbox's judge."""
-        asserts = list(row["test_list"]) + list(row.get("challenge_test_list") or [])
+        """MBPP's own asserts, run as its harnesses run them, by the sandbox's judge: the sanitized config's
+        ``test_imports`` (``import math`` for its ``math.isclose`` asserts), the setup code, then ``test_list``."""
+        asserts = list(row["test_list"])
+        if self.challenge_tests:
+            asserts += list(row.get("challenge_test_list") or [])
+        head = [line.strip() for line in row.get("test_imports") or [] if line.strip()]
         setup = (row.get("test_setup_code") or "").strip()
-        body = "\n".join(a.strip() for a in asserts if a.strip())
-        return {
-            "test_code": (setup + "\n" if setup else "") + body + "\n",
-            "entry_point": entry_point(asserts, row.get("code", "")),
-        }
+        body = "\n".join(head + ([setup] if setup else []) + [a.strip() for a in asserts if a.strip()])
+        return {"test_code": body + "\n", "entry_point": entry_point(asserts, row.get("code", ""))}
 
     def solution(self, row: dict[str, Any]) -> str:
         return fenced(row["code"].replace("\r\n", "\n"))

@@ -442,6 +442,22 @@ def test_special_judges_and_output_limits(program, extra, status, reward):
 
 
 @pytest.mark.docker
+def test_an_answer_over_the_default_output_cap_can_pass():
+    """NWERC 2023 galaxyquest expects more than 1 MiB on some tests: without output_limit_bytes the cap makes room for
+    the expected output (twice it), so right programs pass; a wrong one that floods is still cut; an explicit
+    output_limit_bytes is the reference's rule and binds."""
+    require_sandbox()
+    big = "7\n" * (1 << 20)  # 2 MiB
+    ref = {"tests": [{"stdin": "", "stdout": big}]}
+    program = "```python\nimport sys\nsys.stdout.write('7\\n' * (1 << 20))\n```"
+    assert V(program, ref).status == "correct", V(program, ref).detail
+    flood = V("```python\nimport sys\nsys.stdout.write('7\\n' * (1 << 22))\n```", ref)
+    assert flood.status == "wrong" and "output limit" in flood.detail, flood.detail
+    capped = V(program, {**ref, "output_limit_bytes": 1 << 20})
+    assert capped.status == "wrong" and "output limit" in capped.detail, capped.detail
+
+
+@pytest.mark.docker
 def test_partial_credit_from_a_checker():
     require_sandbox()
     ref = {"tests": [{"stdin": "", "stdout": "1\n"}, {"stdin": "", "stdout": "2\n"}], "checker": HALF}

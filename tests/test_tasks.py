@@ -144,6 +144,14 @@ MBPP_ROW = {  # MBPP's format ("full" config), written for this test
     "test_setup_code": "",
     "challenge_test_list": [],
 }
+MBPP_SANITIZED_ROW = {  # the "sanitized" config's format, written for this test: its asserts need its test_imports
+    "source_file": "test",
+    "task_id": 2,
+    "prompt": "Write a function to find the area of a circle.",
+    "code": "def circle_area(r):\n    return 3.141592653589793 * r * r",
+    "test_imports": ["import math"],
+    "test_list": ["assert math.isclose(circle_area(2), 12.566, rel_tol=0.001)"],
+}
 APPS_STDIO_ROW = {  # APPS/TACO format: input_output is JSON text
     "problem_id": 7,
     "question": "Read two integers and print their sum.",
@@ -201,6 +209,21 @@ def test_mbpp_tests_run_as_written():
     assert MBPP().tests(row) == {"test_code": "import math\nassert f(g.f(2)) == my_f(1) + f (3)\n", "entry_point": "f"}
 
 
+def test_mbpp_test_imports_and_challenge_tests():
+    """The sanitized config's test_imports come first (its math.isclose asserts need them; the official harnesses
+    prepend them); the full config's challenge_test_list is run only on request, as no official harness runs it."""
+    from environments.code import MBPP
+
+    ref = MBPP().tests(MBPP_SANITIZED_ROW)
+    assert ref["test_code"] == "import math\n" + MBPP_SANITIZED_ROW["test_list"][0] + "\n"
+    assert "area of a circle" in MBPP().prompt(MBPP_SANITIZED_ROW)
+    row = {**MBPP_ROW, "challenge_test_list": ["assert max_of_three(0, 0, 7) == 7"]}
+    assert "0, 0, 7" not in MBPP().tests(row)["test_code"]
+    challenged = MBPP()
+    challenged.challenge_tests = True
+    assert challenged.tests(row)["test_code"].endswith("assert max_of_three(0, 0, 7) == 7\n")
+
+
 def test_code_row_without_tests_is_a_clear_error(tmp_path):
     task = load_task("code_stdio", data_files=write_jsonl(tmp_path, "bad.jsonl", [{"question": "q"}]))
     with pytest.raises(TaskDataError, match="row 0.*input_output"):
@@ -213,11 +236,12 @@ def test_code_row_without_tests_is_a_clear_error(tmp_path):
     [
         ("humaneval", [HUMANEVAL_ROW], "```python\ndef add(a, b):\n    return a - b\n```"),
         ("mbpp", [MBPP_ROW], "```python\ndef max_of_three(a, b, c):\n    return min(a, b, c)\n```"),
+        ("mbpp", [MBPP_SANITIZED_ROW], "```python\ndef circle_area(r):\n    return 3.14 * r\n```"),
         ("code_stdio", [APPS_STDIO_ROW], "```python\nprint(0)\n```"),
         ("code_stdio", [APPS_CALL_ROW], "```python\ndef double(x):\n    return x\n```"),
         ("code_stdio", [TESTS_ROW], "```python\nprint('no')\n```"),
     ],
-    ids=["humaneval", "mbpp", "apps_stdio", "apps_call", "tests_stdio"],
+    ids=["humaneval", "mbpp", "mbpp_sanitized", "apps_stdio", "apps_call", "tests_stdio"],
 )
 def test_code_gold_scores_one_and_wrong_scores_zero(tmp_path, name, rows, wrong):
     require_sandbox()

@@ -16,7 +16,8 @@ harness prepends the prompt); unknown fields are an error:
 (the same line count; tokens compared within each line) | ``"exact"`` (the bytes, nothing trimmed);
 ``case_sensitive`` (default false); ``float_tolerance`` = ``{"rel": r, "abs": a}`` (every numeric token pair, integers
 included, passes when ``|got - expected| <= a`` or ``<= r * |expected|``; without it numbers compare as text);
-``output_limit_bytes`` (stdout cap per test, default 1 MiB); ``checker``: Python source defining
+``output_limit_bytes`` (stdout cap per test; without it the verifier's ``output_limit``, 1 MiB, raised to twice the
+longest expected output plus 4 KiB, so that a right answer is never over the cap); ``checker``: Python source defining
 ``check(input, expected, output) -> bool | float``, a special judge for problems with several right answers. It runs
 in the sandbox too, in its own job after the program's processes are gone; a test passes when it returns True or a
 number >= 1 (with ``partial``, a number in [0, 1] counts as that fraction of a test).
@@ -272,7 +273,10 @@ class CodeVerifier(Verifier):
         rules = OutputRules(
             ref.get("compare", "tokens"), bool(ref.get("case_sensitive", False)), tol.get("rel"), tol.get("abs")
         )
-        job = Job("stdin", program, [t["stdin"] for t in tests], **self._limits(ref))
+        limits = self._limits(ref)
+        if "output_limit_bytes" not in ref:
+            limits["output_limit"] = _room_for(tests, limits["output_limit"])
+        job = Job("stdin", program, [t["stdin"] for t in tests], **limits)
         if "checker" in ref:
             runs = self._run(job, lambda i, run: run)
             return self._checked(runs, ref, job)
@@ -411,6 +415,15 @@ def _test_file(path: str) -> dict[str, dict[str, Any]]:
 
 def _form(ref: dict[str, Any]) -> str:
     return "test_code" if "test_code" in ref else "call" if "fn_name" in ref else "stdin"
+
+
+def _room_for(tests: list[dict[str, Any]], limit: int) -> int:
+    """The default stdout cap, raised to fit the expected outputs (the reference's, not the program's): twice the
+    longest plus 4 KiB, at most ``MAX_OUTPUT_LIMIT``. Kattis's own default cap is 8 MiB, and contest problems expect
+    more than 1 MiB on some tests (NWERC 2023's galaxyquest and chairdance): a cap below the answer fails every right
+    program."""
+    longest = max((len(t["stdout"].encode("utf-8", "surrogatepass")) for t in tests), default=0)
+    return min(MAX_OUTPUT_LIMIT, max(limit, 2 * longest + 4096))
 
 
 def _decoded(text: str | None) -> tuple[Any] | str:
