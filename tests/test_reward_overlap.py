@@ -259,6 +259,12 @@ def test_math_verify_is_plain_math_verify_under_the_engines_time_limit():
     completions, references = [r["completion"] for r in rows], [r["reference"] for r in rows]
     ours = score("math_verify", completions, references, workers=2, timeout=10.0)
     theirs = plain_math_verify(rows)
+    # Math-Verify's own 5 s parse timeout can fire on a loaded machine (seen at load 12: 'Factor by grouping'), and
+    # then the reference says wrong; a row that differs is graded by the reference once more, alone
+    pairs = enumerate(zip(ours, theirs, strict=True))
+    differ = [i for i, (v, g) in pairs if (v.reward, v.status) != (g["reward"], g["status"])]
+    for i, again in zip(differ, plain_math_verify([rows[i] for i in differ]), strict=True):
+        theirs[i] = again
     assert [v.reward for v in ours] == [g["reward"] for g in theirs]
     assert [v.status for v in ours] == [g["status"] for g in theirs]
     house = score("math", completions, references, workers=2)
