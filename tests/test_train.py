@@ -409,10 +409,13 @@ def test_yaml_config_with_a_checkpoint_and_flag_overrides(tmp_path):
     assert "accuracy_before" not in s or s["accuracy_before"] == s["eval_history"][0]["accuracy"]
 
 
-# Measured over seeds 0-4 with 1 torch thread and seeds 0-2 with 2 (benchmarks/results/demo_seeds_threads*.json,
-# README): the smallest gain was DEMO_MIN_MEASURED (seed 1). The test asks for a margin below it, so another CPU's float rounding does not fail CI.
-DEMO_MIN_MEASURED = 0.238
-DEMO_MIN_GAIN = 0.15
+# Measured over seeds 0-4 on this CPU's kernels and on AVX2 kernels (another CPU's rounding; README,
+# benchmarks/results/demo_seeds_cosine.json): +27.6 points at the least on this CPU (the default seed 0: +40.4, with
+# 1 or 2 threads alike), but +7.4 for seed 0 on AVX2 kernels, where the run takes another path. The test asks for a
+# margin below the smallest gain measured anywhere, so a machine that rounds like the AVX2 runs does not fail CI;
+# a trainer that does not learn (gain about 0) still fails it.
+DEMO_MIN_MEASURED = 0.074
+DEMO_MIN_GAIN = 0.05
 
 
 @pytest.mark.slow
