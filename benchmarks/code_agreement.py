@@ -134,6 +134,18 @@ def official(cases: list[dict], image: str) -> dict[str, dict]:
     return {r["id"]: r for r in map(json.loads, out.stdout.splitlines())}
 
 
+def judge_both(cases: list[dict], image: str) -> tuple[dict[str, dict], list]:
+    """The official harness's verdicts (by id) and rlvr's (in order) on the same cases, each side timed."""
+    t0 = time.perf_counter()
+    truth = official(cases, image)
+    t1 = time.perf_counter()
+    verifier = CodeVerifier(time_limit=OFFICIAL_TIMEOUT)
+    verdicts = rlvr.score(verifier, [c["completion"] for c in cases], [c["reference"] for c in cases])
+    t2 = time.perf_counter()
+    print(f"official harness: {len(cases)} programs in {t1 - t0:.0f}s; rlvr: {t2 - t1:.0f}s")
+    return truth, verdicts
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--humaneval", required=True)
@@ -141,13 +153,7 @@ def main() -> int:
     p.add_argument("--image", default=DEFAULT_IMAGE)
     args = p.parse_args()
     cases = humaneval_cases(args.humaneval) + [c for path in args.mbpp for c in mbpp_cases(path)]
-    t0 = time.perf_counter()
-    truth = official(cases, args.image)
-    t1 = time.perf_counter()
-    verifier = CodeVerifier(time_limit=OFFICIAL_TIMEOUT)
-    verdicts = rlvr.score(verifier, [c["completion"] for c in cases], [c["reference"] for c in cases])
-    t2 = time.perf_counter()
-    print(f"official harness: {len(cases)} programs in {t1 - t0:.0f}s; rlvr: {t2 - t1:.0f}s")
+    truth, verdicts = judge_both(cases, args.image)
     sets: dict[str, Counter] = {}
     disagreements = []
     for case, verdict in zip(cases, verdicts):

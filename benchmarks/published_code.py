@@ -31,16 +31,13 @@ import argparse
 import json
 import subprocess
 import sys
-import time
 from collections import Counter
 from typing import Any
 
-from code_agreement import OFFICIAL_TIMEOUT, official
+from code_agreement import judge_both
 
-import rlvr
 from environments.code import MBPP, HumanEval
 from rlvr.sandbox import DEFAULT_IMAGE
-from rlvr.verifiers.code import CodeVerifier
 
 MAPCODER_COMMIT = "0027da71030b441cca2bc6f95def86b9aa5c7dea"
 TYPING = "from typing import *\n"
@@ -180,13 +177,7 @@ def main() -> int:
     if args.only:
         keep = set(args.only.split(","))
         cases = [c for c in cases if c["id"] in keep]
-    t0 = time.perf_counter()
-    truth = official(cases, args.image)
-    t1 = time.perf_counter()
-    verifier = CodeVerifier(time_limit=OFFICIAL_TIMEOUT)
-    verdicts = rlvr.score(verifier, [c["completion"] for c in cases], [c["reference"] for c in cases])
-    t2 = time.perf_counter()
-    print(f"official harness: {len(cases)} programs in {t1 - t0:.0f}s; rlvr: {t2 - t1:.0f}s")
+    truth, verdicts = judge_both(cases, args.image)
     report(cases, truth, verdicts)
     return 0
 
