@@ -338,6 +338,20 @@ def _marks(p: str, g: str, gold: str) -> Judgement | None:
     return None
 
 
+# A factorial left for the reader to evaluate ("31!"; "10,\\!080" is a thin space, not a factorial)
+_UNEVALUATED = re.compile(r"[\d})]!")
+
+
+def _unevaluated(p: str, g: str, gold: str) -> Judgement | None:
+    """``\\binom{31}{28} = \\frac{31!}{28!3!}`` for 4495: the question restated, not answered (like an echoed
+    ``\\binom``), even though it evaluates to it. Only factorials count: ``\\sin 30^\\circ`` for 1/2 and ``\\sqrt[3]{8}``
+    for 2 pass (tests/data/math_cases.jsonl, math_heldout2.jsonl)."""
+    value = p.rsplit("=", 1)[-1]
+    if _UNEVALUATED.search(value) and not _UNEVALUATED.search(g) and _exact_number(g) is not None:
+        return False, "an unevaluated factorial for a number"
+    return None
+
+
 def _choice(p: str, g: str, gold: str) -> Judgement | None:
     letter = _choice_letter(g) or _reference_option(g)
     if letter is not None:
@@ -430,6 +444,7 @@ def _labelled(p: str, g: str, gold: str) -> Judgement | None:
 FORM_RULES = (
     _estimate,
     _marks,
+    _unevaluated,
     _choice,
     _decimal_comma,
     _labelled_solutions,

@@ -74,8 +74,8 @@ CALLED_WRONG = ("wrong", "incorrect", "not correct", "not right", "not the answe
 # ... or, within the next few sentences, says that it (not some earlier scratch work) is wrong.
 RETRACTION_PHRASES = (
     "that is wrong", "that's wrong", "this is wrong", "that is incorrect", "that's incorrect", "this is incorrect",
-    "is not correct", "is not right", "isn't correct", "isn't right", "scratch that", "made a mistake",
-    "i was wrong", "the answer is wrong", "that answer is wrong", "this answer is wrong",
+    "is not correct", "is not right", "isn't correct", "isn't right", "scratch that", "i made a mistake",
+    "i've made a mistake", "i have made a mistake", "we made a mistake", "i was wrong", "the answer is wrong", "that answer is wrong", "this answer is wrong",
 )  # fmt: skip
 # Special tokens of chat templates: a completion that runs past one has started a new turn.
 END_TOKENS = ("<|im_start|>", "<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "<end_of_turn>")
@@ -92,6 +92,16 @@ NOT_AN_ANSWER = (
     "answer may", "\\ge", "\\geq", "\\le", "\\leq", "\\approx",
     "\\ne", "\\neq", "\\not", "<", ">", "\u2264", "\u2265", "\u2248", "\u2260",
 )  # fmt: skip
+# A last line that signs off ("Let me know if you have any other questions!") is not where the answer is.
+SIGN_OFFS = (
+    "let me know", "i hope this helps", "i hope that helps", "hope this helps", "feel free", "please let me know",
+    "if you have any", "if you'd like", "if you would like", "do you have any", "happy to help",
+)  # fmt: skip
+# Words that may stand before an "Answer:" label on its line; any other word makes it a heading about the answer
+# ("**Checking the Answer:** We need to make sure ...") whose line states no answer.
+ANSWER_LABEL_WORDS = ("the", "final", "my", "our", "correct", "short", "so", "thus", "hence", "therefore", "a")
+# Filler right after a marker, before the answer: "The final answer is indeed $36^\circ$".
+FILLERS = ("indeed", "clearly", "simply", "exactly", "still", "then", "now")
 CONDITIONS = ("if", "unless", "assuming", "provided")  # "12 if x > 0": an answer under a condition
 CONCLUSION_WORDS = (
     "therefore",
@@ -135,6 +145,18 @@ _CONCLUSION = re.compile(r"(?:" + "|".join(CONCLUSION_WORDS) + r")\b")
 _DOLLAR = re.compile(r"(?<!\\)\$")
 _EMPTY_BOX = re.compile(r"\\(?:boxed|fbox)[ \t]*\{[ \t]*\}")
 _CONTRAST = re.compile(r",?[ \t]*\(?\bnot [^,;]*\)?$")  # "x = 12, not 13" -> "x = 12"
+# "the final answer is consistent with ...", "... is presented in a box": words that describe the answer, not one
+_DESCRIPTION = re.compile(r"[a-z]{3,}[ \t]+[a-z]{2,}\b")
+_MATHLIKE = re.compile(r"[\d$\\]|\b[A-Z]\b")  # "for sure D", "somewhere between 10 and 12" are answers
+# One markdown-bold span in an answer sentence ("The midpoint is **(-1, 6)**."): the model's own emphasis of its answer
+_BOLD = re.compile(r"\*\*([^*\n]{1,120}?)\*\*")
+# A count stated as a count: "... in 210 different ways", "He can pick 210 different groups of 3 boys and 2 girls."
+_WAYS = re.compile(
+    r"\bin (" + _NUMBER_TEXT + r") (?:different |distinct |possible )?ways\b"
+    r"|\b(?:can|could) [a-z]+ (" + _NUMBER_TEXT + r") (?:different|distinct|possible)\b"
+)
+# A box that names what the next box holds: "the value of $\boxed{\square}$ is $\boxed{3}$", "\boxed{4\$} = \boxed{6}"
+_NAMES_NEXT_BOX = re.compile(r"[ \t$]*(?:is|=|equals)[ \t$]*\\boxed\b")
 _SHORT_PLAIN = 80  # a completion with no marker is taken whole only when it is one short line
 _ONE_LINE = 400  # ... or its one math span, when it is one line of prose around it
 
@@ -246,6 +268,8 @@ def _boxes(text: str) -> tuple[list[str], str]:
         if not content or content.isspace():
             continue
         last_end = pos
+        if _NAMES_NEXT_BOX.match(text, pos):
+            continue  # the box names the quantity; the next box holds its value
         if _negated_before(text, m.start()):
             struck.add("".join(content.split()))
         else:
@@ -321,10 +345,19 @@ def _last_marker(text: str, kinds: tuple[str, ...]) -> int | None:
         final = _FINAL_BEFORE.search(lowered, max(0, i - 40), i)
         kind = "final" if final else "answer"
         after = (_AFTER_FINAL if final else _AFTER_ANSWER).match(lowered, i + 6)
+        if after is not None and kind == "answer" and ":" in after.group() and _heading_before(lowered, i):
+            continue
         if kind in wanted and after is not None:
             found.append((final.start() if final else i, after.end()))
             break
     return max(found)[1] if found else None
+
+
+def _heading_before(lowered: str, at: int) -> bool:
+    """Whether words other than :data:`ANSWER_LABEL_WORDS` stand before ``answer:`` on its line (a heading)."""
+    line = lowered[lowered.rfind("\n", 0, at) + 1 : at]
+    words = re.findall(r"[a-z']+", line[-80:])
+    return any(w not in ANSWER_LABEL_WORDS for w in words)
 
 
 def _is_word(ch: str) -> bool:
@@ -346,6 +379,8 @@ def read_marker(region: str, kinds: tuple[str, ...] = ("hash", "final", "answer"
     line = rest.split("\n", 1)[0].strip()
     if not line.strip(" *"):
         line = rest.strip().split("\n", 1)[0].strip() if rest.strip() else ""
+    if _DESCRIPTION.match(line) and line.split(None, 1)[0] not in FILLERS and not _MATHLIKE.search(line):
+        return ""  # "the final answer is consistent with the given information": it says nothing of its value
     at_end = "\n" not in region[at:].strip()
     return reduce_line(line[:MAX_LINE], at_end=at_end, currency=currency) or ""
 
@@ -373,7 +408,17 @@ def read_prose(region: str) -> str | None:
             return clean(next(part for part in spans[0] if part)) or None
         if len(plain) <= _SHORT_PLAIN and len(_PROSE_WORD.findall(plain)) <= 2 and len(spans) < 2:
             return clean(plain) or None
-    return concluding_answer(plain[-TAIL:])
+    return concluding_answer(_drop_sign_off(plain)[-TAIL:])
+
+
+def _drop_sign_off(text: str) -> str:
+    """Without the closing lines that only sign off ("Let me know if you have any other questions!")."""
+    for _ in range(3):
+        head, _, last = text.rpartition("\n")
+        if not head or not last.strip(" *#").lower().startswith(SIGN_OFFS):
+            break
+        text = head.rstrip()
+    return text
 
 
 # ------------------------------------------------------------------------------------------------ answer lines
@@ -418,6 +463,10 @@ def reduce_line(line: str, *, at_end: bool = False, currency: bool = False) -> s
     s = s[:hope].strip() if hope >= 0 else s
     if not s or re.match(r"(?:not|never|no)\b", s, re.IGNORECASE) or _first_sentence(s).rstrip().endswith("?"):
         return None  # negated, or a question ("The answer is 12?")
+    if (filler := re.match(r"(?:" + "|".join(FILLERS) + r")\b,?[ \t]*", s)) and s[filler.end() :]:
+        s = s[filler.end() :]  # "indeed $36^\circ$"
+    if (bold := _bold_answer(s)) is not None:
+        return bold or None  # "196 has **9** positive divisors."
     if s.startswith(("$", "\\(")):
         found = _math_spans(s)
         if found is None:
@@ -426,9 +475,28 @@ def reduce_line(line: str, *, at_end: bool = False, currency: bool = False) -> s
         return " or ".join(clean(x) for x in spans if clean(x)) or None
     if s.startswith("\\[") and (end := s.find("\\]")) > 0:
         return clean(s[2:end]) or None
-    if re.match(r"[A-Z][a-z]+ [a-z$]", s):  # a sentence: "The largest $n$ is 34.", "Jane started ... 3 hours ago."
+    if re.match(r"[A-Z][a-z]+\.? [a-z$]|(?:Mr|Mrs|Ms|Dr)\. [A-Z]", s):  # a sentence: "The largest $n$ is 34.", "Jane started ... 3 hours ago."
         return _sentence_answer(s.rstrip(".!"))
     return clean(_leading_expression(s)) or None
+
+
+def _bold_answer(sentence: str) -> str | None:
+    """The one bold value of a prose sentence (``The midpoint is **(-1, 6)**.`` -> ``(-1, 6)``); "" when the
+    sentence negates, bounds or estimates; None when there is no such span (no bold, several different ones, bold
+    words, or no prose around it)."""
+    spans = {"".join(m.group(1).split()): m for m in _BOLD.finditer(sentence)}
+    if len(spans) != 1:
+        return None
+    m = next(iter(spans.values()))
+    value, prose = m.group(1).strip(), sentence[: m.start()] + " " + sentence[m.end() :]
+    if not (re.search(r"[\d\\]", value) or re.fullmatch(r"\(?[A-E]\)?", value)) or not _PROSE_WORD.search(prose):
+        return None
+    if _says_no_answer(_SPAN.sub(" ", sentence.replace("**", ""))):
+        return ""
+    value = _CONTRAST.sub("", value).strip(" `*")
+    if value.startswith("$") or "\\(" in value:
+        return reduce_line(value) or ""
+    return clean(value) or ""
 
 
 def _unclosed_dollar(s: str, at_end: bool) -> str | None:
@@ -494,7 +562,7 @@ def concluding_answer(text: str) -> str | None:
     if sentence is None:
         return None
     low = sentence.lower()
-    if not (_CONCLUSION.match(low) or re.match(r"the\b.*\b(?:is|are|equals)\b", low)):
+    if not (_CONCLUSION.match(low) or re.match(r"the\b.*\b(?:is|are|equals|was|were|has|have)\b", low)):
         last = _last_match(_LAST_CONCLUSION, sentence)  # "... $y = 6$ So, the ordered pair is $(7, 6)$"
         if last is None:
             return None
@@ -504,6 +572,8 @@ def concluding_answer(text: str) -> str | None:
 
 def _sentence_answer(sentence: str) -> str | None:
     """The value a sentence states, unless its prose negates, bounds or estimates (a relation in maths is kept)."""
+    if (bold := _bold_answer(sentence)) is not None:
+        return bold or None
     sentence = _CONTRAST.sub("", sentence).strip()
     if _says_no_answer(_SPAN.sub(" ", sentence)):
         return None
@@ -543,7 +613,8 @@ def _sentence_number(sentence: str) -> str | None:
         return None
     if re.search(r"\bor\b", sentence, re.IGNORECASE) and len(set(numbers)) > 1:
         return HEDGE_SEP.join(numbers[-8:])
-    stated = _STATED.findall(sentence)  # "... 20 candles is $30.00", "makes $7425.00 in 1 week"
+    ways = [a or b for a, b in _WAYS.findall(sentence)]  # "He can pick 3 boys and 2 girls in 210 different ways."
+    stated = ways or _STATED.findall(sentence)  # "... 20 candles is $30.00", "makes $7425.00 in 1 week"
     return (stated[-1] if stated else numbers[-1]).replace(",", "")
 
 

@@ -1,0 +1,205 @@
+"""The ``math`` verifier on published model generations, against the authors' own per-sample verdicts.
+
+Every row is a real generation nobody here wrote, published with the verdict its authors' grader gave it. Each row is
+scored by the real engine (``rlvr.score("math", ...)``) and by plain Math-Verify (the registered ``math_verify``
+verifier, parse + verify as its README uses it), and both are compared with the published verdict. Every row where
+rlvr and the published verdict disagree was read by hand and is classified in :data:`CLASSIFIED` (one reason each):
+
+- ``theirs wrong``: the published verdict is wrong (rlvr agrees with a careful human grader);
+- ``rlvr wrong``: rlvr is wrong (each one fixed, the row then agrees; kept in the table with the fix);
+- ``judgement call``: both readings defensible.
+
+Sources (read from local mirrors of the public repositories, ``git show HEAD:<path>``; no data is committed):
+
+==================  =============================================================  ==================================
+source              where (licence)                                                rows
+==================  =============================================================  ==================================
+``labre``           labrem/neus2026-labre ``results/experiment_*.md`` (MIT):       MATH-500; Gemma-2 2B/9B (ollama
+                    66 runs (baseline and ontology-prompted, greedy and            ``gemma2:2b``/``9b``) and
+                    best-of-5), each problem's shown response with ``Answer:``     Qwen2.5-Math-7B; every distinct
+                    (their extraction) and ``Is Correct:`` (their verdict)         (response, gold) pair once
+==================  =============================================================  ==================================
+
+The labre verdict comes from the paper's own extractor (last ``\\boxed{}`` else answer sentences) and comparator
+(exact, numeric, fraction, set, sympy, normalised string). In best-of-n runs the shown response is the first correct
+attempt, else the last one, and the verdict is that response's.
+
+    python benchmarks/published_math.py [--mirrors /work/.mirror] [--show] [--cache FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import rlvr
+
+THEIRS_WRONG, RLVR_WRONG, JUDGEMENT = "theirs wrong", "rlvr wrong", "judgement call"
+
+
+@dataclass(frozen=True)
+class Row:
+    source: str  # e.g. "labre"
+    run: str  # model / condition, e.g. "gemma2-2b baseline greedy"
+    key: str  # stable id: source, problem id and a hash of the completion
+    completion: str
+    reference: str
+    their_answer: str  # the published extraction ("" when none)
+    their_verdict: bool
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
+
+
+def _digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha1(text.encode()).hexdigest()[:10]
+
+
+# ---------------------------------------------------------------------------------------------------------- labre
+
+_LABRE_RUN = re.compile(r"experiment_(?P<model>[^_]+)_(?P<cond>baseline|openmath)_(?P<mode>greedy|best-of-n)")
+_LABRE_BLOCK = re.compile(r"^## Problem (math_\d+)\n", re.MULTILINE)
+_LABRE_FIELD = re.compile(r"^  (Ground Truth|Answer|Is Correct): ?(.*)$", re.MULTILINE)
+_RESPONSE_OPEN, _RESPONSE_CLOSE = "--- LLM Response ---\n", "\n--- End LLM Response ---"
+
+
+def labre(root: Path) -> Iterator[Row]:
+    """The 66 result files of labrem/neus2026-labre, every distinct (response, gold) pair once (the first run's
+    verdict kept; the same response under two runs got the same verdict from their deterministic grader)."""
+    repo = root / "labrem+neus2026-labre" / "repo"
+    files = [f for f in _git(repo, "ls-tree", "-r", "--name-only", "HEAD", "results").split() if f.endswith(".md")]
+    seen: set[tuple[str, str]] = set()
+    for name in sorted(files):
+        m = _LABRE_RUN.search(name)
+        if not m:
+            continue
+        run = f"{m['model']} {m['cond']} {m['mode']}"
+        text = _git(repo, "show", f"HEAD:{name}")
+        starts = [(b.group(1), b.end()) for b in _LABRE_BLOCK.finditer(text)] + [("", len(text))]
+        for (pid, begin), (_, end) in zip(starts, starts[1:]):
+            block = text[begin:end]
+            fields = dict(f.groups() for f in _LABRE_FIELD.finditer(block[: block.find(_RESPONSE_OPEN)]))
+            at, stop = block.find(_RESPONSE_OPEN), block.rfind(_RESPONSE_CLOSE)
+            if "Ground Truth" not in fields or "Is Correct" not in fields or not 0 <= at < stop:
+                continue
+            completion, reference = block[at + len(_RESPONSE_OPEN) : stop], fields["Ground Truth"].strip()
+            if completion.startswith("ERROR: ") or (completion, reference) in seen:
+                continue  # a failed request, not a generation; or a response already taken from another run
+            seen.add((completion, reference))
+            yield Row(
+                source="labre",
+                run=run,
+                key=f"labre:{pid}:{_digest(completion)}",
+                completion=completion,
+                reference=reference,
+                their_answer=fields.get("Answer", "").strip(),
+                their_verdict=fields["Is Correct"].strip() == "True",
+            )
+
+
+SOURCES = {"labre": labre}
+
+
+# ------------------------------------------------------------------------------------------------------ classified
+
+# row key -> (class, why). Filled in by reading every disagreement between rlvr and the published verdict.
+CLASSIFIED: dict[str, tuple[str, str]] = {}
+
+
+# ----------------------------------------------------------------------------------------------------------- score
+
+
+def grade(rows: list[Row], verifier: str, workers: int | None) -> list[tuple[bool, str, str]]:
+    """(correct, extracted, status) per row, from the real scoring engine."""
+    verdicts = rlvr.score(verifier, [r.completion for r in rows], [r.reference for r in rows], workers=workers)
+    return [(v.reward > 0, str(v.extracted) if v.extracted is not None else "", v.status) for v in verdicts]
+
+
+def _rate(n: int, d: int) -> str:
+    return f"{n}/{d} ({100 * n / d:.2f}%)" if d else "-"
+
+
+def report(rows: list[Row], ours: list, plain: list | None, show: bool) -> list[str]:
+    """Agreement per source and run; every disagreement with its class."""
+    out = []
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        groups[f"{r.source}: {r.run}"].append(i)
+        groups[f"{r.source}: all"].append(i)
+    head = f"{'source: run':44} {'rows':>6} {'rlvr agrees':>20} {'math-verify agrees':>20} {'timeouts':>8}"
+    out += [head, "-" * len(head)]
+    for name in sorted(groups, key=lambda g: (g.split(":")[0], g.endswith(": all"), g)):
+        idx = groups[name]
+        agree = sum(ours[i][0] == rows[i].their_verdict for i in idx)
+        mv = _rate(sum(plain[i][0] == rows[i].their_verdict for i in idx), len(idx)) if plain else "not run"
+        tout = sum(ours[i][2] == "timeout" for i in idx)
+        out.append(f"{name:44} {len(idx):>6} {_rate(agree, len(idx)):>20} {mv:>20} {tout:>8}")
+    classes: Counter = Counter()
+    unclassified = []
+    for i, r in enumerate(rows):
+        if ours[i][0] == r.their_verdict:
+            continue
+        label = CLASSIFIED.get(r.key, ("unclassified", ""))[0]
+        classes[label] += 1
+        if label == "unclassified" or show:
+            unclassified.append(i)
+    n = len(rows)
+    truth_wrong = classes[RLVR_WRONG] + classes["unclassified"]
+    out += [
+        "",
+        f"disagreements rlvr vs published: {sum(classes.values())} of {n}: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(classes.items())),
+        f"rlvr against the hand-checked truth (published verdict, corrected where read by hand): "
+        f"{_rate(n - truth_wrong, n)}; judgement calls counted as agreement",
+    ]
+    for i in unclassified:
+        r, (ok, ext, status) = rows[i], ours[i]
+        label, why = CLASSIFIED.get(r.key, ("unclassified", ""))
+        out += [
+            "",
+            f"[{label}] {r.key} ({r.run}) published={r.their_verdict} rlvr={status} "
+            f"extracted={ext[:120]!r} theirs={r.their_answer[:120]!r}",
+            f"  reference: {r.reference!r}",
+            f"  completion tail: {r.completion[-300:]!r}",
+        ]
+        if why:
+            out.append(f"  why: {why}")
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"))
+    ap.add_argument("--sources", default=",".join(SOURCES))
+    ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--no-math-verify", action="store_true", help="skip the plain math-verify column (slow)")
+    ap.add_argument("--show", action="store_true", help="print classified disagreements too")
+    ap.add_argument("--dump", type=Path, help="write every row's verdicts as JSONL (for reading by hand)")
+    args = ap.parse_args()
+    rows = [r for s in args.sources.split(",") for r in SOURCES[s](args.mirrors)]
+    start = time.perf_counter()
+    ours = grade(rows, "math", args.workers)
+    t_ours = time.perf_counter() - start
+    plain = None if args.no_math_verify else grade(rows, "math_verify", args.workers)
+    t_all = time.perf_counter() - start
+    print(f"{len(rows)} published generations; rlvr {t_ours:.1f} s, math-verify {t_all - t_ours:.1f} s (rlvr {rlvr.__version__})")
+    print("\n".join(report(rows, ours, plain, args.show)))
+    if args.dump:
+        with args.dump.open("w", encoding="utf-8") as f:
+            for i, r in enumerate(rows):
+                d = {**r.__dict__, "rlvr": ours[i], "math_verify": plain[i] if plain else None}
+                f.write(json.dumps(d) + "\n")
+
+
+if __name__ == "__main__":
+    main()
