@@ -125,6 +125,17 @@ def grade(rows: list[Row], verifier: str, workers: int | None) -> list[tuple[boo
     return [(v.reward > 0, str(v.extracted) if v.extracted is not None else "", v.status) for v in verdicts]
 
 
+def cached_math_verify(rows: list[Row], workers: int | None, cache: Path | None) -> list[tuple[bool, str, str]]:
+    """Plain math-verify's verdicts (they do not depend on rlvr, so a cache of them stays valid across rlvr changes)."""
+    known = json.loads(cache.read_text()) if cache and cache.exists() else {}
+    todo = [r for r in rows if r.key not in known]
+    if todo:
+        known.update({r.key: v for r, v in zip(todo, grade(todo, "math_verify", workers))})
+        if cache:
+            cache.write_text(json.dumps(known))
+    return [tuple(known[r.key]) for r in rows]
+
+
 def _rate(n: int, d: int) -> str:
     return f"{n}/{d} ({100 * n / d:.2f}%)" if d else "-"
 
@@ -163,7 +174,7 @@ def report(rows: list[Row], ours: list, plain: list | None, show: bool) -> list[
         f"{_rate(n - truth_wrong, n)}; judgement calls counted as agreement",
     ]
     for i in unclassified:
-        r, (ok, ext, status) = rows[i], ours[i]
+        r, (_, ext, status) = rows[i], ours[i]
         label, why = CLASSIFIED.get(r.key, ("unclassified", ""))
         out += [
             "",
@@ -183,6 +194,11 @@ def main() -> None:
     ap.add_argument("--sources", default=",".join(SOURCES))
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--no-math-verify", action="store_true", help="skip the plain math-verify column (slow)")
+    ap.add_argument(
+        "--math-verify-cache",
+        type=Path,
+        help="JSON file of plain math-verify verdicts by row key (read, then updated)",
+    )
     ap.add_argument("--show", action="store_true", help="print classified disagreements too")
     ap.add_argument("--dump", type=Path, help="write every row's verdicts as JSONL (for reading by hand)")
     args = ap.parse_args()
@@ -190,9 +206,11 @@ def main() -> None:
     start = time.perf_counter()
     ours = grade(rows, "math", args.workers)
     t_ours = time.perf_counter() - start
-    plain = None if args.no_math_verify else grade(rows, "math_verify", args.workers)
+    plain = None if args.no_math_verify else cached_math_verify(rows, args.workers, args.math_verify_cache)
     t_all = time.perf_counter() - start
-    print(f"{len(rows)} published generations; rlvr {t_ours:.1f} s, math-verify {t_all - t_ours:.1f} s (rlvr {rlvr.__version__})")
+    print(
+        f"{len(rows)} published generations; rlvr {t_ours:.1f} s, math-verify {t_all - t_ours:.1f} s (rlvr {rlvr.__version__})"
+    )
     print("\n".join(report(rows, ours, plain, args.show)))
     if args.dump:
         with args.dump.open("w", encoding="utf-8") as f:

@@ -376,10 +376,13 @@ def _placeholder_or_words(p: str, g: str, gold: str) -> Judgement | None:
     return None
 
 
+_EQUATION_LIST = re.compile(r"[,;](?:\s|\\[ ,;:!])*[A-Za-z]\w*\s*=")  # ", r=4": a second equation in a list
+
+
 def _chain(p: str, g: str, gold: str) -> Judgement | None:
     """``\\binom{10}{3} = 120`` or ``2 + 3 = 5`` for a number: the value after the last "="; ``13 = 12`` is false."""
-    if "=" not in p or "=" in g or _exact_number(g) is None:
-        return None
+    if "=" not in p or "=" in g or _exact_number(g) is None or _EQUATION_LIST.search(p):
+        return None  # "r=\\frac{7}{2}, r=4" lists two values; its last side is not the answer
     numbers = [_exact_number(part) for part in p.split("=")]
     if all(n is not None for n in numbers) and len({n.value for n in numbers}) > 1:
         return False, "a false equation"

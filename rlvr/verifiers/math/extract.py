@@ -151,6 +151,7 @@ _MATHLIKE = re.compile(r"[\d$\\]|\b[A-Z]\b")  # "for sure D", "somewhere between
 # One markdown-bold span in an answer sentence ("The midpoint is **(-1, 6)**."): the model's own emphasis of its answer
 _BOLD = re.compile(r"\*\*([^*\n]{1,120}?)\*\*")
 # A count stated as a count: "... in 210 different ways", "He can pick 210 different groups of 3 boys and 2 girls."
+_HTML_SCRIPT = re.compile(r"</?su[bp]>")
 _WAYS = re.compile(
     r"\bin (" + _NUMBER_TEXT + r") (?:different |distinct |possible )?ways\b"
     r"|\b(?:can|could) [a-z]+ (" + _NUMBER_TEXT + r") (?:different|distinct|possible)\b"
@@ -475,7 +476,9 @@ def reduce_line(line: str, *, at_end: bool = False, currency: bool = False) -> s
         return " or ".join(clean(x) for x in spans if clean(x)) or None
     if s.startswith("\\[") and (end := s.find("\\]")) > 0:
         return clean(s[2:end]) or None
-    if re.match(r"[A-Z][a-z]+\.? [a-z$]|(?:Mr|Mrs|Ms|Dr)\. [A-Z]", s):  # a sentence: "The largest $n$ is 34.", "Jane started ... 3 hours ago."
+    if re.match(
+        r"[A-Z][a-z]+\.? [a-z$]|(?:Mr|Mrs|Ms|Dr)\. [A-Z]", s
+    ):  # a sentence: "The largest $n$ is 34.", "Jane started ... 3 hours ago."
         return _sentence_answer(s.rstrip(".!"))
     return clean(_leading_expression(s)) or None
 
@@ -491,8 +494,8 @@ def _bold_answer(sentence: str) -> str | None:
     value, prose = m.group(1).strip(), sentence[: m.start()] + " " + sentence[m.end() :]
     if not (re.search(r"[\d\\]", value) or re.fullmatch(r"\(?[A-E]\)?", value)) or not _PROSE_WORD.search(prose):
         return None
-    if _says_no_answer(_SPAN.sub(" ", sentence.replace("**", ""))):
-        return ""
+    if _says_no_answer(_SPAN.sub(" ", _HTML_SCRIPT.sub("", sentence.replace("**", "")))):
+        return ""  # ("log<sub>2</sub>(64) = **6**": the tags are no relation)
     value = _CONTRAST.sub("", value).strip(" `*")
     if value.startswith("$") or "\\(" in value:
         return reduce_line(value) or ""
