@@ -151,6 +151,7 @@ _MATHLIKE = re.compile(r"[\d$\\]|\b[A-Z]\b")  # "for sure D", "somewhere between
 # One markdown-bold span in an answer sentence ("The midpoint is **(-1, 6)**."): the model's own emphasis of its answer
 _BOLD = re.compile(r"\*\*([^*\n]{1,120}?)\*\*")
 # A count stated as a count: "... in 210 different ways", "He can pick 210 different groups of 3 boys and 2 girls."
+_RESULT_LABEL = re.compile(r"\**(?:final )?(?:solution|result)\**:\**[ \t]*(?=\S)", re.IGNORECASE)
 _HTML_SCRIPT = re.compile(r"</?su[bp]>")
 _WAYS = re.compile(
     r"\bin (" + _NUMBER_TEXT + r") (?:different |distinct |possible )?ways\b"
@@ -409,7 +410,21 @@ def read_prose(region: str) -> str | None:
             return clean(next(part for part in spans[0] if part)) or None
         if len(plain) <= _SHORT_PLAIN and len(_PROSE_WORD.findall(plain)) <= 2 and len(spans) < 2:
             return clean(plain) or None
-    return concluding_answer(_drop_sign_off(plain)[-TAIL:])
+    tail = _drop_sign_off(plain)[-TAIL:]
+    found = concluding_answer(tail)
+    return found if found is not None else _last_line_answer(tail)
+
+
+def _last_line_answer(text: str) -> str | None:
+    """The last line as a result: labelled (``**Solution:** x = 4``) or ending in one bold value (``Area = ... =
+    **32**``). Only the very last line counts, and the same negation rules apply."""
+    raw = text.rstrip().rsplit("\n", 1)[-1].strip()
+    line = raw.strip(" \t*-")
+    if (label := _RESULT_LABEL.match(line)) is not None:
+        return reduce_line(line[label.end() :]) or None
+    if raw.rstrip(" .").endswith("**") and (bold := _bold_answer(raw)) is not None:
+        return bold or None  # the bold value closes the line
+    return None
 
 
 def _drop_sign_off(text: str) -> str:
