@@ -112,8 +112,19 @@ SOURCES = {"labre": labre}
 
 # ------------------------------------------------------------------------------------------------------ classified
 
-# row key -> (class, why). Filled in by reading every disagreement between rlvr and the published verdict.
-CLASSIFIED: dict[str, tuple[str, str]] = {}
+# row key -> (class, why), one row per disagreement read by hand (rows fixed in rlvr stay, as "rlvr wrong (fixed)").
+LABELS = Path(__file__).resolve().parent / "results" / "published_math_labels.tsv"
+FIXED = "rlvr wrong (fixed)"
+
+
+def load_labels(path: Path = LABELS) -> dict[str, tuple[str, str]]:
+    if not path.exists():
+        return {}
+    rows = (line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    return {key: (label, why) for key, label, why in rows}
+
+
+CLASSIFIED: dict[str, tuple[str, str]] = load_labels()
 
 
 # ----------------------------------------------------------------------------------------------------------- score
@@ -136,6 +147,50 @@ def cached_math_verify(rows: list[Row], workers: int | None, cache: Path | None)
     return [tuple(known[r.key]) for r in rows]
 
 
+def _truth(r: Row, rlvr_correct: bool) -> bool | None:
+    """The hand-checked verdict of a row: the published one, unless reading the row by hand overruled it; None for a
+    judgement call. Rows where rlvr and the published verdict agree were not read."""
+    label = CLASSIFIED.get(r.key, ("", ""))[0]
+    if rlvr_correct != r.their_verdict and label == JUDGEMENT:
+        return None
+    if rlvr_correct != r.their_verdict and label == THEIRS_WRONG:
+        return not r.their_verdict
+    return r.their_verdict
+
+
+def _cell(t: str) -> str:
+    return "`" + " ".join(t.split()).replace("|", "\\|").replace("`", "'")[:70] + "`" if t.strip() else ""
+
+
+def write_md(path: Path, rows: list[Row], ours: list, before: str) -> None:
+    """The table of every disagreement read by hand (benchmarks/results/published_math.md)."""
+    lines = [
+        "# Published MATH-500 generations: every disagreement between rlvr and the published verdict, read by hand",
+        "",
+        "Written by `python benchmarks/published_math.py --write-md` from the labels in "
+        "`benchmarks/results/published_math_labels.tsv` (one line each: row key, class, reason). Source: "
+        "labrem/neus2026-labre (MIT), see `benchmarks/published_math.txt` for the figures. Columns: the row key "
+        "(problem id and a hash of the response), the run, the reference, what rlvr reads now, what their extractor "
+        "read, the published verdict, rlvr's verdict now, the class and the reason.",
+        "",
+        f"Classes: **theirs wrong** (the published verdict is wrong), **judgement call** (both defensible), **rlvr "
+        f"wrong** (rlvr is wrong, not fixed), **{FIXED}** (rlvr disagreed at {before} and was wrong; fixed, the row "
+        "now agrees).",
+        "",
+        "| row | run | reference | rlvr reads | they read | published | rlvr | class | why |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    order = {RLVR_WRONG: 0, FIXED: 1, JUDGEMENT: 2, THEIRS_WRONG: 3}
+    picked = [(i, r) for i, r in enumerate(rows) if r.key in CLASSIFIED]
+    for i, r in sorted(picked, key=lambda p: (order.get(CLASSIFIED[p[1].key][0], 9), p[1].key)):
+        label, why = CLASSIFIED[r.key]
+        lines.append(
+            f"| {r.key} | {r.run} | {_cell(r.reference)} | {_cell(ours[i][1])} | {_cell(r.their_answer)} | "
+            f"{'correct' if r.their_verdict else 'wrong'} | {ours[i][2]} | {label} | {why.replace('|', '/')} |"
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def _rate(n: int, d: int) -> str:
     return f"{n}/{d} ({100 * n / d:.2f}%)" if d else "-"
 
@@ -156,23 +211,35 @@ def report(rows: list[Row], ours: list, plain: list | None, show: bool) -> list[
         tout = sum(ours[i][2] == "timeout" for i in idx)
         out.append(f"{name:44} {len(idx):>6} {_rate(agree, len(idx)):>20} {mv:>20} {tout:>8}")
     classes: Counter = Counter()
-    unclassified = []
+    unclassified, fixed = [], 0
     for i, r in enumerate(rows):
-        if ours[i][0] == r.their_verdict:
-            continue
         label = CLASSIFIED.get(r.key, ("unclassified", ""))[0]
+        if ours[i][0] == r.their_verdict:
+            fixed += label == FIXED
+            continue
         classes[label] += 1
-        if label == "unclassified" or show:
-            unclassified.append(i)
+        if label in ("unclassified", FIXED) or show:
+            unclassified.append(i)  # a fixed row that disagrees again is a regression: printed
     n = len(rows)
-    truth_wrong = classes[RLVR_WRONG] + classes["unclassified"]
+    wrong = classes[RLVR_WRONG] + classes["unclassified"] + classes[FIXED]  # FIXED here: a fixed row wrong again
+    judged = n - classes[JUDGEMENT]
     out += [
         "",
-        f"disagreements rlvr vs published: {sum(classes.values())} of {n}: "
-        + ", ".join(f"{k} {v}" for k, v in sorted(classes.items())),
-        f"rlvr against the hand-checked truth (published verdict, corrected where read by hand): "
-        f"{_rate(n - truth_wrong, n)}; judgement calls counted as agreement",
+        f"disagreements rlvr vs published now: {n - sum(ours[i][0] == r.their_verdict for i, r in enumerate(rows))} "
+        f"of {n}; every one read by hand: " + ", ".join(f"{k} {v}" for k, v in sorted(classes.items()) if k != FIXED),
+        f"rows where rlvr was wrong and is fixed (now agree): {fixed}",
+        f"rlvr against the hand-checked truth (the published verdict, corrected where read by hand): "
+        f"{_rate(n - wrong, n)} counting judgement calls as agreement; {_rate(judged - wrong, judged)} on the rows "
+        f"that are not judgement calls (rows where both graders agree were not read)",
     ]
+    if plain:
+        mv_wrong = sum(
+            plain[i][0] != _truth(r, ours[i][0]) for i, r in enumerate(rows) if _truth(r, ours[i][0]) is not None
+        )
+        decided = sum(_truth(r, ours[i][0]) is not None for i, r in enumerate(rows))
+        out.append(
+            f"plain math-verify against the same truth (judgement-call rows left out): {_rate(decided - mv_wrong, decided)}"
+        )
     for i in unclassified:
         r, (_, ext, status) = rows[i], ours[i]
         label, why = CLASSIFIED.get(r.key, ("unclassified", ""))
@@ -200,6 +267,7 @@ def main() -> None:
         help="JSON file of plain math-verify verdicts by row key (read, then updated)",
     )
     ap.add_argument("--show", action="store_true", help="print classified disagreements too")
+    ap.add_argument("--write-md", type=Path, help="write the table of labelled disagreements (markdown)")
     ap.add_argument("--dump", type=Path, help="write every row's verdicts as JSONL (for reading by hand)")
     args = ap.parse_args()
     rows = [r for s in args.sources.split(",") for r in SOURCES[s](args.mirrors)]
@@ -212,6 +280,8 @@ def main() -> None:
         f"{len(rows)} published generations; rlvr {t_ours:.1f} s, math-verify {t_all - t_ours:.1f} s (rlvr {rlvr.__version__})"
     )
     print("\n".join(report(rows, ours, plain, args.show)))
+    if args.write_md:
+        write_md(args.write_md, rows, ours, "d8fb47e")
     if args.dump:
         with args.dump.open("w", encoding="utf-8") as f:
             for i, r in enumerate(rows):
