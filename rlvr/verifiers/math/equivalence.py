@@ -48,7 +48,8 @@ MAX_DIGITS = 100_000  # numbers whose size estimate passes this many digits are 
 MAX_NODES = 4000  # sympy tree size beyond which an answer is refused
 
 _LHS = re.compile(
-    r"^ ?(\([A-Za-z](?:,[A-Za-z])*\)|[A-Za-z](?:_\{?\w+\}?)?(?:\([^()=]*\))?|\\[A-Za-z]+) ?(?:=|\\in\b) ?(?!=)"
+    r"^ ?(\((?:[A-Za-z]|\\[A-Za-z]+)(?:,(?:[A-Za-z]|\\[A-Za-z]+))*\)|[A-Za-z](?:_\{?\w+\}?)?(?:\([^()=]*\))?|\\[A-Za-z]+"
+    r"|[A-Za-z]{2,6}_\{?\w+\}? ?(?:[A-Za-z]|\([A-Za-z]\))) ?(?:=|\\in\b) ?(?!=)"
 )
 _RELATION = re.compile(r"[<>]|\\[lg]e\b|\\[lg]eq\b")
 _OR = re.compile(r" ?(?<![A-Za-z\\])(?:or|and)(?![A-Za-z]) ?|\\lor|\\vee")  # spaces around brackets are gone

@@ -102,6 +102,7 @@ SIGN_OFFS = (
 ANSWER_LABEL_WORDS = ("the", "final", "my", "our", "correct", "short", "so", "thus", "hence", "therefore", "a")
 # Filler right after a marker, before the answer: "The final answer is indeed $36^\circ$".
 FILLERS = ("indeed", "clearly", "simply", "exactly", "still", "then", "now")
+NEGATING = ("not", "n't", "cannot", "never", "impossible", "no longer")  # NOT_AN_ANSWER's words that negate
 CONDITIONS = ("if", "unless", "assuming", "provided")  # "12 if x > 0": an answer under a condition
 CONCLUSION_WORDS = (
     "therefore",
@@ -146,8 +147,9 @@ _DOLLAR = re.compile(r"(?<!\\)\$")
 _EMPTY_BOX = re.compile(r"\\(?:boxed|fbox)[ \t]*\{[ \t]*\}")
 _CONTRAST = re.compile(r",?[ \t]*\(?\bnot [^,;]*\)?$")  # "x = 12, not 13" -> "x = 12"
 # "the final answer is consistent with ...", "... is presented in a box": words that describe the answer, not one
-_DESCRIPTION = re.compile(r"[a-z]{3,}[ \t]+[a-z]{2,}\b")
-_MATHLIKE = re.compile(r"[\d$\\]|\b[A-Z]\b")  # "for sure D", "somewhere between 10 and 12" are answers
+_DESCRIPTION = re.compile(
+    r"[a-z]{3,}(?:[ \t]+(?:and[ \t]+)?[a-z]{3,})?[ \t]+(?:with|to|in|within|as|by|for|from|of|on|using)\b"
+)
 # One markdown-bold span in an answer sentence ("The midpoint is **(-1, 6)**."): the model's own emphasis of its answer
 _BOLD = re.compile(r"\*\*([^*\n]{1,120}?)\*\*")
 # A count stated as a count: "... in 210 different ways", "He can pick 210 different groups of 3 boys and 2 girls."
@@ -304,6 +306,13 @@ def clean(answer: str) -> str:
 # ---------------------------------------------------------------------------------------------------------- readers
 
 
+def _boxed_sentence(box: str) -> str:
+    """``\\boxed{Hillary has 7 nickels.}``: a sentence in a box states its value; anything else is kept as it is."""
+    if len(box) > 200 or not re.fullmatch(r"[A-Z][a-z]+ [a-z][^\\$]*\d[^\\$]*", box):
+        return box
+    return _sentence_answer(box.rstrip(".")) or box
+
+
 def read_boxed(region: str) -> str | None:
     boxes, state = _boxes(region)
     if state != "ok":
@@ -312,7 +321,7 @@ def read_boxed(region: str) -> str | None:
     cleaned_of: dict[str, str] = {}  # a box repeated many times is cleaned once
     for box in boxes:
         if (cleaned := cleaned_of.get(box)) is None:
-            cleaned = cleaned_of[box] = clean(box)
+            cleaned = cleaned_of[box] = _boxed_sentence(clean(box))
         key = "".join(cleaned.split())
         if cleaned:
             distinct.pop(key, None)
@@ -381,8 +390,8 @@ def read_marker(region: str, kinds: tuple[str, ...] = ("hash", "final", "answer"
     line = rest.split("\n", 1)[0].strip()
     if not line.strip(" *"):
         line = rest.strip().split("\n", 1)[0].strip() if rest.strip() else ""
-    if _DESCRIPTION.match(line) and line.split(None, 1)[0] not in FILLERS and not _MATHLIKE.search(line):
-        return ""  # "the final answer is consistent with the given information": it says nothing of its value
+    if _DESCRIPTION.match(line) and line.split(None, 1)[0] not in FILLERS:
+        return None  # "the final answer is consistent with the given information": no value; read on
     at_end = "\n" not in region[at:].strip()
     return reduce_line(line[:MAX_LINE], at_end=at_end, currency=currency) or ""
 
@@ -424,6 +433,8 @@ def _last_line_answer(text: str) -> str | None:
         return reduce_line(line[label.end() :]) or None
     if raw.rstrip(" .").endswith("**") and (bold := _bold_answer(raw)) is not None:
         return bold or None  # the bold value closes the line
+    if (alone := re.fullmatch(r"[*\- \t]*\*\*([^*\n]{1,80})\*\*[ \t.]*", raw)) and re.search(r"\d", alone.group(1)):
+        return reduce_line(alone.group(1)) or None  # "The solutions are:\n* **x = 5**"
     return None
 
 
@@ -502,15 +513,20 @@ def _bold_answer(sentence: str) -> str | None:
     """The one bold value of a prose sentence (``The midpoint is **(-1, 6)**.`` -> ``(-1, 6)``); "" when the
     sentence negates, bounds or estimates; None when there is no such span (no bold, several different ones, bold
     words, or no prose around it)."""
-    spans = {"".join(m.group(1).split()): m for m in _BOLD.finditer(sentence)}
+    found = [m for m in _BOLD.finditer(sentence) if not m.group(1).rstrip().endswith(":")]  # "**5. FORMAT:**"
+    spans = {"".join(m.group(1).split()): m for m in found}
     if len(spans) != 1:
         return None
     m = next(iter(spans.values()))
     value, prose = m.group(1).strip(), sentence[: m.start()] + " " + sentence[m.end() :]
     if not (re.search(r"[\d\\]", value) or re.fullmatch(r"\(?[A-E]\)?", value)) or not _PROSE_WORD.search(prose):
         return None
-    if _says_no_answer(_SPAN.sub(" ", _HTML_SCRIPT.sub("", sentence.replace("**", "")))):
-        return ""  # ("log<sub>2</sub>(64) = **6**": the tags are no relation)
+    plain = _SPAN.sub(" ", _HTML_SCRIPT.sub("", sentence.replace("**", "")))  # "log<sub>2</sub>": no relation
+    near = _HTML_SCRIPT.sub("", sentence[max(0, m.start() - 24) : m.end()].replace("**", ""))
+    if _negates(plain) or _says_no_answer(near):
+        return (
+            ""  # negated anywhere; bounded or estimated right before the value ("at least two circles ... is **12**")
+        )
     value = _CONTRAST.sub("", value).strip(" `*")
     if value.startswith("$") or "\\(" in value:
         return reduce_line(value) or ""
@@ -558,6 +574,11 @@ def _last_sentence(text: str) -> str | None:
     line = text.rsplit("\n", 1)[-1].rstrip(".! ")
     starts = [m.end() for m in _SENTENCE_END.finditer(line)]
     return line[starts[-1] :].strip() if starts else line.strip()
+
+
+def _negates(sentence: str) -> bool:
+    low = sentence.lower()
+    return any(re.search(r"(?<![a-z])" + re.escape(w) + r"(?![a-z])", low) for w in NEGATING)
 
 
 def _says_no_answer(sentence: str) -> bool:

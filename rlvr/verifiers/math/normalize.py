@@ -136,6 +136,8 @@ def normalize(s: str) -> str:
         s = pattern.sub(repl, s)
     s = _ORDINAL.sub("", s)
     s = _TEXT.sub(lambda m: f" {m.group(1).strip()} ", s)
+    s = re.sub(r"(?<=\d) (?:th|st|nd|rd)\b", "", s)  # "12\text{th grade}": the ordinal was inside the text
+    s = re.sub(r"\bsq\. ?", "sq ", s)  # "15 \text{ sq. cm}"
     s = re.sub(r" +", " ", s).strip()
     s = re.sub(r"(?<=\d) (?=i\b)", "", s)  # "12 i" -> "12i": latex2sympy reads the two as different symbols
     s = re.sub(r" \^", "^", s)
