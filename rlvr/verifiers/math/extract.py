@@ -433,7 +433,8 @@ def _last_line_answer(text: str) -> str | None:
         return reduce_line(line[label.end() :]) or None
     if raw.rstrip(" .").endswith("**") and (bold := _bold_answer(raw)) is not None:
         return bold or None  # the bold value closes the line
-    if (alone := re.fullmatch(r"[*\- \t]*\*\*([^*\n]{1,80})\*\*[ \t.]*", raw)) and re.search(r"\d", alone.group(1)):
+    alone = re.fullmatch(r"[*\- \t]*\*\*([^*\n]{1,80})\*\*[ \t.]*", raw)
+    if alone and re.search(r"\d", alone.group(1)) and not alone.group(1).rstrip().endswith(":"):  # "**5. FORMAT:**"
         return reduce_line(alone.group(1)) or None  # "The solutions are:\n* **x = 5**"
     return None
 
