@@ -137,6 +137,14 @@ _STATED = re.compile(
     r"(?:\$|\b(?:is|are|was|were|be|equals|makes|made|earns|earned|costs?|spent|needs?|has|have|had) \$?)"
     r"(" + _NUMBER_TEXT + ")"
 )
+# A stated value followed by more values: "The possible values of x are 2, 3, 4, ..., 10" (a list, not its first item)
+_STATED_LIST = re.compile(
+    r"\b(?:is|are|was|were|be|equals) \$?((?:"
+    + _NUMBER_TEXT
+    + r")(?:(?:,[ \t]+(?:and[ \t]+)?|[ \t]+and[ \t]+)\$?(?:"
+    + _NUMBER_TEXT
+    + r"|\.\.\.|\\ldots|\\dots))+)"
+)
 _SENTENCE_END = re.compile(r"(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bSt)[.!?]\$*(?=\s+[A-Z])")
 _LAST_CONCLUSION = re.compile(r"\b(?:so|therefore|thus|hence)\b,? ", re.IGNORECASE)
 _RELATION = re.compile(r"[<>]|\\(?:le|ge|ne|leq|geq|neq|lt|gt)(?![a-z])|!=|\u2264|\u2265|\u2260")
@@ -154,6 +162,7 @@ _DESCRIPTION = re.compile(
 _BOLD = re.compile(r"\*\*([^*\n]{1,120}?)\*\*")
 # A count stated as a count: "... in 210 different ways", "He can pick 210 different groups of 3 boys and 2 girls."
 _RESULT_LABEL = re.compile(r"\**(?:final )?(?:solution|result)\**:\**[ \t]*(?=\S)", re.IGNORECASE)
+_HEADING = re.compile(r"[ \t]*\d+\.[ \t]+[A-Za-z]|.*:[ \t]*$")  # bold "5. FORMAT", "Step 3:": a heading
 _HTML_SCRIPT = re.compile(r"</?su[bp]>")
 _WAYS = re.compile(
     r"\bin (" + _NUMBER_TEXT + r") (?:different |distinct |possible )?ways\b"
@@ -434,7 +443,7 @@ def _last_line_answer(text: str) -> str | None:
     if raw.rstrip(" .").endswith("**") and (bold := _bold_answer(raw)) is not None:
         return bold or None  # the bold value closes the line
     alone = re.fullmatch(r"[*\- \t]*\*\*([^*\n]{1,80})\*\*[ \t.]*", raw)
-    if alone and re.search(r"\d", alone.group(1)) and not alone.group(1).rstrip().endswith(":"):  # "**5. FORMAT:**"
+    if alone and re.search(r"\d", alone.group(1)) and not _HEADING.match(alone.group(1)):  # not "**5. FORMAT**"
         return reduce_line(alone.group(1)) or None  # "The solutions are:\n* **x = 5**"
     return None
 
@@ -514,7 +523,7 @@ def _bold_answer(sentence: str) -> str | None:
     """The one bold value of a prose sentence (``The midpoint is **(-1, 6)**.`` -> ``(-1, 6)``); "" when the
     sentence negates, bounds or estimates; None when there is no such span (no bold, several different ones, bold
     words, or no prose around it)."""
-    found = [m for m in _BOLD.finditer(sentence) if not m.group(1).rstrip().endswith(":")]  # "**5. FORMAT:**"
+    found = [m for m in _BOLD.finditer(sentence) if not _HEADING.match(m.group(1))]  # "**5. FORMAT:**"
     spans = {"".join(m.group(1).split()): m for m in found}
     if len(spans) != 1:
         return None
@@ -654,6 +663,8 @@ def _sentence_number(sentence: str) -> str | None:
     if re.search(r"\bor\b", sentence, re.IGNORECASE) and len(set(numbers)) > 1:
         return HEDGE_SEP.join(numbers[-8:])
     ways = [a or b for a, b in _WAYS.findall(sentence)]  # "He can pick 3 boys and 2 girls in 210 different ways."
+    if not ways and (listed := _STATED_LIST.search(sentence)):
+        return ", ".join(n.replace(",", "") for n in _NUMBER.findall(listed.group(1)))  # "are 2, 3, 4": a list
     stated = ways or _STATED.findall(sentence)  # "... 20 candles is $30.00", "makes $7425.00 in 1 week"
     return (stated[-1] if stated else numbers[-1]).replace(",", "")
 
