@@ -581,8 +581,8 @@ def compare_shapes(p: _Shape, g: _Shape) -> tuple[bool, str]:
         p = _Shape("scalar", p.items)
     if g.kind == "scalar" and p.kind == "scalar":
         return _scalar_equal(p.items[0], g.items[0])
-    if g.kind == "matrix" and p.kind == "scalar" and p.items[0].count("\\begin") > 1:
-        return _sympy_equal(p.items[0], _render_matrix(g))  # "A + B", "A B": matrix arithmetic is sympy's
+    if g.kind == "matrix" and p.kind == "scalar" and p.items[0].count("\\begin") >= 1:
+        return _sympy_equal(p.items[0], _render_matrix(g))  # "A + B", "-A", "2A": matrix arithmetic is sympy's
     if g.kind == "matrix":
         return _compare_matrix(p, g)
     if g.kind in ("tuple", "union") and p.kind == "scalar" and _RELATION.search(p.items[0]):

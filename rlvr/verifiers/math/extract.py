@@ -440,7 +440,7 @@ def _last_line_answer(text: str) -> str | None:
     line = raw.strip(" \t*-")
     if (label := _RESULT_LABEL.match(line)) is not None:
         return reduce_line(line[label.end() :]) or None
-    if raw.rstrip(" .").endswith("**") and (bold := _bold_answer(raw)) is not None:
+    if raw.rstrip(" .").endswith("**") and (bold := _bold_answer(raw, need_prose="=" not in raw)) is not None:
         return bold or None  # the bold value closes the line
     alone = re.fullmatch(r"[*\- \t]*\*\*([^*\n]{1,80})\*\*[ \t.]*", raw)
     if alone and re.search(r"\d", alone.group(1)) and not _HEADING.match(alone.group(1)):  # not "**5. FORMAT**"
@@ -519,7 +519,7 @@ def reduce_line(line: str, *, at_end: bool = False, currency: bool = False) -> s
     return clean(_leading_expression(s)) or None
 
 
-def _bold_answer(sentence: str) -> str | None:
+def _bold_answer(sentence: str, *, need_prose: bool = True) -> str | None:
     """The one bold value of a prose sentence (``The midpoint is **(-1, 6)**.`` -> ``(-1, 6)``); "" when the
     sentence negates, bounds or estimates; None when there is no such span (no bold, several different ones, bold
     words, or no prose around it)."""
@@ -529,7 +529,9 @@ def _bold_answer(sentence: str) -> str | None:
         return None
     m = next(iter(spans.values()))
     value, prose = m.group(1).strip(), sentence[: m.start()] + " " + sentence[m.end() :]
-    if not (re.search(r"[\d\\]", value) or re.fullmatch(r"\(?[A-E]\)?", value)) or not _PROSE_WORD.search(prose):
+    if not (re.search(r"[\d\\]", value) or re.fullmatch(r"\(?[A-E]\)?", value)):
+        return None
+    if need_prose and not _PROSE_WORD.search(prose):
         return None
     plain = _SPAN.sub(" ", _HTML_SCRIPT.sub("", sentence.replace("**", "")))  # "log<sub>2</sub>": no relation
     near = _HTML_SCRIPT.sub("", sentence[max(0, m.start() - 24) : m.end()].replace("**", ""))
