@@ -42,6 +42,7 @@ from pathlib import Path
 import rlvr
 
 THEIRS_WRONG, RLVR_WRONG, JUDGEMENT = "theirs wrong", "rlvr wrong", "judgement call"
+BOTH = "both wrong"  # rlvr and the published verdict agree, and both are wrong (rlvr not fixed)
 
 
 @dataclass(frozen=True)
@@ -148,12 +149,13 @@ def cached_math_verify(rows: list[Row], workers: int | None, cache: Path | None)
 
 
 def _truth(r: Row, rlvr_correct: bool) -> bool | None:
-    """The hand-checked verdict of a row: the published one, unless reading the row by hand overruled it; None for a
-    judgement call. Rows where rlvr and the published verdict agree were not read."""
+    """The hand-checked verdict of a row, None for a judgement call: the published verdict, unless reading the row
+    overruled it. Rows where rlvr and the published verdict agree were read only where plain math-verify disagreed
+    with both (labelled "both wrong" or "judgement call" when that reading found something)."""
     label = CLASSIFIED.get(r.key, ("", ""))[0]
-    if rlvr_correct != r.their_verdict and label == JUDGEMENT:
+    if label == JUDGEMENT:
         return None
-    if rlvr_correct != r.their_verdict and label == THEIRS_WRONG:
+    if label == BOTH or (label == THEIRS_WRONG and rlvr_correct != r.their_verdict):
         return not r.their_verdict
     return r.their_verdict
 
@@ -211,34 +213,33 @@ def report(rows: list[Row], ours: list, plain: list | None, show: bool) -> list[
         tout = sum(ours[i][2] == "timeout" for i in idx)
         out.append(f"{name:44} {len(idx):>6} {_rate(agree, len(idx)):>20} {mv:>20} {tout:>8}")
     classes: Counter = Counter()
-    unclassified, fixed = [], 0
+    unclassified, fixed, both = [], 0, 0
     for i, r in enumerate(rows):
         label = CLASSIFIED.get(r.key, ("unclassified", ""))[0]
         if ours[i][0] == r.their_verdict:
             fixed += label == FIXED
+            both += label == BOTH
             continue
         classes[label] += 1
-        if label in ("unclassified", FIXED) or show:
+        if label in ("unclassified", FIXED, BOTH) or show:
             unclassified.append(i)  # a fixed row that disagrees again is a regression: printed
     n = len(rows)
-    wrong = classes[RLVR_WRONG] + classes["unclassified"] + classes[FIXED]  # FIXED here: a fixed row wrong again
-    judged = n - classes[JUDGEMENT]
+    truth = [_truth(r, ours[i][0]) for i, r in enumerate(rows)]
+    decided = [i for i in range(n) if truth[i] is not None]
+    ok = sum(ours[i][0] == truth[i] for i in decided)
     out += [
         "",
-        f"disagreements rlvr vs published now: {n - sum(ours[i][0] == r.their_verdict for i, r in enumerate(rows))} "
-        f"of {n}; every one read by hand: " + ", ".join(f"{k} {v}" for k, v in sorted(classes.items()) if k != FIXED),
-        f"rows where rlvr was wrong and is fixed (now agree): {fixed}",
-        f"rlvr against the hand-checked truth (the published verdict, corrected where read by hand): "
-        f"{_rate(n - wrong, n)} counting judgement calls as agreement; {_rate(judged - wrong, judged)} on the rows "
-        f"that are not judgement calls (rows where both graders agree were not read)",
+        f"disagreements rlvr vs published now: {sum(classes.values())} of {n}; every one read by hand: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(classes.items())),
+        f"rows where rlvr was wrong and is fixed (now agree with the published verdict): {fixed}",
+        f"rows where both are wrong (found where plain math-verify disagreed with both; rlvr not fixed): {both}",
+        f"rlvr against the hand-checked truth: {_rate(ok + n - len(decided), n)} counting judgement calls as "
+        f"agreement; {_rate(ok, len(decided))} on the rows that are not judgement calls",
     ]
     if plain:
-        mv_wrong = sum(
-            plain[i][0] != _truth(r, ours[i][0]) for i, r in enumerate(rows) if _truth(r, ours[i][0]) is not None
-        )
-        decided = sum(_truth(r, ours[i][0]) is not None for i, r in enumerate(rows))
+        mv_ok = sum(plain[i][0] == truth[i] for i in decided)
         out.append(
-            f"plain math-verify against the same truth (judgement-call rows left out): {_rate(decided - mv_wrong, decided)}"
+            f"plain math-verify against the same truth: {_rate(mv_ok, len(decided))} (judgement calls left out)"
         )
     for i in unclassified:
         r, (_, ext, status) = rows[i], ours[i]
