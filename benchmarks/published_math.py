@@ -3,11 +3,21 @@
 Every row is a real generation nobody here wrote, published with the verdict its authors' grader gave it. Each row is
 scored by the real engine (``rlvr.score("math", ...)``) and by plain Math-Verify (the registered ``math_verify``
 verifier, parse + verify as its README uses it), and both are compared with the published verdict. Every row where
-rlvr and the published verdict disagree was read by hand and is classified in :data:`CLASSIFIED` (one reason each):
+rlvr and the published verdict disagree was read by hand; so were the rows where they agree but plain math-verify
+disagrees with both. Each such row has one line in ``benchmarks/results/published_math_labels.tsv`` (row key, class,
+reason), and ``--write-md`` turns them into the table ``benchmarks/results/published_math.md``. Classes:
 
-- ``theirs wrong``: the published verdict is wrong (rlvr agrees with a careful human grader);
-- ``rlvr wrong``: rlvr is wrong (each one fixed, the row then agrees; kept in the table with the fix);
-- ``judgement call``: both readings defensible.
+==========================  ===========================================================================================
+``theirs wrong``            the published verdict is wrong (rlvr agrees with a careful human grader)
+``judgement call``          both readings defensible (an equal value not in the form the problem asks, an
+                            unevaluated expression that equals the answer, an answer stated only inside the working)
+``rlvr wrong``              rlvr is wrong and it is not fixed (the reason says why)
+``rlvr wrong (fixed)``      rlvr disagreed at d8fb47e and was wrong; fixed, the row now agrees
+``both wrong``              rlvr and the published verdict agree and both are wrong (rlvr not fixed)
+==========================  ===========================================================================================
+
+The hand-checked truth of a row is the published verdict, overruled where the reading found it wrong; judgement calls
+have none and are reported apart. Rows where both graders agree and math-verify agrees too were not read.
 
 Sources (read from local mirrors of the public repositories, ``git show HEAD:<path>``; no data is committed):
 
@@ -17,14 +27,17 @@ source              where (licence)                                             
 ``labre``           labrem/neus2026-labre ``results/experiment_*.md`` (MIT):       MATH-500; Gemma-2 2B/9B (ollama
                     66 runs (baseline and ontology-prompted, greedy and            ``gemma2:2b``/``9b``) and
                     best-of-5), each problem's shown response with ``Answer:``     Qwen2.5-Math-7B; every distinct
-                    (their extraction) and ``Is Correct:`` (their verdict)         (response, gold) pair once
+                    (their extraction) and ``Is Correct:`` (their verdict)         (response, gold) pair once: 10,635
 ==================  =============================================================  ==================================
 
-The labre verdict comes from the paper's own extractor (last ``\\boxed{}`` else answer sentences) and comparator
-(exact, numeric, fraction, set, sympy, normalised string). In best-of-n runs the shown response is the first correct
-attempt, else the last one, and the verdict is that response's.
+The labre verdict comes from the paper's own extractor (last ``\\boxed{}`` with at most one level of nested braces,
+else answer sentences) and comparator (exact, numeric, fraction, set, sympy, normalised string). In best-of-n runs the
+shown response is the first correct attempt, else the last one, and the verdict is that response's. No stored copy of
+published OlympiadBench, Minerva, AIME or AMC generations with per-sample verdicts was found (the search is recorded in
+``benchmarks/results/published_math.txt``); a new source is a function yielding :class:`Row` added to :data:`SOURCES`.
 
-    python benchmarks/published_math.py [--mirrors /work/.mirror] [--show] [--cache FILE]
+    python benchmarks/published_math.py [--mirrors /work/.mirror] [--math-verify-cache FILE] [--write-md FILE]
+        [--show] [--dump FILE]
 """
 
 from __future__ import annotations
@@ -171,18 +184,23 @@ def write_md(path: Path, rows: list[Row], ours: list, before: str) -> None:
         "",
         "Written by `python benchmarks/published_math.py --write-md` from the labels in "
         "`benchmarks/results/published_math_labels.tsv` (one line each: row key, class, reason). Source: "
-        "labrem/neus2026-labre (MIT), see `benchmarks/published_math.txt` for the figures. Columns: the row key "
+        "labrem/neus2026-labre (MIT), see `benchmarks/results/published_math.txt` for the figures. Columns: the row key "
         "(problem id and a hash of the response), the run, the reference, what rlvr reads now, what their extractor "
         "read, the published verdict, rlvr's verdict now, the class and the reason.",
         "",
         f"Classes: **theirs wrong** (the published verdict is wrong), **judgement call** (both defensible), **rlvr "
         f"wrong** (rlvr is wrong, not fixed), **{FIXED}** (rlvr disagreed at {before} and was wrong; fixed, the row "
-        "now agrees).",
+        f"now agrees), **{BOTH}** (rlvr and the published verdict agree and both are wrong; found where plain "
+        "math-verify disagreed with both).",
+        "",
+        "Rows per class: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(Counter(c for c, _ in CLASSIFIED.values()).items()))
+        + ".",
         "",
         "| row | run | reference | rlvr reads | they read | published | rlvr | class | why |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    order = {RLVR_WRONG: 0, FIXED: 1, JUDGEMENT: 2, THEIRS_WRONG: 3}
+    order = {RLVR_WRONG: 0, BOTH: 1, FIXED: 2, JUDGEMENT: 3, THEIRS_WRONG: 4}
     picked = [(i, r) for i, r in enumerate(rows) if r.key in CLASSIFIED]
     for i, r in sorted(picked, key=lambda p: (order.get(CLASSIFIED[p[1].key][0], 9), p[1].key)):
         label, why = CLASSIFIED[r.key]
@@ -194,7 +212,7 @@ def write_md(path: Path, rows: list[Row], ours: list, before: str) -> None:
 
 
 def _rate(n: int, d: int) -> str:
-    return f"{n}/{d} ({100 * n / d:.2f}%)" if d else "-"
+    return f"{n}/{d} {100 * n / d:.2f}%" if d else "-"
 
 
 def report(rows: list[Row], ours: list, plain: list | None, show: bool) -> list[str]:
@@ -204,14 +222,23 @@ def report(rows: list[Row], ours: list, plain: list | None, show: bool) -> list[
     for i, r in enumerate(rows):
         groups[f"{r.source}: {r.run}"].append(i)
         groups[f"{r.source}: all"].append(i)
-    head = f"{'source: run':44} {'rows':>6} {'rlvr agrees':>20} {'math-verify agrees':>20} {'timeouts':>8}"
+    truth = [_truth(r, ours[i][0]) for i, r in enumerate(rows)]
+    head = (
+        f"{'source: run':38} {'rows':>6} | agree with the published verdict: {'rlvr':>17} {'math-verify':>17} | "
+        f"with the hand-checked truth: {'rlvr':>17} {'math-verify':>17} | timeouts"
+    )
     out += [head, "-" * len(head)]
     for name in sorted(groups, key=lambda g: (g.split(":")[0], g.endswith(": all"), g)):
         idx = groups[name]
-        agree = sum(ours[i][0] == rows[i].their_verdict for i in idx)
+        known = [i for i in idx if truth[i] is not None]
+        pub = _rate(sum(ours[i][0] == rows[i].their_verdict for i in idx), len(idx))
         mv = _rate(sum(plain[i][0] == rows[i].their_verdict for i in idx), len(idx)) if plain else "not run"
+        t_rlvr = _rate(sum(ours[i][0] == truth[i] for i in known), len(known))
+        t_mv = _rate(sum(plain[i][0] == truth[i] for i in known), len(known)) if plain else "not run"
         tout = sum(ours[i][2] == "timeout" for i in idx)
-        out.append(f"{name:44} {len(idx):>6} {_rate(agree, len(idx)):>20} {mv:>20} {tout:>8}")
+        out.append(
+            f"{name:38} {len(idx):>6} | {'':33} {pub:>17} {mv:>17} | {'':28} {t_rlvr:>17} {t_mv:>17} | {tout:>8}"
+        )
     classes: Counter = Counter()
     unclassified, fixed, both = [], 0, 0
     for i, r in enumerate(rows):
@@ -224,7 +251,6 @@ def report(rows: list[Row], ours: list, plain: list | None, show: bool) -> list[
         if label in ("unclassified", FIXED, BOTH) or show:
             unclassified.append(i)  # a fixed row that disagrees again is a regression: printed
     n = len(rows)
-    truth = [_truth(r, ours[i][0]) for i, r in enumerate(rows)]
     decided = [i for i in range(n) if truth[i] is not None]
     ok = sum(ours[i][0] == truth[i] for i in decided)
     out += [
