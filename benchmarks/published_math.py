@@ -224,8 +224,8 @@ def report(rows: list[Row], ours: list, plain: list | None, show: bool) -> list[
         groups[f"{r.source}: all"].append(i)
     truth = [_truth(r, ours[i][0]) for i, r in enumerate(rows)]
     head = (
-        f"{'source: run':38} {'rows':>6} | agree with the published verdict: {'rlvr':>17} {'math-verify':>17} | "
-        f"with the hand-checked truth: {'rlvr':>17} {'math-verify':>17} | timeouts"
+        f"{'source: run':42} {'rows':>6}  {'rlvr = published':>18} {'m-v = published':>18}  {'rlvr = truth':>18} "
+        f"{'m-v = truth':>18}  timeouts"
     )
     out += [head, "-" * len(head)]
     for name in sorted(groups, key=lambda g: (g.split(":")[0], g.endswith(": all"), g)):
@@ -236,9 +236,7 @@ def report(rows: list[Row], ours: list, plain: list | None, show: bool) -> list[
         t_rlvr = _rate(sum(ours[i][0] == truth[i] for i in known), len(known))
         t_mv = _rate(sum(plain[i][0] == truth[i] for i in known), len(known)) if plain else "not run"
         tout = sum(ours[i][2] == "timeout" for i in idx)
-        out.append(
-            f"{name:38} {len(idx):>6} | {'':33} {pub:>17} {mv:>17} | {'':28} {t_rlvr:>17} {t_mv:>17} | {tout:>8}"
-        )
+        out.append(f"{name:42} {len(idx):>6}  {pub:>18} {mv:>18}  {t_rlvr:>18} {t_mv:>18}  {tout:>8}")
     classes: Counter = Counter()
     unclassified, fixed, both = [], 0, 0
     for i, r in enumerate(rows):
@@ -305,6 +303,9 @@ def main() -> None:
     t_all = time.perf_counter() - start
     print(
         f"{len(rows)} published generations; rlvr {t_ours:.1f} s, math-verify {t_all - t_ours:.1f} s (rlvr {rlvr.__version__})"
+    )
+    print(
+        "m-v: plain math-verify; truth: the published verdict, overruled where read by hand (judgement calls left out)"
     )
     print("\n".join(report(rows, ours, plain, args.show)))
     if args.write_md:
