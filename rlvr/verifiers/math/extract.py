@@ -102,6 +102,9 @@ SIGN_OFFS = (
 ANSWER_LABEL_WORDS = ("the", "final", "my", "our", "correct", "short", "so", "thus", "hence", "therefore", "a")
 # Filler right after a marker, before the answer: "The final answer is indeed $36^\circ$".
 FILLERS = ("indeed", "clearly", "simply", "exactly", "still", "then", "now")
+NUMBER_WORDS = (
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+)  # fmt: skip
 NEGATING = ("not", "n't", "cannot", "never", "impossible", "no longer")  # NOT_AN_ANSWER's words that negate
 CONDITIONS = ("if", "unless", "assuming", "provided")  # "12 if x > 0": an answer under a condition
 CONCLUSION_WORDS = (
@@ -162,6 +165,12 @@ _DESCRIPTION = re.compile(
 _BOLD = re.compile(r"\*\*([^*\n]{1,120}?)\*\*")
 # A count stated as a count: "... in 210 different ways", "He can pick 210 different groups of 3 boys and 2 girls."
 _RESULT_LABEL = re.compile(r"\**(?:final )?(?:solution|result)\**:\**[ \t]*(?=\S)", re.IGNORECASE)
+# A stated difference: a number and its unit before "less/more/fewer than" and a name ("200 feet less than Martha")
+_DIFFERENCE = re.compile(r"\d(?:[\d.,]*\d)? [a-z]+ (?:less|more|fewer) than (?=[a-z])")
+# A sentence that calls its value wrong ("The answer 12 is wrong."); "the number of false statements" does not
+_CALLED_WRONG = re.compile(
+    r"\b(?:is|are|was|seems)[ \t]+(?:wrong|incorrect|false|not correct|not right|a mistake|mistaken)\b"
+)
 _HEADING = re.compile(r"[ \t]*\d+\.[ \t]+[A-Za-z]|.*:[ \t]*$")  # bold "5. FORMAT", "Step 3:": a heading
 _HTML_SCRIPT = re.compile(r"</?su[bp]>")
 _WAYS = re.compile(
@@ -399,6 +408,9 @@ def read_marker(region: str, kinds: tuple[str, ...] = ("hash", "final", "answer"
     line = rest.split("\n", 1)[0].strip()
     if not line.strip(" *"):
         line = rest.strip().split("\n", 1)[0].strip() if rest.strip() else ""
+    low = " ".join(line.lower().split()).split("i hope it is correct")[0]  # Minerva's formula ends the answer
+    if _CALLED_WRONG.search(low) or any(phrase in low for phrase in RETRACTION_PHRASES):
+        return ""  # "The answer is 12, and it is not correct.", "The answer is 12. That is wrong."
     if _DESCRIPTION.match(line) and line.split(None, 1)[0] not in FILLERS:
         return None  # "the final answer is consistent with the given information": no value; read on
     at_end = "\n" not in region[at:].strip()
@@ -442,6 +454,9 @@ def _last_line_answer(text: str) -> str | None:
         return reduce_line(line[label.end() :]) or None
     if raw.rstrip(" .").endswith("**") and (bold := _bold_answer(raw, need_prose="=" not in raw)) is not None:
         return bold or None  # the bold value closes the line
+    if re.search(r"\banswer\b", raw, re.IGNORECASE) and not _CALLED_WRONG.search(raw.lower()):
+        if (bold := _bold_answer(raw)) is not None:
+            return bold or None  # "The answer, **tan A = 2**, matches the given relationship."
     alone = re.fullmatch(r"[*\- \t]*\*\*([^*\n]{1,80})\*\*[ \t.]*", raw)
     if alone and re.search(r"\d", alone.group(1)) and not _HEADING.match(alone.group(1)):  # not "**5. FORMAT**"
         return reduce_line(alone.group(1)) or None  # "The solutions are:\n* **x = 5**"
@@ -529,13 +544,15 @@ def _bold_answer(sentence: str, *, need_prose: bool = True) -> str | None:
         return None
     m = next(iter(spans.values()))
     value, prose = m.group(1).strip(), sentence[: m.start()] + " " + sentence[m.end() :]
+    if value.lower() in NUMBER_WORDS:
+        value = str(NUMBER_WORDS.index(value.lower()))  # "The graph has **two** y-intercepts"
     if not (re.search(r"[\d\\]", value) or re.fullmatch(r"\(?[A-E]\)?", value)):
         return None
     if need_prose and not _PROSE_WORD.search(prose):
         return None
     plain = _SPAN.sub(" ", _HTML_SCRIPT.sub("", sentence.replace("**", "")))  # "log<sub>2</sub>": no relation
     near = _HTML_SCRIPT.sub("", sentence[max(0, m.start() - 24) : m.end()].replace("**", ""))
-    if _negates(plain) or _says_no_answer(near):
+    if _negates(plain) or _says_no_answer(near) or _CALLED_WRONG.search(plain.lower()):
         return (
             ""  # negated anywhere; bounded or estimated right before the value ("at least two circles ... is **12**")
         )
@@ -594,7 +611,7 @@ def _negates(sentence: str) -> bool:
 
 
 def _says_no_answer(sentence: str) -> bool:
-    low = sentence.lower()
+    low = _DIFFERENCE.sub(" ", sentence.lower())  # "Jim walks 200 feet less than Martha": a difference, no bound
     for phrase in NOT_AN_ANSWER:
         before = r"(?<![a-z])" if phrase[0].isalpha() else ""  # "n't" ends a word, "\\ge" starts a command
         if re.search(before + re.escape(phrase) + r"(?![a-z])", low):
@@ -626,8 +643,8 @@ def _sentence_answer(sentence: str) -> str | None:
     if (bold := _bold_answer(sentence)) is not None:
         return bold or None
     sentence = _CONTRAST.sub("", sentence).strip()
-    if _says_no_answer(_SPAN.sub(" ", sentence)):
-        return None
+    if _says_no_answer(_SPAN.sub(" ", sentence)) or _CALLED_WRONG.search(sentence.lower()):
+        return None  # negates, bounds, estimates, or calls the value wrong ("The answer 12 is wrong.")
     if "$" in sentence or "\\(" in sentence:
         return _sentence_math(sentence)
     return _sentence_number(sentence)
