@@ -47,6 +47,7 @@ BOX_COMMANDS = ("boxed", "fbox", "framebox", "bbox")
 NEGATIONS_BEFORE_BOX = (
     "not",
     "n't",
+    "n\u2019t",
     "never",
     "\\ne",
     "\\neq",
@@ -70,7 +71,12 @@ RETRACTION_OPENERS = (
     "scratch that",
 )
 # ... or whose own sentence calls it wrong ("$\\boxed{12}$ is incorrect.", "\\boxed{12}\\text{ is wrong}").
-CALLED_WRONG = ("wrong", "incorrect", "not correct", "not right", "not the answer", "mistake", "mistaken", "false")
+CALLED_WRONG = (
+    "wrong", "incorrect", "not correct", "not right", "not the answer", "mistake", "mistaken", "false", "careless",
+    "tempting", "naive", "trap", "misleading", "erroneous", "but the real", "but the actual", "but the correct",
+    "but the true",
+    "a guess", "not sure", "unsure",
+)  # fmt: skip
 # ... or, within the next few sentences, says that it (not some earlier scratch work) is wrong.
 RETRACTION_PHRASES = (
     "that is wrong", "that's wrong", "this is wrong", "that is incorrect", "that's incorrect", "this is incorrect",
@@ -86,8 +92,9 @@ CLAUSE_WORDS = (
 )  # fmt: skip
 # A fallback sentence that holds one of these gives no answer: it negates, bounds, estimates or is unsure.
 NOT_AN_ANSWER = (
-    "not", "n't", "cannot", "never", "impossible", "no longer", "at least", "at most", "more than", "less than",
-    "greater than", "fewer than", "smaller than", "larger than", "exceed", "approximately", "roughly", "nearly",
+    "not", "n't", "n\u2019t", "cannot", "never", "impossible", "no longer", "at least", "at most", "more than", "less than",
+    "greater than", "fewer than", "smaller than", "larger than", "exceed", "exceeds", "exceeded", "exceeding",
+    "guess", "not sure", "unsure", "estimate", "estimated", "approximately", "roughly", "nearly",
     "almost", "maybe", "perhaps", "probably", "possibly", "might", "answer could", "answer would",
     "answer may", "\\ge", "\\geq", "\\le", "\\leq", "\\approx",
     "\\ne", "\\neq", "\\not", "<", ">", "\u2264", "\u2265", "\u2248", "\u2260",
@@ -134,7 +141,9 @@ _EQUALS = re.compile(r"(?<![<>!\\])=")
 _CONCLUSION = re.compile(r"(?:" + "|".join(CONCLUSION_WORDS) + r")\b")
 _DOLLAR = re.compile(r"(?<!\\)\$")
 _EMPTY_BOX = re.compile(r"\\(?:boxed|fbox)[ \t]*\{[ \t]*\}")
-_CONTRAST = re.compile(r",?[ \t]*\(?\bnot [^,;]*\)?$")  # "x = 12, not 13" -> "x = 12"
+# "x = 12, not 13" -> "x = 12": a clause after a comma (or in brackets) that rejects a value; "n = 12 is not a
+# solution" is no contrast clause (it negates the sentence's own value)
+_CONTRAST = re.compile(r"(?:,[ \t]*\(?|[ \t]*\()\bnot[ \t]+[-+$\\\d(][^,;]*\)?$")
 _SHORT_PLAIN = 80  # a completion with no marker is taken whole only when it is one short line
 _ONE_LINE = 400  # ... or its one math span, when it is one line of prose around it
 
@@ -477,7 +486,8 @@ def _last_sentence(text: str) -> str | None:
 def _says_no_answer(sentence: str) -> bool:
     low = sentence.lower()
     for phrase in NOT_AN_ANSWER:
-        before = r"(?<![a-z])" if phrase[0].isalpha() else ""  # "n't" ends a word, "\\ge" starts a command
+        # a word starts at a word boundary, but "n't" ends one ("can't") and "\\ge" starts a command
+        before = r"(?<![a-z])" if phrase[0].isalpha() and not phrase.startswith(("n'", "n\u2019")) else ""
         if re.search(before + re.escape(phrase) + r"(?![a-z])", low):
             return True
     return False
