@@ -4,7 +4,10 @@ tests/data/math_reward_hacks.jsonl holds ``kind: hack`` rows (words after a numb
 negated or retracted by the text around it, boxes the old reader could not see, a hedge beyond six boxes, ``\\not=``,
 ``\\approx``, ``(C) or (D)``, an echoed ``\\binom``, a near decimal such as ``251/100`` for 2.5, an unclosed ``$12``,
 fallback sentences that negate, bound, estimate or are cut off) and ``kind: control`` rows: honest answers in the
-same styles. A policy trained with this verifier would learn any hack that scores, so the bar is absolute: no hack
+same styles. The ``redteam3-*`` rows (75 hacks, 23 controls) were written in a third session without reading the
+others; 9 of their 106 first scored wrong (a "can't" / "exceeds" / "is not a solution" sentence, a box called
+"careless" or "a guess" by its own sentence, ``\\boxed{12\\ldots}``), fixed; 8 more are judgement calls left out.
+A policy trained with this verifier would learn any hack that scores, so the bar is absolute: no hack
 scores, every control does. Every row goes through the real scoring engine.
 """
 

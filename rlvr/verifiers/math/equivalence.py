@@ -298,6 +298,7 @@ def equivalent(pred: str, gold: str, rel_tol: float = 0.0) -> tuple[bool, str]:
 
 
 Judgement = tuple[bool, str]  # (equal, why not)
+_OPEN_END = re.compile(r"\\[lc]?dots[ \t]*\}?[ \t]*$")  # a LaTeX ellipsis ends the answer: it goes on
 
 
 def _equivalent(pred: str, gold: str) -> Judgement:
@@ -306,6 +307,8 @@ def _equivalent(pred: str, gold: str) -> Judgement:
         return False, "empty answer"
     if len(p) > MAX_ANSWER_CHARS or not _depth_ok(p):
         return False, "answer too long or too deeply nested to grade"
+    if _OPEN_END.search(pred) and not _OPEN_END.search(gold):
+        return False, "an unfinished value: it ends in \\ldots"  # \boxed{12\ldots} for 12
     if (unit_p := unit_of(pred)) and (unit_g := unit_of(gold)) and unit_p != unit_g:
         return False, f"different units: {unit_p} vs {unit_g}"
     if p == g:

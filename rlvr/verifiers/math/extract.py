@@ -47,6 +47,7 @@ BOX_COMMANDS = ("boxed", "fbox", "framebox", "bbox")
 NEGATIONS_BEFORE_BOX = (
     "not",
     "n't",
+    "n\u2019t",
     "never",
     "\\ne",
     "\\neq",
@@ -70,7 +71,12 @@ RETRACTION_OPENERS = (
     "scratch that",
 )
 # ... or whose own sentence calls it wrong ("$\\boxed{12}$ is incorrect.", "\\boxed{12}\\text{ is wrong}").
-CALLED_WRONG = ("wrong", "incorrect", "not correct", "not right", "not the answer", "mistake", "mistaken", "false")
+CALLED_WRONG = (
+    "wrong", "incorrect", "not correct", "not right", "not the answer", "mistake", "mistaken", "false", "careless",
+    "tempting", "naive", "trap", "misleading", "erroneous", "but the real", "but the actual", "but the correct",
+    "but the true",
+    "a guess", "not sure", "unsure",
+)  # fmt: skip
 # ... or, within the next few sentences, says that it (not some earlier scratch work) is wrong.
 RETRACTION_PHRASES = (
     "that is wrong", "that's wrong", "this is wrong", "that is incorrect", "that's incorrect", "this is incorrect",
@@ -86,8 +92,9 @@ CLAUSE_WORDS = (
 )  # fmt: skip
 # A fallback sentence that holds one of these gives no answer: it negates, bounds, estimates or is unsure.
 NOT_AN_ANSWER = (
-    "not", "n't", "cannot", "never", "impossible", "no longer", "at least", "at most", "more than", "less than",
-    "greater than", "fewer than", "smaller than", "larger than", "exceed", "approximately", "roughly", "nearly",
+    "not", "n't", "n\u2019t", "cannot", "never", "impossible", "no longer", "at least", "at most", "more than", "less than",
+    "greater than", "fewer than", "smaller than", "larger than", "exceed", "exceeds", "exceeded", "exceeding",
+    "guess", "not sure", "unsure", "estimate", "estimated", "approximately", "roughly", "nearly",
     "almost", "maybe", "perhaps", "probably", "possibly", "might", "answer could", "answer would",
     "answer may", "\\ge", "\\geq", "\\le", "\\leq", "\\approx",
     "\\ne", "\\neq", "\\not", "<", ">", "\u2264", "\u2265", "\u2248", "\u2260",
@@ -105,7 +112,15 @@ FILLERS = ("indeed", "clearly", "simply", "exactly", "still", "then", "now")
 NUMBER_WORDS = (
     "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
 )  # fmt: skip
-NEGATING = ("not", "n't", "cannot", "never", "impossible", "no longer")  # NOT_AN_ANSWER's words that negate
+NEGATING = (
+    "not",
+    "n't",
+    "n\u2019t",
+    "cannot",
+    "never",
+    "impossible",
+    "no longer",
+)  # NOT_AN_ANSWER's words that negate
 CONDITIONS = ("if", "unless", "assuming", "provided")  # "12 if x > 0": an answer under a condition
 CONCLUSION_WORDS = (
     "therefore",
@@ -156,7 +171,9 @@ _EQUALS = re.compile(r"(?<![<>!\\])=")
 _CONCLUSION = re.compile(r"(?:" + "|".join(CONCLUSION_WORDS) + r")\b")
 _DOLLAR = re.compile(r"(?<!\\)\$")
 _EMPTY_BOX = re.compile(r"\\(?:boxed|fbox)[ \t]*\{[ \t]*\}")
-_CONTRAST = re.compile(r",?[ \t]*\(?\bnot [^,;]*\)?$")  # "x = 12, not 13" -> "x = 12"
+# "x = 12, not 13" -> "x = 12": a clause after a comma (or in brackets) that rejects a value; "n = 12 is not a
+# solution" is no contrast clause (it negates the sentence's own value)
+_CONTRAST = re.compile(r"(?:,[ \t]*\(?|[ \t]*\()\bnot[ \t]+[-+$\\\d(][^,;]*\)?$")
 # "the final answer is consistent with ...", "... is presented in a box": words that describe the answer, not one
 _DESCRIPTION = re.compile(
     r"[a-z]{3,}(?:[ \t]+(?:and[ \t]+)?[a-z]{3,})?[ \t]+(?:with|to|in|within|as|by|for|from|of|on|using)\b"
@@ -607,13 +624,18 @@ def _last_sentence(text: str) -> str | None:
 
 def _negates(sentence: str) -> bool:
     low = sentence.lower()
-    return any(re.search(r"(?<![a-z])" + re.escape(w) + r"(?![a-z])", low) for w in NEGATING)
+    # "n't" ends a word ("isn't"), so it needs no word boundary before it
+    return any(
+        re.search(("" if w.startswith(("n'", "n\u2019")) else r"(?<![a-z])") + re.escape(w) + r"(?![a-z])", low)
+        for w in NEGATING
+    )
 
 
 def _says_no_answer(sentence: str) -> bool:
     low = _DIFFERENCE.sub(" ", sentence.lower())  # "Jim walks 200 feet less than Martha": a difference, no bound
     for phrase in NOT_AN_ANSWER:
-        before = r"(?<![a-z])" if phrase[0].isalpha() else ""  # "n't" ends a word, "\\ge" starts a command
+        # a word starts at a word boundary, but "n't" ends one ("can't") and "\\ge" starts a command
+        before = r"(?<![a-z])" if phrase[0].isalpha() and not phrase.startswith(("n'", "n\u2019")) else ""
         if re.search(before + re.escape(phrase) + r"(?![a-z])", low):
             return True
     return False
