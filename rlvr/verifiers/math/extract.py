@@ -183,7 +183,7 @@ _BOLD = re.compile(r"\*\*([^*\n]{1,120}?)\*\*")
 # A count stated as a count: "... in 210 different ways", "He can pick 210 different groups of 3 boys and 2 girls."
 _RESULT_LABEL = re.compile(r"\**(?:final )?(?:solution|result)\**:\**[ \t]*(?=\S)", re.IGNORECASE)
 # A stated difference: a number and its unit before "less/more/fewer than" and a name ("200 feet less than Martha")
-_DIFFERENCE = re.compile(r"\d(?:[\d.,]*\d)? [a-z]+ (?:less|more|fewer) than (?=[a-z])")
+_DIFFERENCE = re.compile(r"(?<![\d.,])\d[\d.,]* [a-z]+ (?:less|more|fewer) than (?=[a-z])")  # one start per number
 # A sentence that calls its value wrong ("The answer 12 is wrong."); "the number of false statements" does not
 _CALLED_WRONG = re.compile(
     r"\b(?:is|are|was|seems)[ \t]+(?:wrong|incorrect|false|not correct|not right|a mistake|mistaken)\b"
