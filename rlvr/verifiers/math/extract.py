@@ -18,12 +18,19 @@ reader          reads
 ``marker``      the last answer line: ``####``, ``Final Answer:``, ``the final answer is``, ``The answer is``, a
                 last line ``A: 26``; the line is reduced to its answer (``$14 {,} 916$. I hope it is correct.`` ->
                 ``14 {,} 916``; ``42 because ...`` -> ``42``; a sentence, ``The largest $n$ is 34.`` -> ``34``);
-                a negated line (``The answer is not 12``) has none; ``#### $540`` is dollars, a trailing ``is $12``
-                at the very end is a math span cut off.
+                a negated line (``The answer is not 12``) or one that calls its value wrong has none; ``#### $540``
+                is dollars, a trailing ``is $12`` at the very end is a math span cut off. A line that describes the
+                answer (``the final answer is consistent with ...``) gives none and the next reader is tried; a
+                heading (``**Checking the Answer:**``) is no marker.
 ``pattern``     the last match of a user's regular expression (one group).
 ``prose``       (``prose_fallback``) a one-line completion: its one math span, or the line when it is short; else a
                 finished concluding sentence (``Therefore, Janet makes $18 every day.``, ``So x = 12, not 13.``) whose
-                prose neither negates, bounds nor estimates (:data:`NOT_AN_ANSWER`), and that is not cut off.
+                prose neither negates, bounds nor estimates (:data:`NOT_AN_ANSWER`), and that is not cut off;
+                sign-off lines (``Let me know if ...``) are skipped first. Else the last line, when it closes with
+                one bold value (``Area = ... = **32**``), names the answer beside one (``The answer, **2**, ...``)
+                or is a labelled result (``**Solution:** x = 4``).
+``bold``        (in answer lines and sentences) one bold value is the model's emphasis of its answer: ``The midpoint
+                is **(-1, 6)**.`` -> ``(-1, 6)``; bold headings (``**5. FORMAT**``) are no value.
 ==============  ====================================================================================================
 
 A completion cut off inside ``<think>`` or inside an unclosed ``\\boxed{`` has no answer; text after a chat template's
