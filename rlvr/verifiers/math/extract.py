@@ -119,15 +119,10 @@ FILLERS = ("indeed", "clearly", "simply", "exactly", "still", "then", "now")
 NUMBER_WORDS = (
     "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
 )  # fmt: skip
+# NOT_AN_ANSWER's words that negate, and "there is no ..." (a sentence may open with "There")
 NEGATING = (
-    "not",
-    "n't",
-    "n\u2019t",
-    "cannot",
-    "never",
-    "impossible",
-    "no longer",
-)  # NOT_AN_ANSWER's words that negate
+    "not", "n't", "n\u2019t", "cannot", "never", "impossible", "no longer", "there is no", "there are no", "no such",
+)  # fmt: skip
 CONDITIONS = ("if", "unless", "assuming", "provided")  # "12 if x > 0": an answer under a condition
 CONCLUSION_WORDS = (
     "therefore",
@@ -659,7 +654,9 @@ def concluding_answer(text: str) -> str | None:
     if sentence is None:
         return None
     low = sentence.lower()
-    if not (_CONCLUSION.match(low) or re.match(r"the\b.*\b(?:is|are|equals|was|were|has|have)\b", low)):
+    if low.startswith("there") and _negates(low):
+        return None  # "There is no integer equal to 12 that works."
+    if not (_CONCLUSION.match(low) or re.match(r"(?:the|there)\b.*\b(?:is|are|equals|was|were|has|have)\b", low)):
         last = _last_match(_LAST_CONCLUSION, sentence)  # "... $y = 6$ So, the ordered pair is $(7, 6)$"
         if last is None:
             return None
