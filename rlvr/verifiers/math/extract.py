@@ -101,7 +101,7 @@ CLAUSE_WORDS = (
 NOT_AN_ANSWER = (
     "not", "n't", "n\u2019t", "cannot", "never", "impossible", "no longer", "at least", "at most", "more than", "less than",
     "greater than", "fewer than", "smaller than", "larger than", "exceed", "exceeds", "exceeded", "exceeding",
-    "guess", "not sure", "unsure", "estimate", "estimated", "approximately", "roughly", "nearly",
+    "guess", "not sure", "unsure", "estimate", "estimated", "about", "around", "consistent with", "approximately", "roughly", "nearly",
     "almost", "maybe", "perhaps", "probably", "possibly", "might", "answer could", "answer would",
     "answer may", "\\ge", "\\geq", "\\le", "\\leq", "\\approx",
     "\\ne", "\\neq", "\\not", "<", ">", "\u2264", "\u2265", "\u2248", "\u2260",
@@ -124,6 +124,7 @@ NEGATING = (
     "not", "n't", "n\u2019t", "cannot", "never", "impossible", "no longer", "there is no", "there are no", "no such",
 )  # fmt: skip
 CONDITIONS = ("if", "unless", "assuming", "provided")  # "12 if x > 0": an answer under a condition
+_CONDITION_AFTER = re.compile(r"\b(?:" + "|".join(CONDITIONS) + r")\b", re.IGNORECASE)
 CONCLUSION_WORDS = (
     "therefore",
     "thus",
@@ -668,6 +669,9 @@ def _sentence_answer(sentence: str) -> str | None:
     """The value a sentence states, unless its prose negates, bounds or estimates (a relation in maths is kept)."""
     if (bold := _bold_answer(sentence)) is not None:
         return bold or None
+    digits = [m.end() for m in re.finditer(r"\d", sentence)]
+    if digits and _CONDITION_AFTER.search(sentence, digits[-1]):
+        return None  # "There are 12 ways if we ignore order.": an answer under a condition
     sentence = _CONTRAST.sub("", sentence).strip()
     if _says_no_answer(_SPAN.sub(" ", sentence)) or _CALLED_WRONG.search(sentence.lower()):
         return None  # negates, bounds, estimates, or calls the value wrong ("The answer 12 is wrong.")
