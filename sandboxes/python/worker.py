@@ -36,6 +36,10 @@ Modes:
   answers calls on a pipe; the *judge* (uid 65533, a clean interpreter the program cannot signal, trace or read) runs
   the dataset's prompt and test code, with the entry point bound to a proxy that sends arguments and receives results
   as tagged JSON, so every ``==`` of the test runs on plain built-in values in a process the program never touched.
+  Names the test uses that only the program defines (its class ``Node``, a helper) are bound in the judge to the
+  program's values: plain data as a copy, anything else as a RemoteObject, a handle to the object in the program's
+  process whose calls and attribute reads and writes go there (so ``root = Node(1); root.left = Node(2)`` works), and
+  which equals only itself. Built-in types (``int`` as an argument) cross by name. The messages: "bridge" below.
   The judge writes the job's random token on its private pipe only when the test code ran to its end.
 """
 
