@@ -173,6 +173,7 @@ def test_objects_methods_identity_and_helpers(v):
         p.x = 5
         assert p.x == 5 and f(p).x == 5 and scale(p, 2).y == -4  # a helper of the program's, not the entry point
         assert hasattr(p, "y") and not hasattr(p, "z")
+        assert isinstance(p, Point) and not isinstance(3, Point) and issubclass(Point, Point)
         assert {p: 1}[p] == 1 and len({p, f(p)}) == 1
         """
     )

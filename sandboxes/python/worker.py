@@ -419,7 +419,8 @@ def _lookup(namespace, fn_name):
 #   candidate -> judge:  b"R" + tagged value  |  b"X" + JSON {"raise": exception type name, "message": str}
 #
 # ``op``: call (obj(*args, **kwargs)), getattr/setattr/delattr (args [name] / [name, value] / [name]), bool, len,
-# str, repr, iter, next, getitem/setitem/delitem/contains (args [key] / [key, value] / [key] / [item]).
+# str, repr, iter, next, getitem/setitem/delitem/contains (args [key] / [key, value] / [key] / [item]),
+# isinstance/issubclass (args [x]: isinstance(x, obj)).
 #
 # Handles: a value of the program's that is not plain built-in data (an object, a class, a function, an iterator)
 # crosses as {"$obj": [n, type name]}; the candidate keeps the object in its handle table under n (1, 2, 3... in the
@@ -558,6 +559,8 @@ def _operate(handles, head, args, kwargs):
         return None
     if op == "contains":
         return args[0] in obj
+    if op in ("isinstance", "issubclass"):
+        return getattr(builtins, op)(args[0], obj)
     raise ValueError(f"unknown operation {op[:20]!r}")
 
 
@@ -670,6 +673,12 @@ class RemoteObject:
 
     def __contains__(self, item):
         return _checked(_op(self, "contains", item), bool)
+
+    def __instancecheck__(self, instance):  # isinstance(x, Node) with the program's Node
+        return _checked(_op(self, "isinstance", instance), bool)
+
+    def __subclasscheck__(self, cls):
+        return _checked(_op(self, "issubclass", cls), bool)
 
 
 _REMOTES = []  # the judge's RemoteObjects: handle n -> _REMOTES[n - 1]
