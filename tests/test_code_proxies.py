@@ -398,6 +398,24 @@ def test_a_programs_top_level_names_never_replace_the_tests_builtins(v):
 
 
 @pytest.mark.docker
+@pytest.mark.parametrize(
+    "imports",
+    [
+        "from math import isclose\nimport numpy as np\n",
+        "from math import *\nimport numpy as np\n",
+        "from math import isclose as isclose\nimport numpy.linalg as la\nimport numpy as np\n",
+    ],
+)
+def test_names_the_programs_imports_bind_are_the_judges_own(v, imports):
+    """A test that judges with an imported function uses the judge's import, not a handle on the program's (which
+    the program patched: officially its patches would pass)."""
+    test = ref("assert isclose(f(1), 2.0) and np.allclose([f(1)], [2.0])\n")
+    patch = "isclose = lambda *a, **k: True\nnp.allclose = lambda *a, **k: True\n"
+    assert_wrong(grade(v, imports + patch + "def f(x):\n    return 5.0\n", test))
+    assert_correct(grade(v, imports + "def f(x):\n    return 2.0 + 1e-12\n", test))
+
+
+@pytest.mark.docker
 def test_a_forged_hello_gains_nothing(v):
     """The program writes its own list of names first, claiming builtins and a name it lacks."""
     program = RAW + "import json\nraw(b'N' + json.dumps(['sorted', 'len', 'Node']).encode())\n"
@@ -413,6 +431,34 @@ def test_a_test_function_still_cannot_cross(v):
 
 
 # -------------------------------------------------------------------------------------- the encoding (no Docker)
+
+
+def test_the_programs_import_lines_are_read_linearly_and_exactly():
+    program = (
+        "import math, os.path\nimport numpy as np\nimport a.b as c\nfrom collections import Counter, deque as dq\n"
+        "from math import *\nfrom __future__ import annotations\nfrom .rel import y\n  import indented\n"
+        "import re  # why\nimport sys as sorted\n"
+    )
+    assert worker._program_imports(program) == [
+        ("math", "math", None),
+        ("os", "os.path", None),
+        ("np", "numpy", ""),
+        ("c", "a.b", ""),
+        ("Counter", "collections", "Counter"),
+        ("dq", "collections", "deque"),
+        ("*", "math", "*"),
+        ("re", "re", None),
+        ("sorted", "sys", ""),
+    ]
+    namespace = {}
+    worker._mirror_imports(namespace, program)
+    assert namespace["np"].__name__ == "numpy" and namespace["dq"].__name__ == "deque" and "sorted" not in namespace
+    assert namespace["os"].path and namespace["isclose"](1.0, 1.0) and "c" not in namespace  # no module a.b here
+    t0 = time.monotonic()
+    worker._program_imports(
+        "import " + "a , " * 200_000 + "!\n" + ("from a import " + "b as c, " * 100_000 + "!\n") * 2
+    )
+    assert time.monotonic() - t0 < 5
 
 
 def test_builtin_types_cross_by_name_and_nothing_else_does():

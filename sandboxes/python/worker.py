@@ -728,12 +728,7 @@ def role_judge(job):
         namespace = _reset_python("__main__")
         if job.get("prompt"):
             exec(compile(job["prompt"], "prompt.py", "exec"), namespace)  # the dataset's helpers, not the program's
-        for name in _module_imports(job.get("program") or ""):
-            if name not in namespace and not hasattr(builtins, name):
-                try:
-                    namespace[name] = __import__(name)  # MBPP tests use modules the program imported (math.isclose)
-                except ImportError:
-                    pass  # the program fails its own import in its own process
+        _mirror_imports(namespace, job.get("program") or "")
         entry = job["fn_name"]
         namespace[entry] = candidate = _Candidate(entry)
         test = compile(job["test_code"], "test.py", "exec")
@@ -785,24 +780,60 @@ def _bind_program_names(namespace, test, program_names):
         namespace.update(zip(wanted, values))
 
 
-_IMPORT = None
+_IMPORTS = None
+MAX_IMPORTS = 40
 
 
-def _module_imports(program):
-    """Top-level ``import a, b.c`` lines of the program: the module names they bind (never ``from`` names or aliases,
-    which could rebind a builtin the test uses). A regex, not a parse: linear in the program's length."""
-    global _IMPORT
-    if _IMPORT is None:
+def _mirror_imports(namespace, program):
+    """The program's top-level import lines, done again in the judge: MBPP tests use what the reference imported
+    (``math.isclose``), and a name the test uses that an import binds must be the judge's own module or function,
+    never a handle on the program's (which the program may have patched). Names that are builtins, or that the
+    prompt bound, are left alone."""
+    for bound, module, attr in _program_imports(program):
+        try:
+            __import__(module)  # a module the judge cannot import: the program fails its own import in its process
+            mod = sys.modules[module]
+            if attr is None:  # import a.b: binds a
+                values = {bound: sys.modules[module.partition(".")[0]]}
+            elif attr == "":  # import a.b as c: binds c to a.b
+                values = {bound: mod}
+            elif attr == "*":
+                public = getattr(mod, "__all__", None) or [k for k in vars(mod) if not k.startswith("_")]
+                values = {k: getattr(mod, k) for k in list(public)[:1000] if type(k) is str}
+            else:
+                values = {bound: getattr(mod, attr)}
+        except Exception:
+            continue
+        namespace.update({k: v for k, v in values.items() if k not in namespace and not hasattr(builtins, k)})
+
+
+def _program_imports(program):
+    """(name bound, module, what) for each top-level ``import a.b [as c], ...`` and ``from m import x [as y], ...`` /
+    ``from m import *`` line; what: None (bind the top package), "" (the module), "*", or an attribute. A regex, not
+    a parse: linear in the program's length."""
+    global _IMPORTS
+    if _IMPORTS is None:
         import re
 
-        _IMPORT = re.compile(r"^import[ \t]+([A-Za-z_][\w.]*(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*)*)[ \t]*(?:#.*)?$", re.M)
-    names = []
-    for match in _IMPORT.finditer(program):
-        for dotted in match.group(1).split(","):
-            top = dotted.strip().split(".")[0]
-            if top.isidentifier() and top not in names:
-                names.append(top)
-    return names[:20]
+        item = r"[A-Za-z_][\w.]*(?:[ \t]+as[ \t]+[A-Za-z_]\w*)?"
+        _IMPORTS = re.compile(
+            rf"^(?:import[ \t]+({item}(?:[ \t]*,[ \t]*{item})*)|from[ \t]+([A-Za-z_][\w.]*)[ \t]+import[ \t]+"
+            rf"(\*|{item}(?:[ \t]*,[ \t]*{item})*))[ \t]*(?:#.*)?$",
+            re.M,
+        )
+    out = []
+    for match in _IMPORTS.finditer(program):
+        imported, module, names = match.groups()
+        for part in (imported or names).split(","):
+            words = part.split()  # [name] or [name, "as", alias]
+            name, alias = words[0], words[-1]
+            if imported:
+                out.append((alias, name, "") if len(words) == 3 else (name.partition(".")[0], name, None))
+            elif module != "__future__" and (name == "*" or "." not in name):
+                out.append((alias, module, name))
+        if len(out) >= MAX_IMPORTS:
+            break
+    return out[:MAX_IMPORTS]
 
 
 def _say(text):
