@@ -38,8 +38,8 @@ bound in the judge to a handle on the program's object: ``root = Node(1); root.l
 the program's process, ``f(root)`` hands it back, attribute reads come back as plain values or further handles, and a
 handle equals only itself (so ``f(x) == y`` is False for an object of the program's whatever its ``__eq__``, and
 ``assert f(x)`` asks the program for a bool). Built-in types (``int`` as an argument) cross by name. The program's
-plain top-level ``import m`` lines are mirrored on the judge's side (MBPP tests call ``math.isclose`` imported by the
-program). Test code that cannot be judged that way (it hands the program a function or an object of its own, or
+top-level import lines (``import m``, ``import m as a``, ``from m import x``) are done again on the judge's side, so
+the names they bind are the judge's own (MBPP tests call ``math.isclose`` imported by the program). Test code that cannot be judged that way (it hands the program a function or an object of its own, or
 uses a name that neither it, the prompt nor the program defines) is refused: ``error``, with the reason.
 
 Statuses: a program that fails, crashes, times out, floods its output, returns something that cannot be judged or

@@ -432,6 +432,11 @@ def _lookup(namespace, fn_name):
 # JSON, decoded into built-in values, Opaque and RemoteObject. Its handle numbers are checked (a new one must be the
 # next number, at most MAX_HANDLES), so the judge's table stays bounded; a number it forges names nothing the program
 # could not have returned itself. Past MAX_HANDLES objects, new ones cross as Opaque (type name and truthiness).
+#
+# Which names: before the test code runs, the judge binds each name the test code uses (the co_names of its code
+# objects) that the program reported and the judge lacks (not a builtin, not bound by the prompt, the mirrored import
+# lines or the entry point), with one @globals request: plain data as a copy while it fits a budget, anything else as
+# a handle. A name that neither the test, the prompt nor the program defines stays a NameError: refused (``error``).
 
 MAX_HANDLES = 100_000  # objects of the program's one test may hold by handle
 MAX_NAMES = 10_000  # top-level names of the program the judge hears of
