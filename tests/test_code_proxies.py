@@ -283,6 +283,8 @@ RAW = "import os, struct\ndef raw(body):\n    os.write(4, struct.pack('>I', len(
         b'X{"raise": "NameError", "message": "pretend the reference is broken"}',
         b'X{"raise": "SystemExit"}',
         b"Rtrue",  # what a bool would answer, but to a call that the test compares with 3
+        b'R{"$Counter": [[[1], 2]]}',  # unhashable members: the judge cannot build it
+        b'R{"$frozenset": [[1]]}',
     ],
 )
 def test_forged_replies_are_wrong(v, reply):

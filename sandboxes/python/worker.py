@@ -594,7 +594,7 @@ def _request(head, args, kwargs=None, stop=False):
         if kind == b"R":
             return decode_value(body, _judge_untag)
         reply = json.loads(body) if kind == b"X" else None
-    except (ValueError, RecursionError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:  # TypeError: a Counter or set of unhashable members
         raise RuntimeError(f"the program's reply could not be read ({type(exc).__name__})") from None
     if type(reply) is not dict:
         raise RuntimeError("the program's reply could not be read")
