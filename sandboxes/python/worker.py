@@ -51,6 +51,7 @@ import io
 import json
 import marshal
 import os
+import re
 import resource
 import select
 import signal
@@ -785,7 +786,12 @@ def _bind_program_names(namespace, test, program_names):
         namespace.update(zip(wanted, values))
 
 
-_IMPORTS = None
+_ITEM = r"[A-Za-z_][\w.]*(?:[ \t]+as[ \t]+[A-Za-z_]\w*)?"  # a.b [as c]
+_IMPORTS = re.compile(  # compiled here, in the zygote: no judge pays for it
+    rf"^(?:import[ \t]+({_ITEM}(?:[ \t]*,[ \t]*{_ITEM})*)|from[ \t]+([A-Za-z_][\w.]*)[ \t]+import[ \t]+"
+    rf"(\*|{_ITEM}(?:[ \t]*,[ \t]*{_ITEM})*))[ \t]*(?:#.*)?$",
+    re.M,
+)
 MAX_IMPORTS = 40
 
 
@@ -816,16 +822,6 @@ def _program_imports(program):
     """(name bound, module, what) for each top-level ``import a.b [as c], ...`` and ``from m import x [as y], ...`` /
     ``from m import *`` line; what: None (bind the top package), "" (the module), "*", or an attribute. A regex, not
     a parse: linear in the program's length."""
-    global _IMPORTS
-    if _IMPORTS is None:
-        import re
-
-        item = r"[A-Za-z_][\w.]*(?:[ \t]+as[ \t]+[A-Za-z_]\w*)?"
-        _IMPORTS = re.compile(
-            rf"^(?:import[ \t]+({item}(?:[ \t]*,[ \t]*{item})*)|from[ \t]+([A-Za-z_][\w.]*)[ \t]+import[ \t]+"
-            rf"(\*|{item}(?:[ \t]*,[ \t]*{item})*))[ \t]*(?:#.*)?$",
-            re.M,
-        )
     out = []
     for match in _IMPORTS.finditer(program):
         imported, module, names = match.groups()
