@@ -623,7 +623,7 @@ class RemoteObject:
     """An object of the program's, held in the judge by its handle. Equal only to itself, hashed by identity; every
     other operation is a request to the candidate, and what comes back is checked for the type the operation needs."""
 
-    __slots__ = ("_rlvr_handle", "_rlvr_type")
+    __slots__ = ("_rlvr_handle",)
 
     def __getattr__(self, name):  # only for what the RemoteObject itself lacks; dunders stay local (copy, pickle...)
         if _dunder(name):
@@ -721,7 +721,6 @@ def _judge_untag(obj):
         raise ValueError("a handle the program was never given")
     remote = object.__new__(RemoteObject)
     object.__setattr__(remote, "_rlvr_handle", n)
-    object.__setattr__(remote, "_rlvr_type", v[1][:100])
     _REMOTES.append(remote)
     return remote
 
