@@ -33,12 +33,14 @@ process that the program cannot touch (another uid, a clean interpreter): the re
 ``test_code`` run there, with ``entry_point`` bound to a proxy that calls the program in its own process and brings
 back the result as plain built-in values. So every ``==`` is Python's own on built-in types, as in the official
 harness, and an object whose ``__eq__`` is always true, a redefined prompt helper or a patched ``builtins.tuple``
-stays in the program's process. A returned value of another type (a regex match, an object of the program's) crosses
-as an opaque stand-in with its truthiness only (``assert f(x)`` works, ``f(x) == y`` is False). The program's plain
-top-level ``import m`` lines are mirrored on the judge's side (MBPP tests call ``math.isclose`` imported by the
-program); nothing else of the program is. Test code that cannot be judged that way (it passes a function or an object
-to the program, or uses a name only the program defines, such as its own class) is refused: ``error``, with the
-reason.
+stays in the program's process. A name the test uses that only the program defines (its class ``Node``, a helper) is
+bound in the judge to a handle on the program's object: ``root = Node(1); root.left = Node(2)`` builds the tree in
+the program's process, ``f(root)`` hands it back, attribute reads come back as plain values or further handles, and a
+handle equals only itself (so ``f(x) == y`` is False for an object of the program's whatever its ``__eq__``, and
+``assert f(x)`` asks the program for a bool). Built-in types (``int`` as an argument) cross by name. The program's
+top-level import lines (``import m``, ``import m as a``, ``from m import x``) are done again on the judge's side, so
+the names they bind are the judge's own (MBPP tests call ``math.isclose`` imported by the program). Test code that cannot be judged that way (it hands the program a function or an object of its own, or
+uses a name that neither it, the prompt nor the program defines) is refused: ``error``, with the reason.
 
 Statuses: a program that fails, crashes, times out, floods its output, returns something that cannot be judged or
 leaves scratch the sandbox cannot clean is ``wrong`` (``detail`` says which test and why); ``error`` is for what the

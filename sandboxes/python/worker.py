@@ -36,6 +36,10 @@ Modes:
   answers calls on a pipe; the *judge* (uid 65533, a clean interpreter the program cannot signal, trace or read) runs
   the dataset's prompt and test code, with the entry point bound to a proxy that sends arguments and receives results
   as tagged JSON, so every ``==`` of the test runs on plain built-in values in a process the program never touched.
+  Names the test uses that only the program defines (its class ``Node``, a helper) are bound in the judge to the
+  program's values: plain data as a copy, anything else as a RemoteObject, a handle to the object in the program's
+  process whose calls and attribute reads and writes go there (so ``root = Node(1); root.left = Node(2)`` works), and
+  which equals only itself. Built-in types (``int`` as an argument) cross by name. The messages: "bridge" below.
   The judge writes the job's random token on its private pipe only when the test code ran to its end.
 """
 
@@ -47,6 +51,7 @@ import io
 import json
 import marshal
 import os
+import re
 import resource
 import select
 import signal
@@ -73,15 +78,18 @@ DIST_PACKAGES = "/usr/lib/python3/dist-packages"
 #
 # JSON with tags: lists are arrays; None, bool, str and floats (NaN/Infinity included) are native; every other value
 # is a one-key object {"$tag": ...}; a real dict is always {"$dict": [[k, v], ...]}, so keys of any type survive.
-# Only exact built-in types are encoded (an int subclass with its own __eq__ is refused, not trusted).
+# Only exact built-in types are encoded (an int subclass with its own __eq__ is refused, not trusted). The built-in
+# types themselves (``int`` passed as an argument) cross by name, {"$type": "int"}, from a closed list. In bridge mode
+# a value of any other type crosses as a handle, {"$obj": [number, type name]} (see the bridge section below).
 
 _MAX_DEPTH = 100
 _BIG = 1 << 62
+_BUILTIN_TYPES = (int, float, complex, bool, str, bytes, bytearray, list, tuple, dict, set, frozenset, type(None))
 
 
 class Opaque:
-    """A returned value of a type that cannot cross (a regex match, an object of the program's): only its type name
-    and truthiness do, so ``assert f(x)`` works as in the official harness and ``f(x) == y`` is False."""
+    """A returned value of the program's that cannot cross even as a handle (the handle table is full): only its
+    type name and truthiness do, so ``assert f(x)`` works as in the official harness and ``f(x) == y`` is False."""
 
     __slots__ = ("type_name", "truthy")
 
@@ -105,8 +113,9 @@ class ProgramValue(TypeError):
     value does not cross), not a reference the bridge cannot judge."""
 
 
-def encode_value(value, depth=0, opaque=False):
-    """``opaque``: values of other types cross as an Opaque (bridge mode) instead of raising TypeError."""
+def encode_value(value, depth=0, other=None):
+    """Tagged JSON of ``value``. ``other``: what becomes of a value of any other type (bridge mode: a handle);
+    without it such a value raises TypeError."""
     t = type(value)
     if depth > _MAX_DEPTH:
         raise ValueError(f"value nested more than {_MAX_DEPTH} deep")
@@ -115,32 +124,45 @@ def encode_value(value, depth=0, opaque=False):
     if t is int:
         return value if -_BIG < value < _BIG else {"$int": hex(value)}
     if t is list:
-        return [encode_value(v, depth + 1, opaque) for v in value]
+        return [encode_value(v, depth + 1, other) for v in value]
     if t in _SEQUENCE_TAGS:
-        return {_SEQUENCE_TAGS[t]: [encode_value(v, depth + 1, opaque) for v in value]}
+        return {_SEQUENCE_TAGS[t]: [encode_value(v, depth + 1, other) for v in value]}
     if t in _MAPPING_TAGS:
         items = value.items()
         return {
             _MAPPING_TAGS[t]: [
-                [encode_value(k, depth + 1, opaque), encode_value(v, depth + 1, opaque)] for k, v in items
+                [encode_value(k, depth + 1, other), encode_value(v, depth + 1, other)] for k, v in items
             ]
         }
     if t is bytes or t is bytearray:
         return {"$" + t.__name__: value.hex()}
     if t is complex:
         return {"$complex": [value.real, value.imag]}
+    if t is type:
+        for builtin in _BUILTIN_TYPES:  # by identity: a class's own __eq__ or __hash__ never runs here
+            if value is builtin:
+                return {"$type": builtin.__name__}
     if getattr(t, "__module__", "") == "numpy" and getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
-        return encode_value(value.item(), depth, opaque)  # numpy scalars compare like the Python value they hold
+        return encode_value(value.item(), depth, other)  # numpy scalars compare like the Python value they hold
     if t is Opaque:
         raise ProgramValue(f"a {value.type_name} object the program returned cannot go back to it")
-    if opaque:
-        return {"$opaque": [str(getattr(t, "__name__", "object"))[:100], bool(value)]}
-    raise TypeError(f"a value of type {t.__name__} cannot be judged; return plain built-in data")
+    if other is not None:
+        return other(value)
+    raise TypeError(f"a value of type {_type_name(t)} cannot be judged; return plain built-in data")
 
 
-def decode_value(text):
-    """Tagged JSON text -> a Python value made only of built-in types (and collections' Counter/OrderedDict)."""
-    return json.loads(text, object_hook=_untag)
+def _type_name(t):
+    name = getattr(t, "__name__", "object")
+    return name[:100] if type(name) is str else "object"
+
+
+def decode_value(text, hook=None):
+    """Tagged JSON text -> a Python value made only of built-in types (and collections' Counter/OrderedDict);
+    ``hook`` (bridge mode) also knows handles, and hands every other tag to ``_untag``."""
+    return json.loads(text, object_hook=hook or _untag)
+
+
+_TYPES_BY_NAME = {t.__name__: t for t in _BUILTIN_TYPES}
 
 
 def _untag(obj):
@@ -157,9 +179,11 @@ def _untag(obj):
         return (bytes if tag == "$bytes" else bytearray).fromhex(v)
     if tag == "$complex" and type(v) is list and len(v) == 2 and all(type(x) in (int, float) for x in v):
         return complex(v[0], v[1])
+    if tag == "$type" and type(v) is str and v in _TYPES_BY_NAME:
+        return _TYPES_BY_NAME[v]
     if tag == "$opaque" and type(v) is list and len(v) == 2 and type(v[0]) is str and type(v[1]) is bool:
-        return Opaque(v[0], v[1])
-    raise ValueError(f"malformed tagged value {tag!r}")
+        return Opaque(v[0][:100], v[1])
+    raise ValueError(f"malformed tagged value {tag[:20]!r}")
 
 
 def _collections():
@@ -384,36 +408,166 @@ def _lookup(namespace, fn_name):
     return fn
 
 
+# ---------------------------------------------------------------------------------------------------------- bridge
+#
+# The candidate (the program's process) and the judge (the test code's) talk over two pipes, in frames. The judge
+# asks, the candidate answers, one request at a time:
+#
+#   candidate -> judge, once, after the program ran:  b"N" + JSON [name, ...]  (the program's top-level names)
+#   judge -> candidate:  b"<fn_name>\n" + tagged [args, kwargs]        call the entry point (looked up at each call)
+#                        b"@globals\n" + tagged [[name, ...], {}]       the values of those top-level names
+#                        b"@<op> <handle>\n" + tagged [args, kwargs]    an operation on an object of the program's
+#   candidate -> judge:  b"R" + tagged value  |  b"X" + JSON {"raise": exception type name, "message": str}
+#
+# ``op``: call (obj(*args, **kwargs)), getattr/setattr/delattr (args [name] / [name, value] / [name]), bool, len,
+# str, repr, iter, next, getitem/setitem/delitem/contains (args [key] / [key, value] / [key] / [item]),
+# isinstance/issubclass (args [x]: isinstance(x, obj)).
+#
+# Handles: a value of the program's that is not plain built-in data (an object, a class, a function, an iterator)
+# crosses as {"$obj": [n, type name]}; the candidate keeps the object in its handle table under n (1, 2, 3... in the
+# order they first cross; the same object always gets the same n), the judge holds a RemoteObject for n (one per n)
+# whose every operation is a request above. So a test can build the program's objects (``root = Node(1)``,
+# ``root.left = Node(2)``), pass them to the program and read their attributes, while every ``==``, ``hash`` and
+# ``is`` in the judge stays the judge's own: a RemoteObject equals only itself; ``bool``, ``len``, ``str`` of one
+# accept only a bool, an int, a str from the candidate. The program runs no code in the judge: all it sends is tagged
+# JSON, decoded into built-in values, Opaque and RemoteObject. Its handle numbers are checked (a new one must be the
+# next number, at most MAX_HANDLES), so the judge's table stays bounded; a number it forges names nothing the program
+# could not have returned itself. Past MAX_HANDLES objects, new ones cross as Opaque (type name and truthiness).
+#
+# Which names: before the test code runs, the judge binds each name the test code uses (the co_names of its code
+# objects) that the program reported and the judge lacks (not a builtin, not bound by the prompt, the mirrored import
+# lines or the entry point), with one @globals request: plain data as a copy while it fits a budget, anything else as
+# a handle. A name that neither the test, the prompt nor the program defines stays a NameError: refused (``error``).
+
+MAX_HANDLES = 100_000  # objects of the program's one test may hold by handle
+MAX_NAMES = 10_000  # top-level names of the program the judge hears of
+
+
 def role_candidate(job):
-    """Bridge mode, the program's side: fds 0/1 /dev/null, 2 stderr, 3 calls in, 4 results out."""
+    """Bridge mode, the program's side: fds 0/1 /dev/null, 2 stderr, 3 requests in, 4 replies out."""
     code = 1
     try:
         _limit(job, PROGRAM_UID)
         namespace = _reset_python("__main__")
         exec(compile(_source(job), "solution.py", "exec"), namespace)
+        names = [k for k in list(namespace) if type(k) is str and k.isidentifier() and not _dunder(k)]
+        write_frame(4, b"N" + _json(names[:MAX_NAMES]))
+        handles = _Handles()
         while True:
             frame = read_frame(3, JOB_LIMIT)
             if frame is None:
                 break
-            write_frame(4, _serve(namespace, frame))
+            write_frame(4, _serve(namespace, handles, frame))
         code = 0
     except BaseException as exc:
         code = _exit_code(exc)
     _finish(code)
 
 
-def _serve(namespace, frame):
-    """One call: b"name\n" + tagged [args, kwargs] in; b"R" + tagged value or b"X" + exception JSON out."""
+def _dunder(name):
+    return name.startswith("__") and name.endswith("__")
+
+
+class _Handles:
+    """The candidate's table of the objects the judge holds by number: each keeps its number (and stays alive) for
+    the whole test, so identity in the judge is identity here."""
+
+    def __init__(self):
+        self.objects = []  # handle n -> self.objects[n - 1]
+        self.numbers = {}  # id(object) -> n; no hash or == of the program's runs for the lookup
+
+    def tag(self, value):
+        n = self.numbers.get(id(value))
+        name = _type_name(type(value))
+        if n is None:
+            if len(self.objects) >= MAX_HANDLES:
+                return {"$opaque": [name, bool(value)]}
+            self.objects.append(value)
+            n = self.numbers[id(value)] = len(self.objects)
+        return {"$obj": [n, name]}
+
+    def untag(self, obj):
+        v = obj.get("$obj") if len(obj) == 1 else None
+        if v is None:
+            return _untag(obj)
+        return self.get(v[0] if type(v) is list and v else None)
+
+    def get(self, n):
+        if type(n) is not int or not 0 < n <= len(self.objects):
+            raise ValueError("no such object")
+        return self.objects[n - 1]
+
+    def rollback(self, size):
+        """Forget the objects numbered in a reply that was never sent (the judge never heard of their numbers)."""
+        for value in self.objects[size:]:
+            del self.numbers[id(value)]
+        del self.objects[size:]
+
+
+def _serve(namespace, handles, frame):
+    """One request (see the bridge section): b"R" + tagged value, or b"X" + the exception it raised."""
+    size = len(handles.objects)
     try:
-        name, _, payload = frame.partition(b"\n")
-        args, kwargs = decode_value(payload)
-        value = _lookup(namespace, name.decode())(*args, **kwargs)
-        text = json.dumps(encode_value(value, opaque=True), allow_nan=True)
+        head, _, payload = frame.partition(b"\n")
+        args, kwargs = decode_value(payload, handles.untag)
+        head = head.decode()
+        if head == "@globals":
+            tagged = _globals(namespace, handles, args)
+        elif head.startswith("@"):
+            tagged = encode_value(_operate(handles, head[1:], args, kwargs), other=handles.tag)
+        else:
+            tagged = encode_value(_lookup(namespace, head)(*args, **kwargs), other=handles.tag)
+        text = json.dumps(tagged, allow_nan=True)
         if len(text) > RESULT_LIMIT:
             raise ValueError(f"return value is {len(text)} bytes of JSON; the limit is {RESULT_LIMIT}")
         return b"R" + text.encode()
     except Exception as exc:
+        handles.rollback(size)
         return b"X" + _json({"raise": type(exc).__name__, "message": str(exc)[:300]})
+
+
+def _globals(namespace, handles, names):
+    """The values of top-level names, tagged: plain data as a copy while it fits a budget (the test may well not
+    need a big one: it binds a name of its own), anything else as a handle."""
+    budget, out = RESULT_LIMIT // 2, []
+    for name in names:
+        value, size = namespace[name], len(handles.objects)
+        try:
+            tagged = encode_value(value, other=handles.tag)
+            n = len(json.dumps(tagged, allow_nan=True))
+        except (ValueError, TypeError, RecursionError):
+            n = budget + 1
+        if n > budget:
+            handles.rollback(size)
+            tagged = handles.tag(value)
+        else:
+            budget -= n
+        out.append(tagged)
+    return out
+
+
+def _operate(handles, head, args, kwargs):
+    op, _, number = head.partition(" ")
+    obj = handles.get(int(number))
+    if op == "call":
+        return obj(*args, **kwargs)
+    if op in ("getattr", "setattr", "delattr"):
+        return getattr(builtins, op)(obj, *args)
+    if op in ("bool", "len", "str", "repr", "iter", "next"):
+        return getattr(builtins, op)(obj)
+    if op == "getitem":
+        return obj[args[0]]
+    if op == "setitem":
+        obj[args[0]] = args[1]
+        return None
+    if op == "delitem":
+        del obj[args[0]]
+        return None
+    if op == "contains":
+        return args[0] in obj
+    if op in ("isinstance", "issubclass"):
+        return getattr(builtins, op)(args[0], obj)
+    raise ValueError(f"unknown operation {op[:20]!r}")
 
 
 class _Refused(Exception):
@@ -423,6 +577,38 @@ class _Refused(Exception):
 _NOT_RAISED = (NameError, StopIteration, StopAsyncIteration)
 
 
+def _request(head, args, kwargs=None, stop=False):
+    """Send one request to the candidate and return its answer (a value) or raise what it raised, as the builtin
+    exception of that name (RuntimeError for any other). ``stop``: a StopIteration crosses as itself (``next``)."""
+    try:  # depth -2: each argument may nest as deep as a return value (it may be one, passed back)
+        payload = json.dumps(encode_value([list(args), kwargs or {}], -2, other=_handle_of), allow_nan=True)
+    except ProgramValue as exc:
+        raise TypeError(f"{exc}; return plain built-in data") from None
+    except (TypeError, ValueError) as exc:
+        raise _Refused(f"the test passes an argument that cannot cross to the program: {exc}") from None
+    write_frame(4, head.encode() + b"\n" + payload.encode())
+    frame = read_frame(5, RESULT_LIMIT + 1)
+    if frame is None:
+        raise RuntimeError("the program's process ended during a call")
+    kind, body = frame[:1], frame[1:]
+    try:
+        if kind == b"R":
+            return decode_value(body, _judge_untag)
+        reply = json.loads(body) if kind == b"X" else None
+    except (ValueError, TypeError, RecursionError) as exc:  # TypeError: a Counter or set of unhashable members
+        raise RuntimeError(f"the program's reply could not be read ({type(exc).__name__})") from None
+    if type(reply) is not dict:
+        raise RuntimeError("the program's reply could not be read")
+    exc_type = getattr(builtins, str(reply.get("raise")), None)
+    if stop and exc_type is StopIteration:
+        raise StopIteration
+    if not (isinstance(exc_type, type) and issubclass(exc_type, Exception)) or issubclass(exc_type, _NOT_RAISED):
+        # a NameError (or UnboundLocalError, its subclass) from the program must not look like an incomplete
+        # reference (refused: error); a StopIteration must not end the test's map()/next() loop early (a pass)
+        exc_type = RuntimeError
+    raise exc_type(f"raised by the program: {str(reply.get('message', ''))[:300]}")
+
+
 class _Candidate:
     """The entry point as the judge's test code sees it: a call sends tagged JSON to the candidate process."""
 
@@ -430,78 +616,224 @@ class _Candidate:
         self.__name__ = name
 
     def __call__(self, *args, **kwargs):
-        try:  # depth -2: each argument may nest as deep as a return value (it may be one, passed back)
-            payload = json.dumps(encode_value([list(args), kwargs], -2), allow_nan=True).encode()
-        except ProgramValue as exc:
-            raise TypeError(f"{exc}; return plain built-in data") from None
-        except (TypeError, ValueError) as exc:
-            raise _Refused(f"the test passes an argument that cannot cross to the program: {exc}") from None
-        write_frame(4, self.__name__.encode() + b"\n" + payload)
-        frame = read_frame(5, RESULT_LIMIT + 1)
-        if frame is None:
-            raise RuntimeError("the program's process ended during a call")
-        if frame[:1] == b"R":
-            return decode_value(frame[1:])
-        reply = json.loads(frame[1:])
-        exc_type = getattr(builtins, str(reply.get("raise")), None)
-        if not (isinstance(exc_type, type) and issubclass(exc_type, Exception)) or issubclass(exc_type, _NOT_RAISED):
-            # a NameError (or UnboundLocalError, its subclass) from the program must not look like an incomplete
-            # reference (refused: error); a StopIteration must not end the test's map()/next() loop early (a pass)
-            exc_type = RuntimeError
-        raise exc_type(f"raised by the program: {reply.get('message', '')}")
+        return _request(self.__name__, args, kwargs)
+
+
+class RemoteObject:
+    """An object of the program's, held in the judge by its handle. Equal only to itself, hashed by identity; every
+    other operation is a request to the candidate, and what comes back is checked for the type the operation needs."""
+
+    __slots__ = ("_rlvr_handle",)
+
+    def __getattr__(self, name):  # only for what the RemoteObject itself lacks; dunders stay local (copy, pickle...)
+        if _dunder(name):
+            raise AttributeError(name)
+        return _op(self, "getattr", name)
+
+    def __setattr__(self, name, value):
+        _op(self, "setattr", name, value)
+
+    def __delattr__(self, name):
+        _op(self, "delattr", name)
+
+    def __call__(self, *args, **kwargs):
+        return _request(f"@call {object.__getattribute__(self, '_rlvr_handle')}", args, kwargs)
+
+    def __eq__(self, other):
+        return self is other
+
+    def __ne__(self, other):
+        return self is not other
+
+    __hash__ = object.__hash__
+
+    def __bool__(self):
+        return _checked(_op(self, "bool"), bool)
+
+    def __len__(self):
+        n = _checked(_op(self, "len"), int)
+        if not 0 <= n < sys.maxsize:
+            raise RuntimeError("the program's __len__ gave no valid length")
+        return n
+
+    def __str__(self):
+        return _checked(_op(self, "str"), str)
+
+    def __repr__(self):
+        return _checked(_op(self, "repr"), str)
+
+    def __iter__(self):
+        return _op(self, "iter")
+
+    def __next__(self):
+        return _op(self, "next", stop=True)
+
+    def __getitem__(self, key):
+        return _op(self, "getitem", key)
+
+    def __setitem__(self, key, value):
+        _op(self, "setitem", key, value)
+
+    def __delitem__(self, key):
+        _op(self, "delitem", key)
+
+    def __contains__(self, item):
+        return _checked(_op(self, "contains", item), bool)
+
+    def __instancecheck__(self, instance):  # isinstance(x, Node) with the program's Node
+        return _checked(_op(self, "isinstance", instance), bool)
+
+    def __subclasscheck__(self, cls):
+        return _checked(_op(self, "issubclass", cls), bool)
+
+
+_REMOTES = []  # the judge's RemoteObjects: handle n -> _REMOTES[n - 1]
+
+
+def _op(remote, op, *args, stop=False):
+    return _request(f"@{op} {object.__getattribute__(remote, '_rlvr_handle')}", args, stop=stop)
+
+
+def _checked(value, kind):
+    if type(value) is not kind:
+        raise RuntimeError(f"the program answered a {kind.__name__} operation with a {type(value).__name__}")
+    return value
+
+
+def _handle_of(value):
+    """The judge's encoding of what is not plain data: a RemoteObject goes back as its handle; nothing else crosses."""
+    if type(value) is RemoteObject:
+        return {"$obj": [object.__getattribute__(value, "_rlvr_handle"), ""]}
+    raise TypeError(f"a value of type {_type_name(type(value))} cannot cross to the program")
+
+
+def _judge_untag(obj):
+    """``_untag``, and handles: a known number is its RemoteObject; a new one must be the next number."""
+    v = obj.get("$obj") if len(obj) == 1 else None
+    if v is None:
+        return _untag(obj)
+    if not (type(v) is list and len(v) == 2 and type(v[0]) is int and type(v[1]) is str):
+        raise ValueError("malformed handle")
+    n = v[0]
+    if 0 < n <= len(_REMOTES):
+        return _REMOTES[n - 1]
+    if n != len(_REMOTES) + 1 or n > MAX_HANDLES:
+        raise ValueError("a handle the program was never given")
+    remote = object.__new__(RemoteObject)
+    object.__setattr__(remote, "_rlvr_handle", n)
+    _REMOTES.append(remote)
+    return remote
 
 
 def role_judge(job):
-    """Bridge mode, the test's side: fds 0/1 /dev/null, 2 stderr, 3 verdict, 4 calls out, 5 results in."""
+    """Bridge mode, the test's side: fds 0/1 /dev/null, 2 stderr, 3 verdict, 4 requests out, 5 replies in."""
     code = 1
     try:
         _limit(job, JUDGE_UID)
         namespace = _reset_python("__main__")
         if job.get("prompt"):
             exec(compile(job["prompt"], "prompt.py", "exec"), namespace)  # the dataset's helpers, not the program's
-        for name in _module_imports(job.get("program") or ""):
-            if name not in namespace and not hasattr(builtins, name):
-                try:
-                    namespace[name] = __import__(name)  # MBPP tests use modules the program imported (math.isclose)
-                except ImportError:
-                    pass  # the program fails its own import in its own process
+        _mirror_imports(namespace, job.get("program") or "")
         entry = job["fn_name"]
         namespace[entry] = candidate = _Candidate(entry)
-        exec(compile(job["test_code"], "test.py", "exec"), namespace)
+        test = compile(job["test_code"], "test.py", "exec")
+        program_names = _program_names()
+        if program_names is None:
+            _say("the program ended before the test code ran")
+            _finish(1)
+        _bind_program_names(namespace, test, program_names)
+        exec(test, namespace)
         check = namespace.get("check")
-        if callable(check) and check is not candidate:  # HumanEval: check(candidate); MBPP: the asserts ran already
-            check(candidate)
+        if callable(check) and check is not candidate and type(check) is not RemoteObject:
+            check(candidate)  # HumanEval: check(candidate); MBPP: the asserts ran already
         write_all(3, job["token"].encode())
         code = 0
     except _Refused as exc:
         _say(f"refused: {exc}")
         code = EXIT_REFUSED
     except NameError as exc:
-        _say(f"refused: the test code uses a name it does not define ({exc}); give the prompt that defines it")
+        _say(f"refused: the test code uses a name that neither it nor the program defines ({exc}); give the prompt")
         code = EXIT_REFUSED
     except BaseException as exc:
         code = _exit_code(exc)
     _finish(code)
 
 
-_IMPORT = None
+def _program_names():
+    """The candidate's first frame: the program's top-level names (None if the program ended before it ran)."""
+    frame = read_frame(5, RESULT_LIMIT + 1)
+    if frame is None or frame[:1] != b"N":
+        return None
+    names = json.loads(frame[1:])
+    return {n for n in names[:MAX_NAMES] if type(n) is str} if type(names) is list else set()
 
 
-def _module_imports(program):
-    """Top-level ``import a, b.c`` lines of the program: the module names they bind (never ``from`` names or aliases,
-    which could rebind a builtin the test uses). A regex, not a parse: linear in the program's length."""
-    global _IMPORT
-    if _IMPORT is None:
-        import re
+def _bind_program_names(namespace, test, program_names):
+    """Bind each name the test code uses that only the program defines (its classes, helpers, constants) to the
+    program's value: plain data crosses as a copy, anything else as a RemoteObject. Builtins and the names the
+    prompt, the mirrored imports or the entry point bound stay the judge's own."""
+    used, codes = set(), [test]
+    while codes:
+        code = codes.pop()
+        used.update(code.co_names)
+        codes.extend(c for c in code.co_consts if type(c) is type(test))
+    wanted = sorted(n for n in used & program_names if n not in namespace and not hasattr(builtins, n))
+    if wanted:
+        values = _request("@globals", wanted)
+        if type(values) is not list or len(values) != len(wanted):
+            raise RuntimeError("the program's reply could not be read")
+        namespace.update(zip(wanted, values))
 
-        _IMPORT = re.compile(r"^import[ \t]+([A-Za-z_][\w.]*(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*)*)[ \t]*(?:#.*)?$", re.M)
-    names = []
-    for match in _IMPORT.finditer(program):
-        for dotted in match.group(1).split(","):
-            top = dotted.strip().split(".")[0]
-            if top.isidentifier() and top not in names:
-                names.append(top)
-    return names[:20]
+
+_ITEM = r"[A-Za-z_][\w.]*(?:[ \t]+as[ \t]+[A-Za-z_]\w*)?"  # a.b [as c]
+_IMPORTS = re.compile(  # compiled here, in the zygote: no judge pays for it
+    rf"^(?:import[ \t]+({_ITEM}(?:[ \t]*,[ \t]*{_ITEM})*)|from[ \t]+([A-Za-z_][\w.]*)[ \t]+import[ \t]+"
+    rf"(\*|{_ITEM}(?:[ \t]*,[ \t]*{_ITEM})*))[ \t]*(?:#.*)?$",
+    re.M,
+)
+MAX_IMPORTS = 40
+
+
+def _mirror_imports(namespace, program):
+    """The program's top-level import lines, done again in the judge: MBPP tests use what the reference imported
+    (``math.isclose``), and a name the test uses that an import binds must be the judge's own module or function,
+    never a handle on the program's (which the program may have patched). Names that are builtins, or that the
+    prompt bound, are left alone."""
+    for bound, module, attr in _program_imports(program):
+        try:
+            __import__(module)  # a module the judge cannot import: the program fails its own import in its process
+            mod = sys.modules[module]
+            if attr is None:  # import a.b: binds a
+                values = {bound: sys.modules[module.partition(".")[0]]}
+            elif attr == "":  # import a.b as c: binds c to a.b
+                values = {bound: mod}
+            elif attr == "*":
+                public = getattr(mod, "__all__", None) or [k for k in vars(mod) if not k.startswith("_")]
+                values = {k: getattr(mod, k) for k in list(public)[:1000] if type(k) is str}
+            else:
+                values = {bound: getattr(mod, attr)}
+        except Exception:
+            continue
+        namespace.update({k: v for k, v in values.items() if k not in namespace and not hasattr(builtins, k)})
+
+
+def _program_imports(program):
+    """(name bound, module, what) for each top-level ``import a.b [as c], ...`` and ``from m import x [as y], ...`` /
+    ``from m import *`` line; what: None (bind the top package), "" (the module), "*", or an attribute. A regex, not
+    a parse: linear in the program's length."""
+    out = []
+    for match in _IMPORTS.finditer(program):
+        imported, module, names = match.groups()
+        for part in (imported or names).split(","):
+            words = part.split()  # [name] or [name, "as", alias]
+            name, alias = words[0], words[-1]
+            if imported:
+                out.append((alias, name, "") if len(words) == 3 else (name.partition(".")[0], name, None))
+            elif module != "__future__" and (name == "*" or "." not in name):
+                out.append((alias, module, name))
+        if len(out) >= MAX_IMPORTS:
+            break
+    return out[:MAX_IMPORTS]
 
 
 def _say(text):
