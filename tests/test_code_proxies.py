@@ -418,6 +418,22 @@ def test_names_the_programs_imports_bind_are_the_judges_own(v, imports):
 
 
 @pytest.mark.docker
+@pytest.mark.parametrize(
+    ("imports", "test"),
+    [
+        ("from unittest.mock import call as math\n", "assert math.isclose(f(1), 2.0)\n"),  # a call(...): truthy
+        ("from unittest.mock import call as isclose\n", "assert isclose(f(1), 2.0)\n"),
+        ("from unittest.mock import call as np\n", "assert np.allclose([f(1)], [2.0])\n"),
+        ("import math\nfrom unittest.mock import call as isclose\n", "assert isclose(f(1), 2.0)\n"),
+    ],
+)
+def test_a_renaming_import_cannot_choose_what_a_tests_name_means(v, imports, test):
+    """A program that binds an always-truthy object under a name the test judges with gains nothing: the renamed
+    name is neither the program's object (a handle) nor trusted; the test fails on it (``wrong``, not ``error``)."""
+    assert_wrong(grade(v, imports + "def f(x):\n    return 5.0\n", ref(test)))
+
+
+@pytest.mark.docker
 def test_a_forged_hello_gains_nothing(v):
     """The program writes its own list of names first, claiming builtins and a name it lacks."""
     program = RAW + "import json\nraw(b'N' + json.dumps(['sorted', 'len', 'Node']).encode())\n"
@@ -454,7 +470,12 @@ def test_the_programs_import_lines_are_read_linearly_and_exactly():
     ]
     namespace = {}
     worker._mirror_imports(namespace, program)
-    assert namespace["np"].__name__ == "numpy" and namespace["dq"].__name__ == "deque" and "sorted" not in namespace
+    assert (
+        namespace["np"].__name__ == "numpy"
+        and namespace["Counter"].__name__ == "Counter"
+        and "sorted" not in namespace
+    )
+    assert isinstance(namespace["dq"], worker._Renamed)  # a class renamed: never trusted, never a handle
     assert namespace["os"].path and namespace["isclose"](1.0, 1.0) and "c" not in namespace  # no module a.b here
     t0 = time.monotonic()
     worker._program_imports(

@@ -811,10 +811,29 @@ def _mirror_imports(namespace, program):
                 public = getattr(mod, "__all__", None) or [k for k in vars(mod) if not k.startswith("_")]
                 values = {k: getattr(mod, k) for k in list(public)[:1000] if type(k) is str}
             else:
-                values = {bound: getattr(mod, attr)}
+                value = getattr(mod, attr)
+                # "from unittest.mock import call as isclose": a renaming import lets the program choose what a name
+                # the test judges with means (call(...) is always truthy); only a module may be renamed ("np")
+                renamed = bound != attr and type(value).__name__ != "module"
+                values = {bound: _Renamed(bound) if renamed else value}
         except Exception:
             continue
         namespace.update({k: v for k, v in values.items() if k not in namespace and not hasattr(builtins, k)})
+
+
+class _Renamed:
+    """A name the program bound by renaming a module's function or class (``from m import f as isclose``): any use
+    by the test fails it (``wrong``), and the name is never a handle on what the program bound to it."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def _refuse(self, *args, **kwargs):
+        raise RuntimeError(f"{self.name!r} is a renaming import of the program's; the judge does not judge with it")
+
+    __call__ = __getattr__ = __bool__ = __len__ = __iter__ = __getitem__ = __contains__ = _refuse
 
 
 def _program_imports(program):
