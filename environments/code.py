@@ -18,6 +18,7 @@ Every prompt asks for the answer in a fenced ```` ```python ```` block, the bloc
 from __future__ import annotations
 
 import ast
+import builtins
 import json
 from typing import Any
 
@@ -94,8 +95,11 @@ class MBPP(CodeTask):
             asserts += list(row.get("challenge_test_list") or [])
         head = [line.strip() for line in row.get("test_imports") or [] if line.strip()]
         setup = (row.get("test_setup_code") or "").strip()
-        body = "\n".join(head + ([setup] if setup else []) + [a.strip() for a in asserts if a.strip()])
-        return {"test_code": body + "\n", "entry_point": entry_point(asserts, row.get("code", ""))}
+        entry = entry_point(asserts, row.get("code", ""))
+        tests = "\n".join(([setup] if setup else []) + [a.strip() for a in asserts if a.strip()])
+        guards = [_defined_by_program(name) for name in _program_names_used(row.get("code", ""), tests, entry)]
+        body = "\n".join(head + guards + [tests])
+        return {"test_code": body + "\n", "entry_point": entry}
 
     def solution(self, row: dict[str, Any]) -> str:
         return fenced(row["code"].replace("\r\n", "\n"))
@@ -117,6 +121,25 @@ def entry_point(asserts: list[str], code: str = "") -> str:
     if called:
         return called[0]
     raise TaskDataError(f"no function call in the tests {asserts[:1]!r}")
+
+
+def _program_names_used(code: str, tests: str, entry: str) -> list[str]:
+    """Names besides the entry point that the tests use and only the reference program defines (``Node``, ``Pair``
+    in MBPP 367, 601, 927): a program must define them too, as the official harness (one namespace) requires."""
+    try:
+        program, test = ast.parse(code), ast.parse(tests)
+    except SyntaxError:
+        return []
+    defined = {n.name for n in program.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    stored = {n.id for n in ast.walk(test) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    loaded = {n.id for n in ast.walk(test) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return sorted((defined & loaded) - stored - {entry} - set(dir(builtins)))
+
+
+def _defined_by_program(name: str) -> str:
+    """A guard run before the tests: a program without ``name`` fails them (``wrong``), where a name nobody defines
+    would otherwise read as an incomplete reference (``error``)."""
+    return f"try:\n    {name}\nexcept NameError:\n    raise AssertionError('the program defines no {name}') from None"
 
 
 def _defined_functions(code: str) -> set[str]:

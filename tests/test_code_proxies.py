@@ -138,11 +138,16 @@ def test_mbpp_rows_that_build_the_programs_objects(v, task_id):
 
 
 @pytest.mark.docker
-def test_a_program_without_the_class_the_test_builds_is_still_refused(v):
-    """The test builds ``Node``, which neither it nor this program defines: a reference problem (``error``)."""
-    ref = mbpp_reference(927)
-    verdict = grade(v, "def max_height(node):\n    return 3\n", ref)
-    assert verdict.status == "error" and "Node" in verdict.detail, verdict
+@pytest.mark.parametrize("task_id", [367, 601, 927])
+def test_a_program_without_the_class_the_test_builds_fails(v, task_id):
+    """The test builds ``Node`` (``Pair``), which this program does not define: the official harness fails it with a
+    NameError, and so does the mbpp task's reference (a guard names the class: ``wrong``, not a refused reference)."""
+    ref = mbpp_reference(task_id)
+    verdict = grade(v, f"def {ref['entry_point']}(*args):\n    return 3\n", ref)
+    assert_wrong(verdict)
+    assert "the program defines no" in verdict.detail, verdict
+    renamed = MBPP_ROWS[task_id]["code"].replace("\r\n", "\n").replace("class Node", "class TreeNode")
+    assert_wrong(grade(v, renamed.replace("class Pair", "class Couple"), ref))  # the model named its class otherwise
 
 
 # ------------------------------------------------------------------------------------------------- what crosses, how
