@@ -439,6 +439,31 @@ def test_a_renaming_import_cannot_choose_what_a_tests_name_means(v, imports, tes
 
 
 @pytest.mark.docker
+@pytest.mark.parametrize(
+    "program",
+    [
+        "class _M:\n    def isclose(self, *a, **k):\n        return True\nmath = _M()\n",
+        "class math:\n    @staticmethod\n    def isclose(*a, **k):\n        return True\n",
+        "import math\nmath.isclose = lambda *a, **k: True\n",
+    ],
+    ids=["object", "class", "patched"],
+)
+def test_a_module_the_test_uses_is_the_judges_own_whatever_the_program_binds(v, program):
+    """Full MBPP's asserts use ``math.isclose`` without importing math (the reference imported it): a program that
+    binds its own ``math`` gains nothing; an honest one passes."""
+    test = ref("assert math.isclose(f(1), 2.0)\n")
+    assert_wrong(grade(v, program + "def f(x):\n    return 5.0\n", test))
+    assert_correct(grade(v, "import math\ndef f(x):\n    return 2.0\n", test))
+
+
+@pytest.mark.docker
+def test_a_program_helper_named_like_a_module_is_still_the_programs(v):
+    """The control: a helper the test calls (not a module it reads attributes of) stays the program's."""
+    program = "def calendar(n):\n    return n * 2\ndef f(x):\n    return calendar(x)\n"
+    assert_correct(grade(v, program, ref("assert f(2) == calendar(2) == 4\n")))
+
+
+@pytest.mark.docker
 def test_a_forged_hello_gains_nothing(v):
     """The program writes its own list of names first, claiming builtins and a name it lacks."""
     program = RAW + "import json\nraw(b'N' + json.dumps(['sorted', 'len', 'Node']).encode())\n"

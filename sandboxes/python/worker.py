@@ -741,7 +741,7 @@ def role_judge(job):
         if program_names is None:
             _say("the program ended before the test code ran")
             _finish(1)
-        _bind_program_names(namespace, test, program_names)
+        _bind_program_names(namespace, test, program_names, job["test_code"])
         exec(test, namespace)
         check = namespace.get("check")
         if callable(check) and check is not candidate and type(check) is not RemoteObject:
@@ -768,7 +768,7 @@ def _program_names():
     return {n for n in names[:MAX_NAMES] if type(n) is str} if type(names) is list else set()
 
 
-def _bind_program_names(namespace, test, program_names):
+def _bind_program_names(namespace, test, program_names, source):
     """Bind each name the test code uses that only the program defines (its classes, helpers, constants) to the
     program's value: plain data crosses as a copy, anything else as a RemoteObject. Builtins and the names the
     prompt, the mirrored imports or the entry point bound stay the judge's own."""
@@ -778,11 +778,27 @@ def _bind_program_names(namespace, test, program_names):
         used.update(code.co_names)
         codes.extend(c for c in code.co_consts if type(c) is type(test))
     wanted = sorted(n for n in used & program_names if n not in namespace and not hasattr(builtins, n))
+    modules = {n: m for n in wanted if (m := _own_module(n, source)) is not None}
+    namespace.update(modules)  # "math = FakeMath()" in the program: the test's math.isclose is still the real one
+    wanted = [n for n in wanted if n not in modules]
     if wanted:
         values = _request("@globals", wanted)
         if type(values) is not list or len(values) != len(wanted):
             raise RuntimeError("the program's reply could not be read")
         namespace.update(zip(wanted, values))
+
+
+def _own_module(name, source):
+    """The judge's own import of a module that the test uses as one (``math.isclose``) and the program rebound to
+    something of its own (``class math``, ``math = FakeMath()``); None for any other name."""
+    if name not in getattr(sys, "stdlib_module_names", ()) and name != "numpy":
+        return None
+    if not re.search(r"(?<![\w.])" + re.escape(name) + r"[ \t]*\.", source):
+        return None  # not used as a module here: the program's own helper of that name
+    try:
+        return __import__(name)
+    except Exception:
+        return None
 
 
 _ITEM = r"[A-Za-z_][\w.]*(?:[ \t]+as[ \t]+[A-Za-z_]\w*)?"  # a.b [as c]
