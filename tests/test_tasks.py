@@ -170,6 +170,17 @@ TESTS_ROW = {
     "solution": "print(input())",
 }
 
+# deepmind/code_contests' shape (1086B "Minimum Diameter Tree": the answer is a real number; the judge allows 1e-5).
+CODE_CONTESTS_ROW = {
+    "name": "1086_B. Minimum Diameter Tree",
+    "description": "Print the minimum diameter of a tree with two edges of total weight s = 1.",
+    "public_tests": {"input": ["3 1\n1 2\n1 3\n"], "output": ["0.5000000000\n"]},
+    "private_tests": {"input": [], "output": []},
+    "generated_tests": {"input": ["3 2\n1 2\n2 3\n"], "output": ["2.000000000000000\n"]},
+    "solutions": {"language": [2, 3], "solution": ["int main() {}", "print(0.5 if input() == '3 1' else 2)"]},
+    "time_limit": {"seconds": 2, "nanos": 0},
+}
+
 
 def write_jsonl(tmp_path, name, rows):
     path = tmp_path / name
@@ -198,6 +209,24 @@ def test_code_references_have_the_verifier_forms(tmp_path):
         code = rlvr.get_verifier("code")
         for form in [he.examples()[0]["reference"], ref, *refs, limited.examples()[0]["reference"]]:
             assert code.check_reference(form) is None, form
+
+
+def test_code_contests_rows_are_judged_by_its_rules(tmp_path):
+    """code_contests' three test blocks become the tests, with its judge's 1e-5 tolerance; the Python 3 solution is the
+    gold; a row's own judging fields reach the reference (its {"seconds", "nanos"} time limit does not)."""
+    task = load_task("code_stdio", data_files=write_jsonl(tmp_path, "cc.jsonl", [CODE_CONTESTS_ROW]))
+    ref = task.examples()[0]["reference"]
+    assert [t["stdout"] for t in ref["tests"]] == ["0.5000000000\n", "2.000000000000000\n"]
+    assert ref["float_tolerance"] == {"abs": 1e-5} and "time_limit" not in ref
+    assert "print(0.5" in task.solution(CODE_CONTESTS_ROW) and "Minimum Diameter" not in task.solution(
+        CODE_CONTESTS_ROW
+    )
+    assert "minimum diameter" in task.prompt(CODE_CONTESTS_ROW)
+    own = {**TESTS_ROW, "case_sensitive": True, "compare": "lines", "time_limit": 3}
+    ref = load_task("code_stdio", data_files=write_jsonl(tmp_path, "own.jsonl", [own])).examples()[0]["reference"]
+    assert ref == {"tests": TESTS_ROW["tests"], "case_sensitive": True, "compare": "lines", "time_limit": 3}
+    if importlib.util.find_spec("rlvr.verifiers.code") is not None:
+        assert rlvr.get_verifier("code").check_reference(ref) is None
 
 
 def test_mbpp_tests_run_as_written():
@@ -240,8 +269,9 @@ def test_code_row_without_tests_is_a_clear_error(tmp_path):
         ("code_stdio", [APPS_STDIO_ROW], "```python\nprint(0)\n```"),
         ("code_stdio", [APPS_CALL_ROW], "```python\ndef double(x):\n    return x\n```"),
         ("code_stdio", [TESTS_ROW], "```python\nprint('no')\n```"),
+        ("code_stdio", [CODE_CONTESTS_ROW], "```python\nprint(0.4999)\n```"),
     ],
-    ids=["humaneval", "mbpp", "mbpp_sanitized", "apps_stdio", "apps_call", "tests_stdio"],
+    ids=["humaneval", "mbpp", "mbpp_sanitized", "apps_stdio", "apps_call", "tests_stdio", "code_contests"],
 )
 def test_code_gold_scores_one_and_wrong_scores_zero(tmp_path, name, rows, wrong):
     require_sandbox()
