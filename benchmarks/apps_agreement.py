@@ -27,9 +27,10 @@ Every program is judged two ways:
     when equal, or, both numeric and one not a 32-bit integer, within 1e-5 absolute.
 
 (b) **rlvr**: ``rlvr.score(CodeVerifier(time_limit=...), ...)`` with the reference rlvr's ``code_stdio`` task
-    builds from the row (``input_output`` for APPS, ``tests`` for CodeContests), and for CodeContests also with
-    its judging rules in the reference (``float_tolerance: {"abs": 1e-5}``; tokens and case-insensitive are rlvr's
-    defaults): the ``+rules`` set.
+    builds from the row: ``input_output`` for APPS (APPS's import header as ``prompt``, case-sensitive output),
+    code_contests' ``generated_tests`` block for CodeContests (its judge's 1e-5 tolerance). The ``(rlvr defaults)``
+    sets judge the same programs with what the task built before (``apps_rules = False``; a plain ``tests`` row):
+    no header, any case, no tolerance.
 
 The official verdict is the truth. Every disagreement is printed with both sides' reasons for classification; for
 APPS rows the label APPS's harness recorded is printed too (a program that passes here but was labelled -1 timed
@@ -53,23 +54,13 @@ from typing import Any
 from kattis_packages import Mirror
 
 import rlvr
-from environments.code import CodeStdio, fenced
+from environments.code import APPS_HEADER, CodeStdio, fenced
 from rlvr.sandbox import DEFAULT_IMAGE
 from rlvr.verifiers.code import CodeVerifier
 
 CODERL_COMMIT = "ec3c526"
 CODECONTESTS_COMMIT = "a366655d"
 APPS_PROBLEMS = ("0001", "0111", "2287", "2404", "4184")
-CC_RULES = {"float_tolerance": {"abs": 1e-5}}
-# APPS's testing_util.py runs every program after this header (so ``List``, ``math``, ``np`` need no import).
-APPS_HEADER = (
-    "import sys\nimport time\nimport itertools\nfrom itertools import accumulate, product, permutations, combinations\n"
-    "import collections\nfrom collections import Counter, OrderedDict, deque, defaultdict, ChainMap\n"
-    "from functools import lru_cache\nimport math\nfrom math import sqrt, sin, cos, tan, ceil, fabs, floor, gcd, exp, "
-    "log, log2\nimport fractions\nfrom typing import List, Tuple\nimport numpy as np\nimport random\nimport heapq\n"
-    "from heapq import *\n"
-)
-
 # Runs inside the image: one fresh interpreter per (program, test); stdout comes back for judging on the host.
 HARNESS = r"""
 import json, subprocess, sys
@@ -193,12 +184,13 @@ def _int32(s: str) -> bool:
 
 def apps_cases(git: str) -> list[dict[str, Any]]:
     mirror = Mirror(git, CODERL_COMMIT)
-    task = CodeStdio()
+    task, plain = CodeStdio(), CodeStdio()
+    plain.apps_rules = False
     cases = []
     for pid in APPS_PROBLEMS:
         root = f"data/APPS/train/{pid}"
         io = json.loads(mirror.read(f"{root}/input_output.json") or "{}")
-        reference = task.tests({"input_output": io})
+        references = {"": task.tests({"input_output": io}), " (rlvr defaults)": plain.tests({"input_output": io})}
         programs = [
             (f"solutions/{i}", code, "accepted")
             for i, code in enumerate(json.loads(mirror.read(f"{root}/solutions.json") or "[]"))
@@ -215,7 +207,7 @@ def apps_cases(git: str) -> list[dict[str, Any]]:
                     "label": label,
                     "program": code,
                     "official": {"kind": "apps", "io": io, "program": APPS_HEADER + code},
-                    "references": {"": reference},
+                    "references": references,
                 }
             )
     return cases
@@ -237,7 +229,9 @@ def codecontests_cases(git: str) -> list[dict[str, Any]]:
                 tests.append({"stdin": mirror.read(name), "stdout": mirror.read(answer)})
         if not tests:
             continue
-        reference = task.tests({"tests": tests})
+        # the code_contests row shape (the task adds its judge's rules) and a plain tests row (rlvr's defaults)
+        block = {"input": [t["stdin"] for t in tests], "output": [t["stdout"] for t in tests]}
+        references = {"": task.tests({"generated_tests": block}), " (rlvr defaults)": task.tests({"tests": tests})}
         cases.append(
             {
                 "id": "codecontests/" + problem.rsplit("/", 1)[1],
@@ -245,7 +239,7 @@ def codecontests_cases(git: str) -> list[dict[str, Any]]:
                 "label": "accepted",
                 "program": mirror.read(f"{problem}/main.py") or "",
                 "official": {"kind": "codecontests", "tests": tests},
-                "references": {"": reference, "+rules": {**reference, **CC_RULES}},
+                "references": references,
             }
         )
     return cases

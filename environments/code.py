@@ -11,8 +11,10 @@ Three families, one per reference form of the ``code`` verifier (rlvr/verifiers/
   an object; with ``fn_name`` it becomes a function-call reference) or deepmind/code_contests'
   ``public_tests`` / ``private_tests`` / ``generated_tests`` (judged as its own judge judges: tokens, any case,
   numbers within 1e-5). A row's own judging fields (``compare``, ``case_sensitive``, ``float_tolerance``,
-  ``checker``, ``output_limit_bytes``, ``time_limit``, ``memory_limit_mb``) go into the reference as they are. Hub
-  default: ``codeparrot/apps``; pass ``data_files=`` for your own rows.
+  ``checker``, ``output_limit_bytes``, ``time_limit``, ``memory_limit_mb``) go into the reference as they are.
+  ``input_output`` rows are judged as APPS's harness judges them where rlvr's contract can say so: its import header
+  runs first (``prompt``) and output is case-sensitive (``apps_rules = False`` for rlvr's defaults). Hub default:
+  ``codeparrot/apps``; pass ``data_files=`` for your own rows.
 
 Every prompt asks for the answer in a fenced ```` ```python ```` block, the block the verifier runs. Gold completions
 (``Task.solution(row)``) wrap the dataset's reference solution the same way; the task tests check that they score 1.
@@ -140,6 +142,7 @@ class CodeStdio(CodeTask):
     id_field = None
     problem_field = "question"
     max_tests: int | None = None  # keep the first N tests of each problem (long suites slow RL down)
+    apps_rules = True  # input_output rows: APPS's import header before the program, case-sensitive output
 
     def prompt(self, row: dict[str, Any]) -> str:
         text = row.get(self.problem_field) or row.get("problem") or row.get("question") or row.get("description")
@@ -161,9 +164,13 @@ class CodeStdio(CodeTask):
         pairs = list(zip(io["inputs"], io["outputs"]))[: self.max_tests]
         if not pairs:
             raise ValueError("input_output has no tests")
+        apps = {"prompt": APPS_HEADER} if self.apps_rules else {}
         if io.get("fn_name"):
-            return {"fn_name": io["fn_name"], "tests": [{"args": _args(i), "expected": _unwrap(o)} for i, o in pairs]}
-        return {"tests": [{"stdin": _text(i), "stdout": _text(o)} for i, o in pairs], **rules}
+            tests = [{"args": _args(i), "expected": _unwrap(o)} for i, o in pairs]
+            return {"fn_name": io["fn_name"], "tests": tests, **apps, **rules}
+        if self.apps_rules:
+            apps["case_sensitive"] = True
+        return {"tests": [{"stdin": _text(i), "stdout": _text(o)} for i, o in pairs], **apps, **rules}
 
     def solution(self, row: dict[str, Any]) -> str:
         solutions = row.get("solutions") or row.get("solution")
@@ -192,6 +199,16 @@ class CodeStdio(CodeTask):
         return io
 
 
+# APPS's harness (hendrycks/apps eval/testing_util.py) runs every program after these imports, so its solutions use
+# ``List``, ``math``, ``np``... without importing them (TACO's harness does the same). Its comparisons are all
+# case-sensitive.
+APPS_HEADER = (
+    "import sys\nimport time\nimport itertools\nfrom itertools import accumulate, product, permutations, combinations\n"
+    "import collections\nfrom collections import Counter, OrderedDict, deque, defaultdict, ChainMap\n"
+    "from functools import lru_cache\nimport math\nfrom math import sqrt, sin, cos, tan, ceil, fabs, floor, gcd, exp, "
+    "log, log2\nimport fractions\nfrom typing import List, Tuple\nimport numpy as np\nimport random\nimport heapq\n"
+    "from heapq import *\n"
+)
 # The reference fields a row may set for itself (the verifier's stdin judging contract).
 JUDGING_FIELDS = (
     "compare",
