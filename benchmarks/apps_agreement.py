@@ -60,6 +60,16 @@ from rlvr.verifiers.code import CodeVerifier
 
 CODERL_COMMIT = "ec3c526"
 CODECONTESTS_COMMIT = "a366655d"
+REWRITE_BRANCHES = (  # the same repository's agent branches (pinned)
+    "6fb20bc",  # claude-codex-plan-checklist
+    "2fdd3a2",  # claude-main
+    "e6c32bb",  # claude-plan
+    "6839c30",  # claude-plan-checklist
+    "1257631",  # claude2
+    "5dbb9b6",  # codex-plan
+    "8245f6e",  # codex-plan-checklist
+    "e7c6c41",  # codex-plan-checklist2
+)
 APPS_PROBLEMS = ("0001", "0111", "2287", "2404", "4184")
 # Runs inside the image: one fresh interpreter per (program, test); stdout comes back for judging on the host.
 HARNESS = r"""
@@ -213,7 +223,7 @@ def apps_cases(git: str) -> list[dict[str, Any]]:
     return cases
 
 
-def codecontests_cases(git: str) -> list[dict[str, Any]]:
+def codecontests_cases(git: str, rewrites: bool = False) -> list[dict[str, Any]]:
     mirror = Mirror(git, CODECONTESTS_COMMIT)
     task = CodeStdio()
     problems = sorted(
@@ -242,6 +252,42 @@ def codecontests_cases(git: str) -> list[dict[str, Any]]:
                 "references": references,
             }
         )
+    return cases + (rewritten_cases(git, cases) if rewrites else [])
+
+
+def rewritten_cases(git: str, accepted: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The agents' rewrites of the accepted solutions on the repository's other branches (Claude and Codex asked to
+    move shared code into a per-cluster ``library.py``): model-written programs, some of them wrong. The library
+    becomes an importable module in front of the program, so that both sides run the same single file."""
+    by_name = {c["id"].rsplit("/", 1)[1]: c for c in accepted}
+    seen = {c["program"] for c in accepted}
+    cases = []
+    for branch in REWRITE_BRANCHES:
+        mirror = Mirror(git, branch)
+        for path in sorted(p for p in mirror.sizes if p.startswith("problems/cluster") and p.endswith("/main.py")):
+            cluster, name = path.split("/")[1], path.split("/")[2]
+            original = by_name.get(name)
+            program = mirror.read(path) or ""
+            if original is None or "library" not in program:
+                continue
+            library = mirror.read(f"problems/{cluster}/library.py") or ""
+            prelude = (
+                "import sys as _sys, types as _types\n_library = _types.ModuleType('library')\n"
+                f"exec(compile({library!r}, 'library.py', 'exec'), _library.__dict__)\n"
+                "_sys.modules['library'] = _library\n"
+            )
+            if program in seen:
+                continue
+            seen.add(program)
+            cases.append(
+                {
+                    **original,
+                    "id": f"{original['id']}@{branch}",
+                    "set": "codecontests/rewritten",
+                    "label": "rewrite",
+                    "program": prelude + program,
+                }
+            )
     return cases
 
 
@@ -331,12 +377,14 @@ def main() -> int:
     p.add_argument("--image", default=DEFAULT_IMAGE)
     p.add_argument("--time-limit", type=float, default=10.0, help="seconds per test, both sides")
     p.add_argument("--workers", type=int, default=2, help="programs run at once by the official harness")
+    p.add_argument("--rewrites", action="store_true", help="also the agents' rewrites on the other branches")
     p.add_argument("--limit", type=int, default=0, help="first N cases of each source (0: all)")
     args = p.parse_args()
     cases: list[dict[str, Any]] = []
-    for source, load in ((args.coderl, apps_cases), (args.codecontests, codecontests_cases)):
-        if source:
-            cases += load(source)[: args.limit or None]
+    if args.coderl:
+        cases += apps_cases(args.coderl)[: args.limit or None]
+    if args.codecontests:
+        cases += codecontests_cases(args.codecontests, args.rewrites)[: args.limit or None]
     t0 = time.perf_counter()
     truth = official(cases, args.image, args.time_limit, args.workers)
     t1 = time.perf_counter()
