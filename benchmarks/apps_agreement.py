@@ -73,7 +73,7 @@ REWRITE_BRANCHES = (  # the same repository's agent branches (pinned)
 APPS_PROBLEMS = ("0001", "0111", "2287", "2404", "4184")
 # Runs inside the image: one fresh interpreter per (program, test); stdout comes back for judging on the host.
 HARNESS = r"""
-import json, subprocess, sys
+import json, os, subprocess, sys
 from concurrent.futures import ThreadPoolExecutor
 CALL = '''
 import json, sys
@@ -101,12 +101,18 @@ print("RLVR-CALL-RESULT", bool(ok))
 def run(job):
     if job.get("fn_name"):
         argv, stdin = [sys.executable, "-c", CALL], json.dumps(job)
-    else:
-        argv, stdin = [sys.executable, "-c", job["program"]], job["stdin"]
+    else:  # a file, as judges run it (``__file__`` is defined)
+        path = "/tmp/program_%d_%d.py" % tuple(job["at"])
+        with open(path, "w", encoding="utf-8", errors="surrogatepass") as f:
+            f.write(job["program"])
+        argv, stdin = [sys.executable, path], job["stdin"]
     try:
         p = subprocess.run(argv, input=stdin.encode(), capture_output=True, timeout=TIMEOUT, cwd="/tmp")
     except subprocess.TimeoutExpired:
         return {"key": job["key"], "rc": None, "stdout": "", "why": "timeout"}
+    finally:
+        if not job.get("fn_name"):
+            os.remove(path)
     err = p.stderr.decode("utf-8", "replace").strip().splitlines()
     out = p.stdout[: 8 << 20].decode("utf-8", "replace")
     return {"key": job["key"], "rc": p.returncode, "stdout": out, "why": err[-1][:200] if err else ""}
@@ -297,11 +303,12 @@ def rewritten_cases(git: str, accepted: list[dict[str, Any]]) -> list[dict[str, 
 def official(cases: list[dict[str, Any]], image: str, timeout: float, workers: int) -> dict[str, tuple[bool, str]]:
     """Each case's official verdict: (passed, why not)."""
     jobs = []
-    for c in cases:
+    for n, c in enumerate(cases):
         o = c["official"]
         if o["kind"] == "codecontests":
             jobs += [
-                {"key": [c["id"], i], "program": c["program"], "stdin": t["stdin"]} for i, t in enumerate(o["tests"])
+                {"key": [c["id"], i], "at": [n, i], "program": c["program"], "stdin": t["stdin"]}
+                for i, t in enumerate(o["tests"])
             ]
             continue
         io = o["io"]
@@ -318,7 +325,7 @@ def official(cases: list[dict[str, Any]], image: str, timeout: float, workers: i
                 )
             else:
                 stdin = "\n".join(inp) if isinstance(inp, list) else inp
-                jobs.append({"key": [c["id"], i], "program": o["program"], "stdin": stdin})
+                jobs.append({"key": [c["id"], i], "at": [n, i], "program": o["program"], "stdin": stdin})
     harness = HARNESS.replace("TIMEOUT", repr(timeout)).replace("WORKERS", str(workers))
     cmd = [
         "docker",
