@@ -10,12 +10,13 @@ Two sets, read from git mirrors at pinned commits (nothing is copied here; the d
 - ``codecontests``: justinchiu-test/codecontests-repo @ a366655d (MIT; CodeContests is CC BY 4.0) formats 300
   Codeforces problems of deepmind/code_contests as ``problems_original/<cluster>/<problem>/{main.py, tests/}``:
   one accepted Python 3 solution of the dataset per problem, with about ten of its public, private and generated
-  tests.
+  tests. ``--rewrites`` adds the distinct rewrites of those solutions by Claude and Codex agents on eight branches of
+  the same repository (model-written programs, some wrong; ``set`` ``codecontests/rewritten``).
 
 Every program is judged two ways:
 
-(a) **The benchmark's own semantics**, each program a fresh ``python3`` per test in the sandbox image (no limits but
-    a timeout). APPS (hendrycks/apps ``eval/testing_util.py``): the program runs after APPS's import header (``import
+(a) **The benchmark's own semantics**, each program a file run by a fresh ``python3`` per test in the sandbox image
+    (no limits but a timeout), its output judged on the host. APPS (hendrycks/apps ``eval/testing_util.py``): the program runs after APPS's import header (``import
     sys, math, numpy as np``, ``from typing import List`` ...); a stdin test passes when any of its comparisons
     passes: stripped text, stripped lines, non-empty stripped lines, all lines as floats within ``np.allclose``, and
     last the *sets* of per-line token sets (order of lines and of tokens within a line and repeated lines do not
@@ -36,7 +37,7 @@ The official verdict is the truth. Every disagreement is printed with both sides
 APPS rows the label APPS's harness recorded is printed too (a program that passes here but was labelled -1 timed
 out on CodeRL's machine, say).
 
-    python benchmarks/apps_agreement.py --coderl <CodeRL>/.git --codecontests <codecontests-repo>/.git
+    python benchmarks/apps_agreement.py --coderl <CodeRL>/.git --codecontests <codecontests-repo>/.git [--rewrites]
 """
 
 from __future__ import annotations
