@@ -7,9 +7,14 @@ Three families, one per reference form of the ``code`` verifier (rlvr/verifiers/
 - ``mbpp`` (``google-research-datasets/mbpp``): write a function from a description and one example assert; the asserts
   (``assert f(1, 2) == 3``) are the test code, run by the sandbox's judge with ``f`` calling the program.
 - ``code_stdio``: competitive-programming problems read from stdin and print to stdout. Rows carry ``tests``
-  (``[{"stdin", "stdout"}]``) or APPS/TACO's ``input_output`` (``{"inputs": [...], "outputs": [...]}``, JSON text or
-  an object; with ``fn_name`` it becomes a function-call reference). Hub default: ``codeparrot/apps``; pass
-  ``data_files=`` for your own rows.
+  (``[{"stdin", "stdout"}]``), APPS/TACO's ``input_output`` (``{"inputs": [...], "outputs": [...]}``, JSON text or
+  an object; with ``fn_name`` it becomes a function-call reference) or deepmind/code_contests'
+  ``public_tests`` / ``private_tests`` / ``generated_tests`` (judged as its own judge judges: tokens, any case,
+  numbers within 1e-5). A row's own judging fields (``compare``, ``case_sensitive``, ``float_tolerance``,
+  ``checker``, ``output_limit_bytes``, ``time_limit``, ``memory_limit_mb``) go into the reference as they are.
+  ``input_output`` rows are judged as APPS's harness judges them where rlvr's contract can say so: its import header
+  runs first (``prompt``) and output is case-sensitive (``apps_rules = False`` for rlvr's defaults). Hub default:
+  ``codeparrot/apps``; pass ``data_files=`` for your own rows.
 
 Every prompt asks for the answer in a fenced ```` ```python ```` block, the block the verifier runs. Gold completions
 (``Task.solution(row)``) wrap the dataset's reference solution the same way; the task tests check that they score 1.
@@ -160,37 +165,52 @@ class CodeStdio(CodeTask):
     id_field = None
     problem_field = "question"
     max_tests: int | None = None  # keep the first N tests of each problem (long suites slow RL down)
+    apps_rules = True  # input_output rows: APPS's import header before the program, case-sensitive output
 
     def prompt(self, row: dict[str, Any]) -> str:
-        text = row.get(self.problem_field) or row.get("problem") or row.get("question")
+        text = row.get(self.problem_field) or row.get("problem") or row.get("question") or row.get("description")
         if not text:
             raise KeyError(f"no problem text (field {self.problem_field!r})")
         io = "a function" if self._call_based(row) else "a program that reads from stdin and writes to stdout"
         return f"{text}\n\nWrite {io} in Python. {FENCE_INSTRUCTION}"
 
     def tests(self, row: dict[str, Any]) -> dict[str, Any]:
+        rules = {k: row[k] for k in JUDGING_FIELDS if row.get(k) is not None}
+        if isinstance(rules.get("time_limit"), dict):  # code_contests' {"seconds", "nanos"}: the jury's, not Python's
+            del rules["time_limit"]
         if row.get("tests"):
             tests = [{"stdin": str(t["stdin"]), "stdout": str(t["stdout"])} for t in row["tests"]]
-            return {"tests": tests[: self.max_tests]}
+            return {"tests": tests[: self.max_tests], **rules}
+        if any(row.get(k) for k in CODE_CONTESTS_TESTS):
+            return {"tests": _code_contests_tests(row)[: self.max_tests], **CODE_CONTESTS_RULES, **rules}
         io = self._input_output(row)
         pairs = list(zip(io["inputs"], io["outputs"]))[: self.max_tests]
         if not pairs:
             raise ValueError("input_output has no tests")
+        apps = {"prompt": APPS_HEADER} if self.apps_rules else {}
         if io.get("fn_name"):
-            return {"fn_name": io["fn_name"], "tests": [{"args": _args(i), "expected": _unwrap(o)} for i, o in pairs]}
-        return {"tests": [{"stdin": _text(i), "stdout": _text(o)} for i, o in pairs]}
+            tests = [{"args": _args(i), "expected": _unwrap(o)} for i, o in pairs]
+            return {"fn_name": io["fn_name"], "tests": tests, **apps, **rules}
+        if self.apps_rules:
+            apps["case_sensitive"] = True
+        return {"tests": [{"stdin": _text(i), "stdout": _text(o)} for i, o in pairs], **apps, **rules}
 
     def solution(self, row: dict[str, Any]) -> str:
         solutions = row.get("solutions") or row.get("solution")
         if isinstance(solutions, str) and solutions.lstrip().startswith("["):
             solutions = json.loads(solutions)
+        if isinstance(solutions, dict):  # code_contests: {"language": [...], "solution": [...]}, 3 is Python 3
+            python3 = [c for lang, c in zip(solutions.get("language", []), solutions.get("solution", [])) if lang == 3]
+            solutions = python3 or None
         code = solutions[0] if isinstance(solutions, list) else solutions
         if not code:
             raise TaskDataError("row has no reference solution")
         return fenced(code)
 
     def _call_based(self, row: dict[str, Any]) -> bool:
-        return not row.get("tests") and bool(self._input_output(row).get("fn_name"))
+        if row.get("tests") or any(row.get(k) for k in CODE_CONTESTS_TESTS):
+            return False
+        return bool(self._input_output(row).get("fn_name"))
 
     @staticmethod
     def _input_output(row: dict[str, Any]) -> dict[str, Any]:
@@ -200,6 +220,44 @@ class CodeStdio(CodeTask):
         if not isinstance(io, dict) or "inputs" not in io or "outputs" not in io:
             raise KeyError("row has neither 'tests' nor an 'input_output' object with inputs and outputs")
         return io
+
+
+# APPS's harness (hendrycks/apps eval/testing_util.py) runs every program after these imports, so its solutions use
+# ``List``, ``math``, ``np``... without importing them (TACO's harness does the same). Its comparisons are all
+# case-sensitive.
+APPS_HEADER = (
+    "import sys\nimport time\nimport itertools\nfrom itertools import accumulate, product, permutations, combinations\n"
+    "import collections\nfrom collections import Counter, OrderedDict, deque, defaultdict, ChainMap\n"
+    "from functools import lru_cache\nimport math\nfrom math import sqrt, sin, cos, tan, ceil, fabs, floor, gcd, exp, "
+    "log, log2\nimport fractions\nfrom typing import List, Tuple\nimport numpy as np\nimport random\nimport heapq\n"
+    "from heapq import *\n"
+)
+# The reference fields a row may set for itself (the verifier's stdin judging contract).
+JUDGING_FIELDS = (
+    "compare",
+    "case_sensitive",
+    "float_tolerance",
+    "checker",
+    "output_limit_bytes",
+    "time_limit",
+    "memory_limit_mb",
+)
+CODE_CONTESTS_TESTS = ("public_tests", "private_tests", "generated_tests")
+# deepmind/code_contests' judge (execution/tester_sandboxer.cc, OutputsMatch): whitespace-separated tokens, lowercased;
+# numeric tokens within 1e-5 absolute (two int32s must be equal, which 1e-5 implies). Tokens and any case are the
+# verifier's defaults; the tolerance is not.
+CODE_CONTESTS_RULES = {"float_tolerance": {"abs": 1e-5}}
+
+
+def _code_contests_tests(row: dict[str, Any]) -> list[dict[str, str]]:
+    """code_contests' public, private and generated tests, in that order (``{"input": [...], "output": [...]}``)."""
+    tests = []
+    for key in CODE_CONTESTS_TESTS:
+        block = row.get(key) or {}
+        tests += [{"stdin": str(i), "stdout": str(o)} for i, o in zip(block.get("input", []), block.get("output", []))]
+    if not tests:
+        raise TaskDataError("the row's public/private/generated tests are all empty")
+    return tests
 
 
 def _text(value: Any) -> str:

@@ -10,6 +10,7 @@ import os
 import pytest
 
 import rlvr
+from environments.code import APPS_HEADER
 from rlvr.cli import main as cli_main
 from rlvr.tasks import TaskDataError, load_task
 from tests.conftest import require_sandbox
@@ -170,6 +171,33 @@ TESTS_ROW = {
     "solution": "print(input())",
 }
 
+# deepmind/code_contests' shape (1086B "Minimum Diameter Tree": the answer is a real number; the judge allows 1e-5).
+CODE_CONTESTS_ROW = {
+    "name": "1086_B. Minimum Diameter Tree",
+    "description": "Print the minimum diameter of a tree with two edges of total weight s = 1.",
+    "public_tests": {"input": ["3 1\n1 2\n1 3\n"], "output": ["0.5000000000\n"]},
+    "private_tests": {"input": [], "output": []},
+    "generated_tests": {"input": ["3 2\n1 2\n2 3\n"], "output": ["2.000000000000000\n"]},
+    "solutions": {"language": [2, 3], "solution": ["int main() {}", "print(0.5 if input() == '3 1' else 2)"]},
+    "time_limit": {"seconds": 2, "nanos": 0},
+}
+
+# APPS train/2404 (LeetCode, call-based): APPS's solutions use ``List`` unimported, its harness's header supplies it.
+APPS_LEETCODE_ROW = {
+    "question": "Return the k-th positive integer missing from the sorted array arr.",
+    "solutions": [
+        "class Solution:\n    def findKthPositive(self, arr: List[int], k: int) -> int:\n"
+        "        missing = [x for x in range(1, arr[-1] + k + 1) if x not in set(arr)]\n        return missing[k - 1]\n"
+    ],
+    "input_output": {"fn_name": "findKthPositive", "inputs": [[[2, 3, 4, 7, 11], 5]], "outputs": [9]},
+}
+# An APPS stdin problem: its harness compares case-sensitively ("YES", not "yes").
+APPS_CASE_ROW = {
+    "question": "Print YES if the number is even, else NO.",
+    "solutions": ["print('YES' if int(input()) % 2 == 0 else 'NO')\n"],
+    "input_output": {"inputs": ["4\n", "7\n"], "outputs": ["YES\n", "NO\n"]},
+}
+
 
 def write_jsonl(tmp_path, name, rows):
     path = tmp_path / name
@@ -187,8 +215,14 @@ def test_code_references_have_the_verifier_forms(tmp_path):
     assert "max_of_three(1, 2, 3)" in mbpp.prompt(MBPP_ROW) and "```python" in mbpp.prompt(MBPP_ROW)
     stdio = load_task("code_stdio", data_files=write_jsonl(tmp_path, "io.jsonl", [APPS_STDIO_ROW, APPS_CALL_ROW]))
     refs = [e["reference"] for e in stdio.examples()]
-    assert refs[0] == {"tests": [{"stdin": "1 2\n", "stdout": "3\n"}, {"stdin": "10 -3\n", "stdout": "7\n"}]}
-    assert refs[1] == {"fn_name": "double", "tests": [{"args": [1], "expected": 2}, {"args": [4], "expected": 8}]}
+    apps = {"prompt": APPS_HEADER}
+    sums = [{"stdin": "1 2\n", "stdout": "3\n"}, {"stdin": "10 -3\n", "stdout": "7\n"}]
+    assert refs[0] == {"tests": sums, "case_sensitive": True, **apps}
+    assert refs[1] == {
+        "fn_name": "double",
+        "tests": [{"args": [1], "expected": 2}, {"args": [4], "expected": 8}],
+        **apps,
+    }
     limited = load_task("code_stdio", data_files=write_jsonl(tmp_path, "t.jsonl", [TESTS_ROW]), time_limit=2.0)
     assert limited.examples()[0]["reference"] == {"tests": TESTS_ROW["tests"], "time_limit": 2.0}
     assert all(
@@ -198,6 +232,24 @@ def test_code_references_have_the_verifier_forms(tmp_path):
         code = rlvr.get_verifier("code")
         for form in [he.examples()[0]["reference"], ref, *refs, limited.examples()[0]["reference"]]:
             assert code.check_reference(form) is None, form
+
+
+def test_code_contests_rows_are_judged_by_its_rules(tmp_path):
+    """code_contests' three test blocks become the tests, with its judge's 1e-5 tolerance; the Python 3 solution is the
+    gold; a row's own judging fields reach the reference (its {"seconds", "nanos"} time limit does not)."""
+    task = load_task("code_stdio", data_files=write_jsonl(tmp_path, "cc.jsonl", [CODE_CONTESTS_ROW]))
+    ref = task.examples()[0]["reference"]
+    assert [t["stdout"] for t in ref["tests"]] == ["0.5000000000\n", "2.000000000000000\n"]
+    assert ref["float_tolerance"] == {"abs": 1e-5} and "time_limit" not in ref
+    assert "print(0.5" in task.solution(CODE_CONTESTS_ROW) and "Minimum Diameter" not in task.solution(
+        CODE_CONTESTS_ROW
+    )
+    assert "minimum diameter" in task.prompt(CODE_CONTESTS_ROW)
+    own = {**TESTS_ROW, "case_sensitive": True, "compare": "lines", "time_limit": 3}
+    ref = load_task("code_stdio", data_files=write_jsonl(tmp_path, "own.jsonl", [own])).examples()[0]["reference"]
+    assert ref == {"tests": TESTS_ROW["tests"], "case_sensitive": True, "compare": "lines", "time_limit": 3}
+    if importlib.util.find_spec("rlvr.verifiers.code") is not None:
+        assert rlvr.get_verifier("code").check_reference(ref) is None
 
 
 def test_mbpp_tests_run_as_written():
@@ -240,8 +292,25 @@ def test_code_row_without_tests_is_a_clear_error(tmp_path):
         ("code_stdio", [APPS_STDIO_ROW], "```python\nprint(0)\n```"),
         ("code_stdio", [APPS_CALL_ROW], "```python\ndef double(x):\n    return x\n```"),
         ("code_stdio", [TESTS_ROW], "```python\nprint('no')\n```"),
+        ("code_stdio", [CODE_CONTESTS_ROW], "```python\nprint(0.4999)\n```"),
+        (
+            "code_stdio",
+            [APPS_LEETCODE_ROW],
+            "```python\nclass Solution:\n    def findKthPositive(self, a, k):\n        return k\n```",
+        ),
+        ("code_stdio", [APPS_CASE_ROW], "```python\nprint('yes' if int(input()) % 2 == 0 else 'no')\n```"),
     ],
-    ids=["humaneval", "mbpp", "mbpp_sanitized", "apps_stdio", "apps_call", "tests_stdio"],
+    ids=[
+        "humaneval",
+        "mbpp",
+        "mbpp_sanitized",
+        "apps_stdio",
+        "apps_call",
+        "tests_stdio",
+        "code_contests",
+        "apps_header",
+        "apps_case",
+    ],
 )
 def test_code_gold_scores_one_and_wrong_scores_zero(tmp_path, name, rows, wrong):
     require_sandbox()
