@@ -349,8 +349,24 @@ def test_tests_by_id_end_to_end(tmp_path):
         ("import numpy as np\nprint('hi' if np.arange(4).sum() == 6 else 'no')\n", "correct"),
         ("x = 1\n" * 20000 + "print('hi')\n", "correct"),  # 120 KB: run whole, never cut from the front
         ("# " + "x" * (1 << 20) + "\nprint('hi')\n", "wrong"),  # over the size cap: refused with a reason
+        # Codeforces FastIO templates and other habits seen in accepted CodeContests solutions (apps_agreement.py)
+        ("import sys\nassert sys.stdin.mode == 'r' and sys.stdout.mode == 'w'\nprint('hi')\n", "correct"),
+        ("import sys\nwith sys.stdout as out:\n    print('hi', file=out)\n", "correct"),
+        ("import atexit, sys\natexit.register(lambda: sys.__stdout__.write('hi\\n'))\n", "correct"),
+        ("import atexit\natexit.register(print, 'no')\nprint('hi')\n", "wrong"),  # atexit output counts, as in python3
     ],
-    ids=["thread-output-kept", "exit", "quit", "numpy", "long-program", "over-size-cap"],
+    ids=[
+        "thread-output-kept",
+        "exit",
+        "quit",
+        "numpy",
+        "long-program",
+        "over-size-cap",
+        "stdio-mode",
+        "closed-stdout",
+        "atexit-dunder-stdout",
+        "atexit-output-counts",
+    ],  # fmt: skip
 )
 def test_programs_run_as_python_would(program, status):
     require_sandbox()

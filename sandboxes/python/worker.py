@@ -345,6 +345,8 @@ def _reset_python(name):
     sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8")
     sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding="utf-8")
     sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8", write_through=True)
+    sys.stdin.mode, sys.stdout.mode, sys.stderr.mode = "r", "w", "w"  # as open() sets them (FastIO templates read it)
+    sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
     return {"__name__": name, "__builtins__": builtins, "__file__": "solution.py"}
 
 
@@ -366,14 +368,22 @@ def _exit_code(exc):
 
 
 def _finish(code):
-    """Exit like the interpreter would: non-daemon threads joined (their output kept), stdout flushed."""
+    """Exit like the interpreter would: non-daemon threads joined (their output kept), ``atexit`` handlers run, stdout
+    flushed (a program that closed its stdout, ``with sys.stdout as out:``, has flushed it already)."""
     try:
         if "threading" in sys.modules:
             sys.modules["threading"]._shutdown()
     except BaseException:
         pass
     try:
-        sys.stdout.flush()
+        if "atexit" in sys.modules:
+            sys.modules["atexit"]._run_exitfuncs()  # their exceptions are printed, as at the interpreter's exit
+    except BaseException:
+        pass
+    try:
+        for stream in {id(s): s for s in (sys.stdout, sys.__stdout__)}.values():
+            if not stream.closed:
+                stream.flush()
     except BaseException:
         code = code or 1
     _exit(code)
