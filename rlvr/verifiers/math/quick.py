@@ -1,7 +1,7 @@
 """Cheap, sound disproofs tried just before sympy: answers that provably differ from the reference, decided by a scan.
 
 On real generations most answers that reach sympy are wrong, and sympy needs tens of milliseconds each (mostly its
-LaTeX parser, ANTLR) to reject them. Three kinds are rejected here for certain, in microseconds:
+LaTeX parser, ANTLR) to reject them. These kinds are rejected here for certain, in microseconds:
 
 - **a different value**: both sides read by a small arithmetic reader (numbers, ``+-*/^``, ``\\frac``, ``\\sqrt``,
   ``\\pi``, one-letter names, ``\\sin``-``\\csc``, ``\\arcsin``-``\\arctan``, ``\\ln``, ``\\log``, ``\\exp``) differ
@@ -9,7 +9,9 @@ LaTeX parser, ANTLR) to reject them. Three kinds are rejected here for certain, 
 - **a variable expression for a number** (``x_{531}+x_{753}+x_{975}`` for ``898``): the same test, the reference
   has no name;
 - **prose for a number** (``Probability``, ``Final Answer``, ``Jim walks 200 feet less than Martha``): latex2sympy
-  reads words as products of one-letter symbols, which equal no constant.
+  reads words as products of one-letter symbols, which equal no constant;
+- **other digits in a base** (``2316_8`` for ``2516_8``: latex2sympy drops the subscript and reads 2316), and a
+  finite constant for ``\\pm\\infty`` or one infinity for the other.
 
 It sits in :func:`~rlvr.verifiers.math.equivalence._sympy_equal` right before sympy, so the worker and the host
 (``MathVerifier.quick_judge``) run it alike and a verdict reached here is the worker's own. It only ever says
@@ -73,11 +75,35 @@ def certainly_different(pred: str, gold: str) -> bool:
     module docstring)."""
     if len(pred) > MAX_CHARS or len(gold) > MAX_CHARS or "=" in pred or "=" in gold:
         return False
+    numerals = (_numeral(pred), _numeral(gold))
+    if None not in numerals:
+        return numerals[0] != numerals[1]
+    infinities = (_infinity(pred), _infinity(gold))
+    if infinities != (None, None):  # -\\infty for \\infty, or a finite constant for either
+        if None not in infinities:
+            return infinities[0] != infinities[1]
+        return not _AMBIGUOUS.search(pred + " " + gold) and _constant(gold if infinities[0] else pred)
     if _AMBIGUOUS.search(gold):
         return False
     if _prose(pred):  # before the unit check: the first word survives math-verify's unit stripping
         return _constant(gold)
     return not _AMBIGUOUS.search(pred) and _values_differ(pred, gold)
+
+
+_NUMERAL = re.compile(r"(\d{1,50})(?:_\{?\d{1,2}\}?)?")
+_INFINITY = re.compile(r"([-+]?)\\infty")
+
+
+def _numeral(s: str) -> int | None:
+    """``2316_8`` -> 2316: latex2sympy drops a base subscript and reads the digits in base 10."""
+    m = _NUMERAL.fullmatch(s)
+    return int(m.group(1)) if m else None
+
+
+def _infinity(s: str) -> str | None:
+    """``-\\infty`` -> ``-``, ``\\infty`` -> ``+``; None for anything else."""
+    m = _INFINITY.fullmatch(s)
+    return (m.group(1) or "+") if m else None
 
 
 def _constant(gold: str) -> bool:
@@ -92,7 +118,7 @@ def _prose(pred: str) -> bool:
         return False
     words = pred.lower().replace("'", "").split(" ")
     first = words[0]
-    if len(first) < 2 or not set(first) - set("ei"):
+    if not set(first) - set("ei"):
         return False
     return not any(w in _REWRITTEN_WORDS or "inf" in w or "sqrt" in w for w in words)
 
