@@ -31,7 +31,7 @@ from rlvr.scoring import Scorer
 from rlvr.verifiers.math import HEDGE_SEP, HOST_MAX_CHARS, MathVerifier
 from rlvr.verifiers.math.equivalence import _parse, _point, _shape, _sympy_verdict
 from rlvr.verifiers.math.normalize import normalize
-from rlvr.verifiers.math.quick import _AMBIGUOUS, MAX_CHARS, _constant, certainly_different, read
+from rlvr.verifiers.math.quick import _AMBIGUOUS, MAX_CHARS, UNIT_LETTERS, _constant, certainly_different, read
 
 DATA = Path(__file__).parent / "data"
 GSM8K_MIRROR = Path("/work/.mirror/openai+grade-school-math/repo")
@@ -348,3 +348,12 @@ def test_rlvr_score_on_a_batch_decided_on_the_host_ends_cleanly(tmp_path):
     assert "Traceback" not in done.stderr and "Exception" not in done.stderr, done.stderr
     graded = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [g["status"] for g in graded] == ["correct" if i < 7 else "wrong" for i in range(50)]
+
+
+def test_every_one_letter_unit_math_verify_strips_is_refused_at_the_end():
+    """math-verify strips a trailing unit word (``3 m`` -> 3); the reader reads one-letter names only, so the one-letter
+    units of the installed latex2sympy list are the ones that could turn a name into nothing."""
+    from latex2sympy2_extended.math_normalization import units
+
+    one_letter = {u.strip() for u in units if len(u.strip()) == 1}
+    assert one_letter and one_letter <= set(UNIT_LETTERS), one_letter - set(UNIT_LETTERS)

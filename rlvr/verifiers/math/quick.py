@@ -31,7 +31,9 @@ latex2sympy on the points where they part, each found by comparing the two on re
 - a function's argument is a parenthesised group, or else the product that follows, up to ``+``, ``-``, a closing
   bracket, a root or another function (``\\sin 2x``, ``\\sin x \\cos x``, ``\\cos x\\sqrt{2}``); ``\\log`` is
   base 10, ``\\ln`` natural; inverse functions and logarithms only on real arguments in their principal domain,
-  ``tan``-``csc`` never near a pole (a branch or a pole is sympy's to handle);
+  ``tan``-``csc`` never near a pole (a branch or a pole is sympy's to handle), and no root, non-integer power or
+  logarithm of a value within 1e-6 of the scale from zero, where rounding left from an exact zero would be blown up
+  (``\\ln(\\sin^2 32\\pi)``);
 - refused outright, where latex2sympy reads something else than the arithmetic: an implicit product after ``/``
   (``1/2x`` is ``1/(2x)``); a number in brackets next to anything (``2(3)``, ``(2)3``, ``[3]5`` are sums, mixed
   numbers), a digit before ``\\frac`` (``2\\frac{1}{2}``) or after ``}``; a name before a bracket (``x(3)`` is a
@@ -54,12 +56,15 @@ import re
 
 from rlvr.verifiers.math.equivalence import _N_POINTS, _FloatReader, _NotNumeric, _point
 
+# One-letter units that math-verify strips after a digit, brace or space (its list holds c d g h l m o s t; both cases
+# here; tests/test_math_quick.py checks the installed list against this).
+UNIT_LETTERS = "cdghlmostCDGHLMOST"
 # LaTeX readings where the arithmetic reader and latex2sympy may differ: refused (see the module docstring).
 _AMBIGUOUS = re.compile(
     r"\^ ?\d\d|_ ?\d\d|\\(?:frac|sqrt) ?[^{\[ ]|\\(?:frac|sqrt) [^{\[]"  # x^23, a_12, \frac12
     r"|\d\.\d*\.|\d\.(?!\d)|(?<!\^)(?<!\\log_)\d \.?\d|\d\.? ?[eE]"  # 1.2.3, 12., 10 3, 1e5
     r"|\d ?[({]? ?\\frac|\} ?\.?\d"  # 2\frac{1}{2}, 2(\frac{11}{2}), \frac{1}{2}0.5: mixed numbers
-    r"|[\d}\s][A-Za-z]+ ?$"  # 3 m, \frac{37}{4}m: a unit to math-verify
+    r"|[\d}\s][" + UNIT_LETTERS + r"] ?$"  # 3 m, \frac{37}{4}m: a unit to math-verify
 )
 _COMMANDS_OF_A_CONSTANT = re.compile(
     r"\\(?:frac|sqrt|pi|cdot|times|sin|cos|tan|cot|sec|csc|arcsin|arccos|arctan|ln|log|exp)(?![A-Za-z])"
@@ -114,6 +119,8 @@ def _constant(gold: str) -> bool:
 
 
 def _prose(pred: str) -> bool:
+    if len(pred) > 2 and (pred[0], pred[-1]) in (("(", ")"), ("[", "]")):
+        pred = pred[1:-1]  # "[value of x]": latex2sympy reads a bracket around one thing as that thing
     if not _PROSE.fullmatch(pred):
         return False
     words = pred.lower().replace("'", "").split(" ")
@@ -144,7 +151,7 @@ def read(text: str, point: int) -> tuple[complex, float] | None:
     return value, max(reader.largest, abs(value))
 
 
-_NAME = r"(?<![a-zA-Z\\])[a-zA-Z](?:_\{[^{}]{0,20}\}|_[a-zA-Z0-9])?(?![a-zA-Z])"
+_NAME = r"(?<![a-zA-Z\\])[a-zA-Z](?:_\{[^{}]{0,20}\}|_[a-zA-Z0-9]|(?![a-zA-Z]))"  # x, x_1, x_{12}; x_2y_3
 _FUNCTIONS = ("sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "ln", "log", "exp")
 _TOKEN = re.compile(
     r" *(\d+\.?\d*|\.\d+|\\frac|\\sqrt|\\pi|\\cdot|\\times|\\(?:"
@@ -217,7 +224,25 @@ class _Reader(_FloatReader):
             raise _NotNumeric("a call")
 
     def power(self) -> complex:
-        return self._seen(super().power())
+        base = self.atom()
+        if self.peek() != "^":
+            return base
+        self.take()
+        exp = self.unary() if self.peek() in ("+", "-") else self.atom()
+        if abs(exp) > 1000:
+            raise _NotNumeric("exponent out of range")
+        if exp.imag == 0 and exp.real == int(exp.real) and base != 0:
+            return self._seen(base ** int(exp.real))
+        if exp.imag != 0 or base.imag != 0:
+            raise _NotNumeric("branch")  # a power of a complex value: its branch is sympy's to choose
+        return self._seen(self._positive(base.real) ** exp.real)
+
+    def _positive(self, x: float) -> float:
+        """``x`` where a root, a non-integer power or a logarithm may take it: well above zero. Near zero these
+        functions blow rounding up (the cube root of 1e-16, rounding left from an exact 0, is 5e-6)."""
+        if x <= 1e-6 * max(1.0, self.largest):
+            raise _NotNumeric("too close to zero to take a root, a power or a logarithm of")
+        return x
 
     def atom(self) -> complex:
         tok = self.peek()
@@ -261,9 +286,9 @@ class _Reader(_FloatReader):
             n = self.expr()
             self.take("]")
         v = self._operand()
-        if v.imag != 0 or n.imag != 0 or v.real < 0 or n.real <= 0:
-            raise _NotNumeric("a root of a negative or complex value")  # its branch is sympy's to choose
-        return complex(v.real ** (1.0 / n.real))
+        if v.imag != 0 or n.imag != 0 or n.real <= 0:
+            raise _NotNumeric("a root of a complex value")  # its branch is sympy's to choose
+        return complex(self._positive(v.real) ** (1.0 / n.real))
 
     def _no_bare_number(self, i: int) -> None:
         """A bracket holding only a number is refused: latex2sympy reads ``2(3)``, ``(2)3``, ``[3]5`` and
@@ -305,6 +330,10 @@ class _Reader(_FloatReader):
                 arg = self.term()
             finally:
                 self.in_argument -= 1
+        if name in ("ln", "log"):
+            arg = complex(self._positive(_real(arg)))
+            if base is not None:
+                base = complex(self._positive(_real(base)))
         return _apply(name, arg, base) ** exponent
 
 
