@@ -10,6 +10,9 @@ LaTeX parser, ANTLR) to reject them. These kinds are rejected here for certain, 
   has no name;
 - **prose for a number** (``Probability``, ``Final Answer``, ``Jim walks 200 feet less than Martha``): latex2sympy
   reads words as products of one-letter symbols, which equal no constant;
+- **a value for an equation**: math-verify compares an answer with the right side of an equation reference
+  (``x+y=5``) or calls an equation unequal to a value (``5x-7y+11z+4=0``), so an answer that differs from the right
+  side is wrong either way;
 - **other digits in a base** (``2316_8`` for ``2516_8``: latex2sympy drops the subscript and reads 2316), and a
   finite constant for ``\\pm\\infty`` or one infinity for the other.
 
@@ -41,7 +44,9 @@ latex2sympy on the points where they part, each found by comparing the two on re
   by a space (``10 3`` is 13); ``1e5``-style exponents; a trailing letter after a digit, brace or space, which
   math-verify may strip as a unit (``3 m``, ``\\frac{37}{4}m``).
 
-**Prose.** Words of letters (and whole numbers other than 0) separated by spaces. math-verify strips unit words only
+**Prose.** Words of letters (and whole numbers other than 0) separated by spaces, perhaps in one pair of brackets,
+or a sum of such terms and whole numbers (``10+John's age``; then no ``I``, which latex2sympy reads as the imaginary
+unit, so that no two terms can cancel). math-verify strips unit words only
 at the end of an answer and only after a digit, brace or space, so the first word always survives; it must have two
 letters or more, one of them not ``e``/``i``, and no word may be one math-verify rewrites (``and``/``or`` become
 commas, ``inf``/``infinity`` infinity, ``percent``/``pct`` a percent sign, ``sqrt`` a root). The reference must be a
@@ -78,8 +83,13 @@ _ERRORS = (_NotNumeric, ZeroDivisionError, OverflowError, ValueError, RecursionE
 def certainly_different(pred: str, gold: str) -> bool:
     """True only when ``pred`` and ``gold`` (normalised, not equations) provably differ for sympy too (see the
     module docstring)."""
-    if len(pred) > MAX_CHARS or len(gold) > MAX_CHARS or "=" in pred or "=" in gold:
+    if len(pred) > MAX_CHARS or len(gold) > MAX_CHARS or "=" in pred:
         return False
+    if "=" in gold:  # an equation: math-verify compares its right side, or calls an equation unequal to a value
+        sides = gold.split("=")
+        if len(sides) != 2 or _AMBIGUOUS.search(gold) or _AMBIGUOUS.search(pred) or "<" in gold or ">" in gold:
+            return False
+        return _values_differ(pred, sides[1]) if sides[1].strip() and sides[0].strip() else False
     numerals = (_numeral(pred), _numeral(gold))
     if None not in numerals:
         return numerals[0] != numerals[1]
@@ -121,11 +131,19 @@ def _constant(gold: str) -> bool:
 def _prose(pred: str) -> bool:
     if len(pred) > 2 and (pred[0], pred[-1]) in (("(", ")"), ("[", "]")):
         pred = pred[1:-1]  # "[value of x]": latex2sympy reads a bracket around one thing as that thing
-    if not _PROSE.fullmatch(pred):
+    terms = pred.split("+")
+    if len(terms) > 1:  # "10+John's age": a sum, so no I (latex2sympy's i) may turn a sign and cancel a term
+        prose = [_prose_term(t) for t in terms]
+        words = any(prose) and all(p or t.isdigit() for p, t in zip(prose, terms))
+        return words and "I" not in pred and " i " not in f" {pred} "
+    return _prose_term(pred)
+
+
+def _prose_term(term: str) -> bool:
+    if not _PROSE.fullmatch(term):
         return False
-    words = pred.lower().replace("'", "").split(" ")
-    first = words[0]
-    if not set(first) - set("ei"):
+    words = term.lower().replace("'", "").split(" ")
+    if not set(words[0]) - set("ei"):
         return False
     return not any(w in _REWRITTEN_WORDS or "inf" in w or "sqrt" in w for w in words)
 
