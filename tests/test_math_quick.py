@@ -213,7 +213,7 @@ def test_the_reader_reads_random_token_soup_as_latex2sympy_does():
         ("\\log_7 8", "3"), ("\\frac{48}{z}+\\frac{z}{2}+z", "22"),
         ("\\arccos(\\frac{-19}{\\sqrt{14}\\sqrt{53}})", "90"), ("\\frac{b-c}{a}", "\\frac{8}{15}"),
         ("a common fraction", "\\frac{3}{2}"), ("2316_8", "2516_8"), ("10+John's age", "50"), ("4", "x+y=5"),
-        ("3", "-\\infty"), ("-\\infty", "\\infty"),
+        ("DE=4.9", "\\sqrt{51}"), ("3", "-\\infty"), ("-\\infty", "\\infty"),
     ],
 )  # fmt: skip
 def test_real_wrong_answers_are_disproved_without_sympy(pred, gold):
@@ -229,8 +229,9 @@ def test_real_wrong_answers_are_disproved_without_sympy(pred, gold):
         ("12E1", "120"), ("a_1310", "a_1 310"), ("N-n", "0"), ("E", "e"), ("\\sin x\\sqrt{2}", "\\sqrt{2}\\sin x"),
         ("1/2x", "\\frac{1}{2x}"), ("x^23", "3x^2"), ("\\sin^2 x+\\cos^2 x", "1"), ("0 apples", "0"),
         ("percent students", "\\frac{1}{100}"), ("infinity", "\\infty"), ("ie", "1"), ("and", "1"),
-        ("2\\frac{1}{2}", "\\frac{5}{2}"), ("x(3)", "3x"), ("12_8", "12_{10}"), ("5", "x+y=5"), ("It+ab", "1"),
-        ("ab-ab", "0"), ("(9+1)", "10"), ("012_8", "12"), ("+\\infty", "\\infty"), ("\\infty", "x"),
+        ("2\\frac{1}{2}", "\\frac{5}{2}"), ("x(3)", "3x"), ("12_8", "12_{10}"), ("5", "x+y=5"), ("2=2", "2"),
+        ("x=y", "y"), ("It+ab", "1"), ("ab-ab", "0"), ("(9+1)", "10"), ("012_8", "12"), ("+\\infty", "\\infty"),
+        ("\\infty", "x"),
     ],
 )  # fmt: skip
 def test_where_latex2sympy_reads_otherwise_nothing_is_claimed(pred, gold):

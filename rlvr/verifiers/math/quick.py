@@ -10,9 +10,9 @@ LaTeX parser, ANTLR) to reject them. These kinds are rejected here for certain, 
   has no name;
 - **prose for a number** (``Probability``, ``Final Answer``, ``Jim walks 200 feet less than Martha``): latex2sympy
   reads words as products of one-letter symbols, which equal no constant;
-- **a value for an equation**: math-verify compares an answer with the right side of an equation reference
-  (``x+y=5``) or calls an equation unequal to a value (``5x-7y+11z+4=0``), so an answer that differs from the right
-  side is wrong either way;
+- **a value for an equation, or an equation for a value**: math-verify compares a value with the right side of an
+  equation (``x+y=5``; ``DE=4.9`` for ``\\sqrt{51}``) or calls an equation unequal to a value (``5x-7y+11z+4=0``),
+  so a value that differs from the right side is wrong either way;
 - **other digits in a base** (``2316_8`` for ``2516_8``: latex2sympy drops the subscript and reads 2316), and a
   finite constant for ``\\pm\\infty`` or one infinity for the other.
 
@@ -83,13 +83,16 @@ _ERRORS = (_NotNumeric, ZeroDivisionError, OverflowError, ValueError, RecursionE
 def certainly_different(pred: str, gold: str) -> bool:
     """True only when ``pred`` and ``gold`` (normalised, not equations) provably differ for sympy too (see the
     module docstring)."""
-    if len(pred) > MAX_CHARS or len(gold) > MAX_CHARS or "=" in pred:
+    if len(pred) > MAX_CHARS or len(gold) > MAX_CHARS or ("=" in pred and "=" in gold):
         return False
-    if "=" in gold:  # an equation: math-verify compares its right side, or calls an equation unequal to a value
-        sides = gold.split("=")
-        if len(sides) != 2 or _AMBIGUOUS.search(gold) or _AMBIGUOUS.search(pred) or "<" in gold or ">" in gold:
+    if "=" in gold or "=" in pred:  # math-verify compares an equation's right side with a value, or calls them unequal
+        equation, value = (gold, pred) if "=" in gold else (pred, gold)
+        sides = equation.split("=")
+        if len(sides) != 2 or not sides[0].strip() or not sides[1].strip() or re.search(r"[<>]", gold + pred):
             return False
-        return _values_differ(pred, sides[1]) if sides[1].strip() and sides[0].strip() else False
+        if _AMBIGUOUS.search(gold) or _AMBIGUOUS.search(pred):
+            return False
+        return _values_differ(value, sides[1]) if equation is gold else _values_differ(sides[1], value)
     numerals = (_numeral(pred), _numeral(gold))
     if None not in numerals:
         return numerals[0] != numerals[1]
