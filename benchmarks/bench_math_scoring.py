@@ -25,6 +25,7 @@ min and max.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -165,7 +166,8 @@ def time_rlvr(path: Path, workers: int) -> tuple[float, list[float]]:
         "--no-progress",
     ]
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}  # cwd: not a source tree, which `-m` would put before PYTHONPATH
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=path.parent)
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"rlvr score failed:\n{proc.stderr}")
@@ -233,12 +235,9 @@ print(json.dumps({"preload": t1 - t0, "judge": time.perf_counter() - t2}))
         start = time.perf_counter()
         subprocess.run([sys.executable, "-c", "pass"], check=True)
         interpreter = time.perf_counter() - start
-        host = json.loads(
-            subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True).stdout
-        )
-    out = subprocess.run(
-        [sys.executable, "-c", worker], input=json.dumps(host["jobs"]), capture_output=True, text=True, check=True
-    )
+        run = functools.partial(subprocess.run, capture_output=True, text=True, check=True, cwd=tmp)  # see time_rlvr
+        host = json.loads(run([sys.executable, "-c", code, str(path)]).stdout)
+        out = run([sys.executable, "-c", worker], input=json.dumps(host["jobs"]))
     work = json.loads(out.stdout)
     return [
         f"breakdown (each part alone, seconds): interpreter start {interpreter:.2f}, host imports "
