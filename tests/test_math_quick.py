@@ -31,7 +31,15 @@ from rlvr.scoring import Scorer
 from rlvr.verifiers.math import HEDGE_SEP, HOST_MAX_CHARS, MathVerifier
 from rlvr.verifiers.math.equivalence import _parse, _point, _shape, _sympy_verdict
 from rlvr.verifiers.math.normalize import normalize
-from rlvr.verifiers.math.quick import _AMBIGUOUS, MAX_CHARS, UNIT_LETTERS, _constant, certainly_different, read
+from rlvr.verifiers.math.quick import (
+    _AMBIGUOUS,
+    MAX_CHARS,
+    UNIT_LETTERS,
+    _constant,
+    certainly_different,
+    certainly_equal,
+    read,
+)
 
 DATA = Path(__file__).parent / "data"
 GSM8K_MIRROR = Path("/work/.mirror/openai+grade-school-math/repo")
@@ -140,13 +148,31 @@ def _normalised(pairs: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], se
 
 
 def _sound(pairs: list[tuple[str, str]]) -> int:
-    """Every pair the disproofs call different is different to sympy too; returns how many they decided."""
+    """Every pair the disproofs call different is different to sympy too, and every pair called equal is equal to it;
+    returns how many they decided."""
     decided = 0
     for p, g in dict.fromkeys(pairs):
         if certainly_different(p, g):
             decided += 1
             assert not _sympy_verdict(p, g)[0], (p, g)
+        elif certainly_equal(p, g):
+            decided += 1
+            assert _sympy_verdict(p, g) == (True, ""), (p, g)
     return decided
+
+
+@pytest.mark.parametrize(
+    "pred, gold, equal",
+    [
+        ("3\\sqrt{5}", "3 \\sqrt{5}", True), ("288\\pi", "288 \\pi", True), ("3+2\\sqrt{2}", "3 + 2 \\sqrt{2}", True),
+        ("\\frac{5\\pi^2}{4}", "\\frac{5 \\pi^2}{4}", True), ("103", "10 3", False), ("xy", "x y", False),
+        ("2.5", "2 .5", False), ("\\frac{1}{0}", "\\frac{1}{ 0}", False), ("3 m", "3m", False),
+    ],
+)  # fmt: skip
+def test_the_same_latex_but_for_spaces_is_equal_only_where_spaces_do_not_matter(pred, gold, equal):
+    assert certainly_equal(pred, gold) is equal
+    if equal:
+        assert _sympy_verdict(pred, gold) == (True, "")
 
 
 def test_disproofs_are_sympys_verdict_on_every_table_pair():

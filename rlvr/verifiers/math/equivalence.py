@@ -911,10 +911,12 @@ def host_only() -> Iterator[None]:
 
 
 def _sympy_equal(p: str, g: str) -> tuple[bool, str]:
-    from rlvr.verifiers.math.quick import certainly_different  # imports this module
+    from rlvr.verifiers.math.quick import certainly_different, certainly_equal  # they import this module
 
     if _surely_different(p, g) or certainly_different(p, g):
         return False, "not equivalent"
+    if certainly_equal(p, g):
+        return True, ""
     if _HOST_ONLY.get():
         raise NeedsWorker
     return _sympy_verdict(p, g)

@@ -13,6 +13,8 @@ LaTeX parser, ANTLR) to reject them. These kinds are rejected here for certain, 
 - **a value for an equation, or an equation for a value**: math-verify compares a value with the right side of an
   equation (``x+y=5``; ``DE=4.9`` for ``\\sqrt{51}``) or calls an equation unequal to a value (``5x-7y+11z+4=0``),
   so a value that differs from the right side is wrong either way;
+- and one proof of equality, the only "equal" it ever says: the same LaTeX but for spaces beside a sign, bracket or
+  command (``3\\sqrt{5}`` for ``3 \\sqrt{5}``);
 - **other digits in a base** (``2316_8`` for ``2516_8``: latex2sympy drops the subscript and reads 2316), and a
   finite constant for ``\\pm\\infty`` or one infinity for the other.
 
@@ -122,6 +124,21 @@ def _infinity(s: str) -> str | None:
     """``-\\infty`` -> ``-``, ``\\infty`` -> ``+``; None for anything else."""
     m = _INFINITY.fullmatch(s)
     return (m.group(1) or "+") if m else None
+
+
+_LOOSE_SPACE = re.compile(r" (?=[^\w. ])|(?<=[^\w. ]) ")  # a space beside a sign, bracket or command
+
+
+def certainly_equal(pred: str, gold: str) -> bool:
+    """True when the two are the same LaTeX but for spaces beside a sign, a bracket or a backslash (``3\\sqrt{5}``
+    and ``3 \\sqrt{5}``, ``288\\pi`` and ``288 \\pi``), and the reader reads them to finite values: sympy parses
+    them alike, calls them equal, and the precision audit passes (no space between two digits, letters or a dot is
+    dropped: ``10 3`` is 13 to latex2sympy, ``2 .5`` is 2 0.5 to math-verify)."""
+    if pred == gold or len(pred) > MAX_CHARS or len(gold) > MAX_CHARS or "=" in pred + gold:
+        return False
+    if _LOOSE_SPACE.sub("", pred) != _LOOSE_SPACE.sub("", gold) or _AMBIGUOUS.search(pred) or _AMBIGUOUS.search(gold):
+        return False
+    return all(read(side, n) is not None for side in (pred, gold) for n in range(_N_POINTS))
 
 
 def _constant(gold: str) -> bool:
