@@ -19,8 +19,8 @@ LaTeX parser, ANTLR) to reject them. These kinds are rejected here for certain, 
   finite constant for ``\\pm\\infty`` or one infinity for the other.
 
 It sits in :func:`~rlvr.verifiers.math.equivalence._sympy_equal` right before sympy, so the worker and the host
-(``MathVerifier.quick_judge``) run it alike and a verdict reached here is the worker's own. It only ever says
-"different"; anything it is not sure of goes on to sympy unchanged.
+(``MathVerifier.quick_judge``) run it alike and a verdict reached here is the worker's own. It says "different",
+and "equal" only for the same LaTeX spaced otherwise; anything it is not sure of goes on to sympy unchanged.
 
 **Why sympy agrees.** math-verify says "equal" only for expressions it can show equal, so it is enough that the
 reading here is a *specialisation* of latex2sympy's (each of its symbols is a symbol or a constant here, two of its
@@ -46,13 +46,13 @@ latex2sympy on the points where they part, each found by comparing the two on re
   by a space (``10 3`` is 13); ``1e5``-style exponents; a trailing letter after a digit, brace or space, which
   math-verify may strip as a unit (``3 m``, ``\\frac{37}{4}m``).
 
-**Prose.** Words of letters (and whole numbers other than 0) separated by spaces, perhaps in one pair of brackets,
-or a sum of such terms and whole numbers (``10+John's age``; then no ``I``, which latex2sympy reads as the imaginary
-unit, so that no two terms can cancel). math-verify strips unit words only
-at the end of an answer and only after a digit, brace or space, so the first word always survives; it must have two
-letters or more, one of them not ``e``/``i``, and no word may be one math-verify rewrites (``and``/``or`` become
-commas, ``inf``/``infinity`` infinity, ``percent``/``pct`` a percent sign, ``sqrt`` a root). The reference must be a
-constant: no letter outside the reader's commands, and a finite value.
+**Prose.** Words of letters (and whole numbers other than 0) separated by spaces, perhaps in one pair of brackets, or
+a sum of such terms and whole numbers (``10+John's age``; then no ``I``, which latex2sympy reads as the imaginary
+unit, so that no two terms can cancel). math-verify strips unit words only at the end of an answer and only after a
+digit, brace or space, so the first word always survives; it must hold a letter other than ``e`` and ``i`` (constants
+to latex2sympy), and no word may be one math-verify rewrites (``and``/``or`` become commas, ``inf``/``infinity``
+infinity, ``percent``/``pct`` a percent sign, ``sqrt`` a root). The reference must be a constant: no letter outside
+the reader's commands, and a finite value.
 """
 
 from __future__ import annotations
@@ -83,18 +83,18 @@ _ERRORS = (_NotNumeric, ZeroDivisionError, OverflowError, ValueError, RecursionE
 
 
 def certainly_different(pred: str, gold: str) -> bool:
-    """True only when ``pred`` and ``gold`` (normalised, not equations) provably differ for sympy too (see the
-    module docstring)."""
+    """True only when ``pred`` and ``gold`` (normalised) provably differ for sympy too (see the module docstring)."""
     if len(pred) > MAX_CHARS or len(gold) > MAX_CHARS or ("=" in pred and "=" in gold):
         return False
     if "=" in gold or "=" in pred:  # math-verify compares an equation's right side with a value, or calls them unequal
-        equation, value = (gold, pred) if "=" in gold else (pred, gold)
+        gold_is_equation = "=" in gold
+        equation, value = (gold, pred) if gold_is_equation else (pred, gold)
         sides = equation.split("=")
         if len(sides) != 2 or not sides[0].strip() or not sides[1].strip() or re.search(r"[<>]", gold + pred):
             return False
         if _AMBIGUOUS.search(gold) or _AMBIGUOUS.search(pred):
             return False
-        return _values_differ(value, sides[1]) if equation is gold else _values_differ(sides[1], value)
+        return _values_differ(value, sides[1]) if gold_is_equation else _values_differ(sides[1], value)
     numerals = (_numeral(pred), _numeral(gold))
     if None not in numerals:
         return numerals[0] != numerals[1]
