@@ -19,12 +19,13 @@ min and max.
 
     python benchmarks/bench_math_scoring.py [--problems 256] [--group 16] [--workers 2] [--runs 3] [--out FILE]
     python benchmarks/bench_math_scoring.py --real gsm8k-openai --runs 5
-    python benchmarks/bench_math_scoring.py --real labre-math500 --runs 5
+    python benchmarks/bench_math_scoring.py --real labre-math500 --runs 5 --breakdown
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -165,7 +166,8 @@ def time_rlvr(path: Path, workers: int) -> tuple[float, list[float]]:
         "--no-progress",
     ]
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}  # cwd: not a source tree, which `-m` would put before PYTHONPATH
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=path.parent)
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"rlvr score failed:\n{proc.stderr}")
@@ -186,6 +188,68 @@ def time_plain_math_verify(rows: list[dict]) -> tuple[float, list[float]]:
     return time.perf_counter() - start, rewards
 
 
+def breakdown(rows: list[dict]) -> list[str]:
+    """Where the time of one ``rlvr score`` goes, part by part, each measured alone in a fresh process (CPU-bound
+    parts; on 2 cores the whole process takes about (host + forkserver + workers) / 2 once the workers are busy)."""
+    code = r"""
+import json, sys, time
+t0 = time.perf_counter()
+import rlvr.cli.score, rlvr.scoring
+from rlvr.verifiers.math import MathVerifier
+from rlvr.scoring import _key
+t1 = time.perf_counter()
+rows = [json.loads(line) for line in open(sys.argv[1], encoding="utf-8")]
+t2 = time.perf_counter()
+v = MathVerifier()
+extracted = [v.extract(r["completion"][-16000:]) for r in rows]
+t3 = time.perf_counter()
+seen, jobs = set(), []
+for e, r in zip(extracted, rows):
+    key = (e, _key(r["reference"]))
+    if e is None or key in seen:
+        continue
+    seen.add(key)
+    if v.quick_judge(e, r["reference"]) is None:
+        jobs.append(key)
+t4 = time.perf_counter()
+heavy = sorted(m for m in ("sympy", "math_verify", "torch", "transformers") if m in sys.modules)
+print(json.dumps({"imports": t1 - t0, "read": t2 - t1, "extract": t3 - t2, "host_judge": t4 - t3,
+                  "distinct": len(seen), "jobs": jobs, "heavy_imports_on_host": heavy}))
+"""
+    worker = r"""
+import json, sys, time
+t0 = time.perf_counter()
+import rlvr.verifiers._preload
+t1 = time.perf_counter()
+from rlvr.verifiers.math import MathVerifier
+v = MathVerifier()
+jobs = json.loads(sys.stdin.read())
+t2 = time.perf_counter()
+for e, g in jobs:
+    v.judge(e, g)
+print(json.dumps({"preload": t1 - t0, "judge": time.perf_counter() - t2}))
+"""
+    with tempfile.TemporaryDirectory(prefix="rlvr-bench-") as tmp:
+        path = Path(tmp) / "batch.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        interpreter = time.perf_counter() - start
+        run = functools.partial(subprocess.run, capture_output=True, text=True, check=True, cwd=tmp)  # see time_rlvr
+        host = json.loads(run([sys.executable, "-c", code, str(path)]).stdout)
+        out = run([sys.executable, "-c", worker], input=json.dumps(host["jobs"]))
+    work = json.loads(out.stdout)
+    return [
+        f"breakdown (each part alone, seconds): interpreter start {interpreter:.2f}, host imports "
+        f"{host['imports']:.2f} (heavy modules on the host: {host['heavy_imports_on_host'] or 'none'}), "
+        f"read {host['read']:.2f}, extract {host['extract']:.2f}, host judge {host['host_judge']:.2f}",
+        f"  distinct answers {host['distinct']}, decided on the host {host['distinct'] - len(host['jobs'])}, "
+        f"sent to workers {len(host['jobs'])}",
+        f"  forkserver preload (sympy, math-verify, warm-up) {work['preload']:.2f}, worker judging of those "
+        f"{len(host['jobs'])} in one cold process {work['judge']:.2f}",
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--problems", type=int, default=256)
@@ -194,13 +258,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--real", default=None, help="a JSONL of real rows, 'gsm8k-openai' or 'labre-math500'")
     parser.add_argument("--runs", type=int, default=1, help="repeat both sides; report the ratio's median/min/max")
     parser.add_argument("--out", default=None, help="also write the report to this file")
+    parser.add_argument("--breakdown", action="store_true", help="also time each part of rlvr score on its own")
     args = parser.parse_args(argv)
     if args.real:
         what, rows = real_rows(args.real)
     else:
         what, rows = f"{args.problems} MATH-500 problems x {args.group} completions (synthetic)", None
         rows = build_batch(args.problems, args.group)
-    runs = []
+    runs, loads = [], [os.getloadavg()[0]]
     for _ in range(args.runs):
         with tempfile.TemporaryDirectory(prefix="rlvr-bench-") as tmp:
             path = Path(tmp) / "batch.jsonl"
@@ -208,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
             rlvr_s, rlvr_rewards = time_rlvr(path, args.workers)
         base_s, base_rewards = time_plain_math_verify(rows)
         runs.append((rlvr_s, base_s))
+        loads.append(os.getloadavg()[0])
     ratios = sorted(b / r for r, b in runs)
     agree = sum(a == b for a, b in zip(rlvr_rewards, base_rewards)) / len(rows)
     rlvr_s, base_s = (statistics.median(x) for x in zip(*runs))
@@ -220,7 +286,10 @@ def main(argv: list[str] | None = None) -> int:
         f"(each run: {', '.join(f'{b / r:.1f}x' for r, b in runs)})",
         f"reward agreement between the two: {agree:.4f}; mean reward rlvr {sum(rlvr_rewards) / len(rows):.4f}, "
         f"math-verify {sum(base_rewards) / len(rows):.4f}",
+        f"1-minute load average before and after each run: {', '.join(f'{x:.1f}' for x in loads)}",
     ]
+    if args.breakdown:
+        lines += breakdown(rows)
     print("\n".join(lines))
     if args.out:
         Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")

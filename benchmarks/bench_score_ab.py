@@ -24,7 +24,10 @@ def run_once(tree: Path, source: Path, out: Path, workers: int) -> float:
     cmd = [sys.executable, "-m", "rlvr.cli", "score", "--verifier", "math", "--input", str(source)]
     cmd += ["--output", str(out), "--workers", str(workers), "--no-progress"]
     start = time.perf_counter()
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True)  # waits for every holder of its pipes
+    # cwd=tree: `python -m` puts the working directory first on sys.path, ahead of PYTHONPATH
+    done = subprocess.run(
+        cmd, env=env, cwd=tree, capture_output=True, text=True
+    )  # waits for every holder of its pipes
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"rlvr score from {tree} failed:\n{done.stderr[-2000:]}")
@@ -45,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         outs = {name: Path(tmp) / f"{name}.jsonl" for name in trees}
         for pair in range(args.pairs):
             for name in ("A", "B") if pair % 2 == 0 else ("B", "A"):
-                times[name].append(run_once(trees[name], Path(args.input), outs[name], args.workers))
+                times[name].append(run_once(trees[name], Path(args.input).resolve(), outs[name], args.workers))
         identical = outs["A"].read_bytes() == outs["B"].read_bytes()
     a, b = statistics.median(times["A"]), statistics.median(times["B"])
     print(f"A = {trees['A']}: median {a:.2f}s  runs {', '.join(f'{t:.2f}' for t in times['A'])}")

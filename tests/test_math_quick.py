@@ -17,6 +17,7 @@ still goes to a killable worker.
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 import time
@@ -27,7 +28,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rlvr.scoring import Scorer
-from rlvr.verifiers.math import HOST_MAX_CHARS, MathVerifier
+from rlvr.verifiers.math import HEDGE_SEP, HOST_MAX_CHARS, MathVerifier
+from rlvr.verifiers.math.equivalence import _parse, _point, _shape, _sympy_verdict
+from rlvr.verifiers.math.normalize import normalize
+from rlvr.verifiers.math.quick import (
+    _AMBIGUOUS,
+    MAX_CHARS,
+    UNIT_LETTERS,
+    _constant,
+    certainly_different,
+    certainly_equal,
+    read,
+)
 
 DATA = Path(__file__).parent / "data"
 GSM8K_MIRROR = Path("/work/.mirror/openai+grade-school-math/repo")
@@ -107,13 +119,150 @@ def test_same_verdict_on_published_math500_generations():
     )
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)  # type: ignore[union-attr]
-    verifier, decided = MathVerifier(), 0
-    for row in bench.labre_rows()[1]:
+    verifier, decided, rows = MathVerifier(), 0, bench.labre_rows()[1]
+    for row in rows:
         extracted = verifier.extract(row["completion"])
         if extracted is not None and (quick := verifier.quick_judge(extracted, row["reference"])) is not None:
             decided += 1
             assert quick == verifier.judge(extracted, row["reference"]), (extracted, row["reference"])
     assert decided > 2000
+    pairs, texts = _normalised([(row["completion"], row["reference"]) for row in rows])
+    assert _sound(pairs) > 50  # and the disproofs that decided some of them are sympy's verdicts
+    assert _reads_alike(texts) > 500
+
+
+# ------------------------------------------------- the disproofs before sympy (quick.py) against sympy itself
+
+
+def _normalised(pairs: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], set[str]]:
+    """The (answer, reference) pairs as ``_sympy_equal`` sees them (normalised, and item by item), and every side."""
+    verifier, out = MathVerifier(), []
+    for completion, reference in pairs:
+        extracted = verifier.extract(completion)
+        for part in (extracted or "").split(HEDGE_SEP):
+            if part.strip():
+                p, g = normalize(part), normalize(reference)
+                out.append((p, g))
+                out += list(zip(_shape(p).items, _shape(g).items))
+    return out, {side for pair in out for side in pair}
+
+
+def _sound(pairs: list[tuple[str, str]]) -> int:
+    """Every pair the disproofs call different is different to sympy too, and every pair called equal is equal to it;
+    returns how many they decided."""
+    decided = 0
+    for p, g in dict.fromkeys(pairs):
+        if certainly_different(p, g):
+            decided += 1
+            assert not _sympy_verdict(p, g)[0], (p, g)
+        elif certainly_equal(p, g):
+            decided += 1
+            assert _sympy_verdict(p, g) == (True, ""), (p, g)
+    return decided
+
+
+@pytest.mark.parametrize(
+    "pred, gold, equal",
+    [
+        ("3\\sqrt{5}", "3 \\sqrt{5}", True), ("288\\pi", "288 \\pi", True), ("3+2\\sqrt{2}", "3 + 2 \\sqrt{2}", True),
+        ("\\frac{5\\pi^2}{4}", "\\frac{5 \\pi^2}{4}", True), ("103", "10 3", False), ("xy", "x y", False),
+        ("2.5", "2 .5", False), ("\\frac{1}{0}", "\\frac{1}{ 0}", False), ("3 m", "3m", False),
+    ],
+)  # fmt: skip
+def test_the_same_latex_but_for_spaces_is_equal_only_where_spaces_do_not_matter(pred, gold, equal):
+    assert certainly_equal(pred, gold) is equal
+    if equal:
+        assert _sympy_verdict(pred, gold) == (True, "")
+
+
+def test_disproofs_are_sympys_verdict_on_every_table_pair():
+    pairs, _ = _normalised(_table_pairs())
+    assert _sound(pairs) > 50, "the disproofs decided almost nothing; the test checks nothing"
+
+
+def _sympy_value(text: str) -> complex | None:
+    """latex2sympy's reading of ``text`` (the worker's own parse), evaluated at the reader's substitution point 0."""
+    import sympy
+
+    expr = _parse(text)
+    if not isinstance(expr, sympy.Basic):
+        return None
+    names = {s: s.name.lower().replace("{", "").replace("}", "") for s in expr.free_symbols}
+    subs = {s: sympy.E if n == "e" else sympy.I if n == "i" else complex(_point(n, 0)) for s, n in names.items()}
+    try:
+        return complex(sympy.N(expr.subs(subs), 30))
+    except (TypeError, ValueError, ArithmeticError):
+        return None
+
+
+def _reads_alike(texts: set[str]) -> int:
+    """Wherever the reader reads a text, latex2sympy reads the same value; returns how many were compared."""
+    compared = 0
+    for text in sorted(texts):
+        mine = read(text, 0) if len(text) <= MAX_CHARS and not _AMBIGUOUS.search(text) else None
+        if mine is None or (theirs := _sympy_value(text)) is None:
+            continue
+        compared += 1
+        assert abs(theirs - mine[0]) <= 1e-9 * max(1.0, mine[1], abs(theirs)), (text, mine[0], theirs)
+    return compared
+
+
+def test_the_reader_reads_every_table_answer_as_latex2sympy_does():
+    _, texts = _normalised(_table_pairs())
+    assert _reads_alike(texts) > 300
+
+
+SOUP = [
+    "1", "2", "3", "10", "12", "0", "5", "0.5", "x", "y", "N", "n", "E", "e", "i", "I", "a_1", "a_{1}", "\\pi", "+",
+    "-", "*", "/", "^", "(", ")", "{", "}", "[", "]", " ", "^2", "\\frac", "\\sqrt", "\\cdot", "\\sin", "\\cos",
+    "\\tan", "\\cot", "\\sec", "\\csc", "\\ln", "\\log", "\\log_2", "\\arctan", "\\arcsin", "\\sin^2", "\\exp",
+    "\\infty", "-\\infty", "12_8", "3x", "2\\pi", "\\frac{1}{2}", "\\sqrt{2}", "e^{2}", "2e", "x^2", "(x+1)", "(2)",
+    "[3]", "(x)", "{2}",
+]  # fmt: skip
+
+
+def test_the_reader_reads_random_token_soup_as_latex2sympy_does():
+    """Each place where the two readings part was found this way (mixed numbers, subscripts, function arguments)."""
+    rng = random.Random(0)
+    texts = {"".join(rng.choice(SOUP) for _ in range(rng.randint(1, 9))).strip() for _ in range(4000)}
+    assert _reads_alike(texts) > 150
+    constants = [t for t in texts if _constant(t)][:100]
+    pairs = [(p, g) for p in sorted(texts)[:300] for g in constants[:10]]
+    assert _sound(pairs) > 100
+
+
+@pytest.mark.parametrize(
+    "pred, gold",
+    [
+        ("x_{531}+x_{753}+x_{975}", "898"), ("Probability", "\\frac{13}{18}"),
+        ("Jim walks 200 feet less than Martha", "200"), ("\\sec^2 10+\\csc^2 20+\\csc^2 40", "12"),
+        ("\\log_7 8", "3"), ("\\frac{48}{z}+\\frac{z}{2}+z", "22"),
+        ("\\arccos(\\frac{-19}{\\sqrt{14}\\sqrt{53}})", "90"), ("\\frac{b-c}{a}", "\\frac{8}{15}"),
+        ("a common fraction", "\\frac{3}{2}"), ("2316_8", "2516_8"), ("10+John's age", "50"), ("4", "x+y=5"),
+        ("DE=4.9", "\\sqrt{51}"), ("3", "-\\infty"), ("-\\infty", "\\infty"),
+    ],
+)  # fmt: skip
+def test_real_wrong_answers_are_disproved_without_sympy(pred, gold):
+    """From published MATH-500 generations: each cost sympy 30-300 ms, and is wrong."""
+    assert certainly_different(pred, gold)
+    assert not _sympy_verdict(pred, gold)[0]
+
+
+@pytest.mark.parametrize(
+    "pred, gold",
+    [
+        ("3 m", "3"), ("\\frac{37}{4}m", "\\frac{37}{4}"), ("2(3)", "5"), ("(2)3", "5"), ("10 3", "13"),
+        ("12E1", "120"), ("a_1310", "a_1 310"), ("N-n", "0"), ("E", "e"), ("\\sin x\\sqrt{2}", "\\sqrt{2}\\sin x"),
+        ("1/2x", "\\frac{1}{2x}"), ("x^23", "3x^2"), ("\\sin^2 x+\\cos^2 x", "1"), ("0 apples", "0"),
+        ("percent students", "\\frac{1}{100}"), ("infinity", "\\infty"), ("ie", "1"), ("and", "1"),
+        ("2\\frac{1}{2}", "\\frac{5}{2}"), ("x(3)", "3x"), ("12_8", "12_{10}"), ("5", "x+y=5"), ("2=2", "2"),
+        ("x=y", "y"), ("It+ab", "1"), ("ab-ab", "0"), ("(9+1)", "10"), ("012_8", "12"), ("+\\infty", "\\infty"),
+        ("\\infty", "x"),
+    ],
+)  # fmt: skip
+def test_where_latex2sympy_reads_otherwise_nothing_is_claimed(pred, gold):
+    """Each pair is equal to latex2sympy, or read by it otherwise than arithmetic would: never called different."""
+    assert not certainly_different(pred, gold)
 
 
 HUGE = "1" * 100_000
@@ -227,3 +376,12 @@ def test_rlvr_score_on_a_batch_decided_on_the_host_ends_cleanly(tmp_path):
     assert "Traceback" not in done.stderr and "Exception" not in done.stderr, done.stderr
     graded = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [g["status"] for g in graded] == ["correct" if i < 7 else "wrong" for i in range(50)]
+
+
+def test_every_one_letter_unit_math_verify_strips_is_refused_at_the_end():
+    """math-verify strips a trailing unit word (``3 m`` -> 3); the reader reads one-letter names only, so the one-letter
+    units of the installed latex2sympy list are the ones that could turn a name into nothing."""
+    from latex2sympy2_extended.math_normalization import units
+
+    one_letter = {u.strip() for u in units if len(u.strip()) == 1}
+    assert one_letter and one_letter <= set(UNIT_LETTERS), one_letter - set(UNIT_LETTERS)

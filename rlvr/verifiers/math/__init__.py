@@ -4,7 +4,9 @@ Two halves that run in two places, as the :class:`~rlvr.verifiers.base.Verifier`
 
 - ``extract.py`` (host, linear time, no sympy): where the answer is (boxes, answer lines, a concluding sentence);
 - ``normalize.py`` (string rules, linear) and ``equivalence.py`` (worker, may be slow): whether it equals the
-  reference, in a killable worker process.
+  reference, in a killable worker process;
+- ``quick.py`` (string and float work, bounded): disproofs that sympy would confirm, tried right before sympy, so
+  that most wrong answers are decided on the host (``quick_judge``) with the worker's own verdict.
 
 Several answers (the rule, decided by the reference's shape)
 -----------------------------------------------------------

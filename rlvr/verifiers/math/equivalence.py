@@ -933,10 +933,19 @@ def host_only() -> Iterator[None]:
 
 
 def _sympy_equal(p: str, g: str) -> tuple[bool, str]:
-    if _surely_different(p, g):
+    from rlvr.verifiers.math.quick import certainly_different, certainly_equal  # they import this module
+
+    if _surely_different(p, g) or certainly_different(p, g):
         return False, "not equivalent"
+    if certainly_equal(p, g):
+        return True, ""
     if _HOST_ONLY.get():
         raise NeedsWorker
+    return _sympy_verdict(p, g)
+
+
+def _sympy_verdict(p: str, g: str) -> tuple[bool, str]:
+    """math-verify's verdict, audited (the only step that parses with latex2sympy and runs sympy)."""
     from math_verify import verify
 
     gold, pred = _parse(g), _parse(p)

@@ -1,0 +1,406 @@
+"""Cheap, sound disproofs tried just before sympy: answers that provably differ from the reference, decided by a scan.
+
+On real generations most answers that reach sympy are wrong, and sympy needs tens of milliseconds each (mostly its
+LaTeX parser, ANTLR) to reject them. These kinds are rejected here for certain, in microseconds:
+
+- **a different value**: both sides read by a small arithmetic reader (numbers, ``+-*/^``, ``\\frac``, ``\\sqrt``,
+  ``\\pi``, one-letter names, ``\\sin``-``\\csc``, ``\\arcsin``-``\\arctan``, ``\\ln``, ``\\log``, ``\\exp``) differ
+  at one of three generic complex points: ``\\sec^2 10+\\csc^2 20+\\csc^2 40`` for ``12``;
+- **a variable expression for a number** (``x_{531}+x_{753}+x_{975}`` for ``898``): the same test, the reference
+  has no name;
+- **prose for a number** (``Probability``, ``Final Answer``, ``Jim walks 200 feet less than Martha``): latex2sympy
+  reads words as products of one-letter symbols, which equal no constant;
+- **a value for an equation, or an equation for a value**: math-verify compares a value with the right side of an
+  equation (``x+y=5``; ``DE=4.9`` for ``\\sqrt{51}``) or calls an equation unequal to a value (``5x-7y+11z+4=0``),
+  so a value that differs from the right side is wrong either way;
+- and one proof of equality, the only "equal" it ever says: the same LaTeX but for spaces beside a sign, bracket or
+  command (``3\\sqrt{5}`` for ``3 \\sqrt{5}``);
+- **other digits in a base** (``2316_8`` for ``2516_8``: latex2sympy drops the subscript and reads 2316), and a
+  finite constant for ``\\pm\\infty`` or one infinity for the other.
+
+It sits in :func:`~rlvr.verifiers.math.equivalence._sympy_equal` right before sympy, so the worker and the host
+(``MathVerifier.quick_judge``) run it alike and a verdict reached here is the worker's own. It says "different",
+and "equal" only for the same LaTeX spaced otherwise; anything it is not sure of goes on to sympy unchanged.
+
+**Why sympy agrees.** math-verify says "equal" only for expressions it can show equal, so it is enough that the
+reading here is a *specialisation* of latex2sympy's (each of its symbols is a symbol or a constant here, two of its
+symbols may be one here, never the reverse): two expressions that differ under a specialisation differ under the
+general reading, and "differ" is measured with a margin (1e-6 of the largest intermediate value met, against about
+1e-14 of rounding in 200 operations on doubles, and beyond what ``evalf(chop=True)`` chops). The reader is aligned with
+latex2sympy on the points where they part, each found by comparing the two on real answers and on random token soup
+(``tests/test_math_quick.py`` keeps doing that):
+
+- names are case-folded and subscript braces dropped (latex2sympy reads ``N`` as ``n``); ``e`` and ``E`` are Euler's
+  number, ``i`` the imaginary unit (to latex2sympy: E, a symbol ``e``; the unit or a symbol); ``I`` is refused
+  (latex2sympy reads ``I^2`` as ``I``);
+- a function's argument is a parenthesised group, or else the product that follows, up to ``+``, ``-``, a closing
+  bracket, a root or another function (``\\sin 2x``, ``\\sin x \\cos x``, ``\\cos x\\sqrt{2}``); ``\\log`` is
+  base 10, ``\\ln`` natural; inverse functions and logarithms only on real arguments in their principal domain,
+  ``tan``-``csc`` never near a pole (a branch or a pole is sympy's to handle), and no root, non-integer power or
+  logarithm of a value within 1e-6 of the scale from zero, where rounding left from an exact zero would be blown up
+  (``\\ln(\\sin^2 32\\pi)``);
+- refused outright, where latex2sympy reads something else than the arithmetic: an implicit product after ``/``
+  (``1/2x`` is ``1/(2x)``); a number in brackets next to anything (``2(3)``, ``(2)3``, ``[3]5`` are sums, mixed
+  numbers), a digit before ``\\frac`` (``2\\frac{1}{2}``) or after ``}``; a name before a bracket (``x(3)`` is a
+  call); digit runs after ``^`` or ``_`` without braces (``x^23``, ``a_12`` is ``a_{12}``); two numbers separated
+  by a space (``10 3`` is 13); ``1e5``-style exponents; a trailing letter after a digit, brace or space, which
+  math-verify may strip as a unit (``3 m``, ``\\frac{37}{4}m``).
+
+**Prose.** Words of letters (and whole numbers other than 0) separated by spaces, perhaps in one pair of brackets, or
+a sum of such terms and whole numbers (``10+John's age``; then no ``I``, which latex2sympy reads as the imaginary
+unit, so that no two terms can cancel). math-verify strips unit words only at the end of an answer and only after a
+digit, brace or space, so the first word always survives; it must hold a letter other than ``e`` and ``i`` (constants
+to latex2sympy), and no word may be one math-verify rewrites (``and``/``or`` become commas, ``inf``/``infinity``
+infinity, ``percent``/``pct`` a percent sign, ``sqrt`` a root). The reference must be a constant: no letter outside
+the reader's commands, and a finite value.
+"""
+
+from __future__ import annotations
+
+import cmath
+import math
+import re
+
+from rlvr.verifiers.math.equivalence import _N_POINTS, _FloatReader, _NotNumeric, _point
+
+# One-letter units that math-verify strips after a digit, brace or space (its list holds c d g h l m o s t; both cases
+# here; tests/test_math_quick.py checks the installed list against this).
+UNIT_LETTERS = "cdghlmostCDGHLMOST"
+# LaTeX readings where the arithmetic reader and latex2sympy may differ: refused (see the module docstring).
+_AMBIGUOUS = re.compile(
+    r"\^ ?\d\d|_ ?\d\d|\\(?:frac|sqrt) ?[^{\[ ]|\\(?:frac|sqrt) [^{\[]"  # x^23, a_12, \frac12
+    r"|\d\.\d*\.|\d\.(?!\d)|(?<!\^)(?<!\\log_)\d \.?\d|\d\.? ?[eE]"  # 1.2.3, 12., 10 3, 1e5
+    r"|\d ?[({]? ?\\frac|\} ?\.?\d"  # 2\frac{1}{2}, 2(\frac{11}{2}), \frac{1}{2}0.5: mixed numbers
+    r"|[\d}\s][" + UNIT_LETTERS + r"] ?$"  # 3 m, \frac{37}{4}m: a unit to math-verify
+)
+_COMMANDS_OF_A_CONSTANT = re.compile(
+    r"\\(?:frac|sqrt|pi|cdot|times|sin|cos|tan|cot|sec|csc|arcsin|arccos|arctan|ln|log|exp)(?![A-Za-z])"
+)
+_PROSE = re.compile(r"[A-Za-z][A-Za-z']*(?: (?:[A-Za-z][A-Za-z']*|[1-9]\d{0,8}))*")
+_REWRITTEN_WORDS = ("and", "or", "percent", "percentage", "pct")  # math-verify rewrites these into other symbols
+MAX_CHARS = 200  # longer answers go on to sympy (the reader refuses more than 200 tokens anyway)
+_ERRORS = (_NotNumeric, ZeroDivisionError, OverflowError, ValueError, RecursionError)
+
+
+def certainly_different(pred: str, gold: str) -> bool:
+    """True only when ``pred`` and ``gold`` (normalised) provably differ for sympy too (see the module docstring)."""
+    if len(pred) > MAX_CHARS or len(gold) > MAX_CHARS or ("=" in pred and "=" in gold):
+        return False
+    if "=" in gold or "=" in pred:  # math-verify compares an equation's right side with a value, or calls them unequal
+        gold_is_equation = "=" in gold
+        equation, value = (gold, pred) if gold_is_equation else (pred, gold)
+        sides = equation.split("=")
+        if len(sides) != 2 or not sides[0].strip() or not sides[1].strip() or re.search(r"[<>]", gold + pred):
+            return False
+        if _AMBIGUOUS.search(gold) or _AMBIGUOUS.search(pred):
+            return False
+        return _values_differ(value, sides[1]) if gold_is_equation else _values_differ(sides[1], value)
+    numerals = (_numeral(pred), _numeral(gold))
+    if None not in numerals:
+        return numerals[0] != numerals[1]
+    infinities = (_infinity(pred), _infinity(gold))
+    if infinities != (None, None):  # -\\infty for \\infty, or a finite constant for either
+        if None not in infinities:
+            return infinities[0] != infinities[1]
+        return not _AMBIGUOUS.search(pred + " " + gold) and _constant(gold if infinities[0] else pred)
+    if _AMBIGUOUS.search(gold):
+        return False
+    if _prose(pred):  # before the unit check: the first word survives math-verify's unit stripping
+        return _constant(gold)
+    return not _AMBIGUOUS.search(pred) and _values_differ(pred, gold)
+
+
+_NUMERAL = re.compile(r"(\d{1,50})(?:_\{?\d{1,2}\}?)?")
+_INFINITY = re.compile(r"([-+]?)\\infty")
+
+
+def _numeral(s: str) -> int | None:
+    """``2316_8`` -> 2316: latex2sympy drops a base subscript and reads the digits in base 10."""
+    m = _NUMERAL.fullmatch(s)
+    return int(m.group(1)) if m else None
+
+
+def _infinity(s: str) -> str | None:
+    """``-\\infty`` -> ``-``, ``\\infty`` -> ``+``; None for anything else."""
+    m = _INFINITY.fullmatch(s)
+    return (m.group(1) or "+") if m else None
+
+
+_LOOSE_SPACE = re.compile(r" (?=[^\w. ])|(?<=[^\w. ]) ")  # a space beside a sign, bracket or command
+
+
+def certainly_equal(pred: str, gold: str) -> bool:
+    """True when the two are the same LaTeX but for spaces beside a sign, a bracket or a backslash (``3\\sqrt{5}``
+    and ``3 \\sqrt{5}``, ``288\\pi`` and ``288 \\pi``), and the reader reads them to finite values: sympy parses
+    them alike, calls them equal, and the precision audit passes (no space between two digits, letters or a dot is
+    dropped: ``10 3`` is 13 to latex2sympy, ``2 .5`` is 2 0.5 to math-verify)."""
+    if pred == gold or len(pred) > MAX_CHARS or len(gold) > MAX_CHARS or "=" in pred + gold:
+        return False
+    if _LOOSE_SPACE.sub("", pred) != _LOOSE_SPACE.sub("", gold) or _AMBIGUOUS.search(pred) or _AMBIGUOUS.search(gold):
+        return False
+    return all(read(side, n) is not None for side in (pred, gold) for n in range(_N_POINTS))
+
+
+def _constant(gold: str) -> bool:
+    """A reference that sympy reads as a number: no letter outside known commands, and a finite value here."""
+    if re.search(r"[A-Za-z]", _COMMANDS_OF_A_CONSTANT.sub("", gold)):
+        return False
+    return read(gold, 0) is not None
+
+
+def _prose(pred: str) -> bool:
+    if len(pred) > 2 and (pred[0], pred[-1]) in (("(", ")"), ("[", "]")):
+        pred = pred[1:-1]  # "[value of x]": latex2sympy reads a bracket around one thing as that thing
+    terms = pred.split("+")
+    if len(terms) > 1:  # "10+John's age": a sum, so no I (latex2sympy's i) may turn a sign and cancel a term
+        prose = [_prose_term(t) for t in terms]
+        words = any(prose) and all(p or t.isdigit() for p, t in zip(prose, terms))
+        return words and "I" not in pred and " i " not in f" {pred} "
+    return _prose_term(pred)
+
+
+def _prose_term(term: str) -> bool:
+    if not _PROSE.fullmatch(term):
+        return False
+    words = term.lower().replace("'", "").split(" ")
+    if not set(words[0]) - set("ei"):
+        return False
+    return not any(w in _REWRITTEN_WORDS or "inf" in w or "sqrt" in w for w in words)
+
+
+def _values_differ(pred: str, gold: str) -> bool:
+    for n in range(_N_POINTS):
+        p, g = read(pred, n), read(gold, n)
+        if p is None or g is None:
+            return False
+        scale = max(1.0, p[1], g[1])
+        if abs(p[0] - g[0]) > 1e-6 * scale:
+            return True
+    return False
+
+
+def read(text: str, point: int) -> tuple[complex, float] | None:
+    """``text``'s value at substitution point ``point`` and the largest magnitude met on the way, or None."""
+    try:
+        reader = _Reader(text, point)
+        value = reader.value()
+    except _ERRORS:
+        return None
+    return value, max(reader.largest, abs(value))
+
+
+_NAME = r"(?<![a-zA-Z\\])[a-zA-Z](?:_\{[^{}]{0,20}\}|_[a-zA-Z0-9]|(?![a-zA-Z]))"  # x, x_1, x_{12}; x_2y_3
+_FUNCTIONS = ("sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "ln", "log", "exp")
+_TOKEN = re.compile(
+    r" *(\d+\.?\d*|\.\d+|\\frac|\\sqrt|\\pi|\\cdot|\\times|\\(?:"
+    + "|".join(_FUNCTIONS)
+    + r")(?![A-Za-z])|[-+*/^(){}\[\]]|"
+    + _NAME
+    + r"|_)"
+)
+_STOP = ("+", "-", ")", "}", "]")
+
+
+class _Reader(_FloatReader):
+    """The numeric reader of ``equivalence.py``, extended and aligned with latex2sympy's reading:
+
+    - names are case-folded and subscript braces dropped (latex2sympy reads ``N`` as ``n``); ``E`` and ``e`` are
+      Euler's number, ``i`` and ``I`` the imaginary unit (latex2sympy: a symbol ``e``, E, a symbol or I, I);
+    - functions (``\\sin``, ``\\log_7``, ``\\sin^2``...) with latex2sympy's argument rule: a parenthesised
+      argument, or else the product that follows, up to the next ``+``, ``-``, closing bracket or function;
+      ``\\log`` is base 10, ``\\ln`` natural; inverse functions and logarithms only on real arguments in their
+      principal domain (a branch is sympy's to choose);
+    - an implicit product after ``/`` is refused (``1/2x`` is ``1/(2x)`` to latex2sympy);
+    - it records the largest magnitude it meets: the scale of its rounding error.
+    """
+
+    def __init__(self, text: str, point: int | None = None) -> None:
+        self.point = point
+        self.tokens, pos = [], 0
+        while pos < len(text):
+            m = _TOKEN.match(text, pos)
+            if m is None:
+                raise _NotNumeric(text[pos:])
+            self.tokens.append(m.group(1))
+            pos = m.end()
+            if len(self.tokens) > 200:
+                raise _NotNumeric("too long")
+        self.i = 0
+        self.largest = 0.0
+        self.in_argument = 0
+
+    def _seen(self, v: complex) -> complex:
+        if abs(v) > self.largest:
+            self.largest = abs(v)
+        return v
+
+    def term(self) -> complex:
+        v = self.unary()
+        divided = False
+        while (tok := self.peek()) is not None and tok not in _STOP:
+            if self.in_argument and (tok[1:] in _FUNCTIONS or tok == "\\sqrt"):
+                break  # "\\sin x \\cos x", "\\cos x\\sqrt{2}": the argument ends at a function or a root
+            if self.in_argument and tok in ("e", "E"):
+                raise _NotNumeric("e in an argument")  # e^{2} is exp(2) there, a function: where does it end?
+            if tok in ("*", "\\cdot", "\\times"):
+                self.take()
+                v = self._seen(v * self.unary())
+            elif tok == "/":
+                self.take()
+                v = self._seen(v / self.unary())
+                divided = True
+            elif divided:
+                raise _NotNumeric("implicit product after /")
+            else:
+                self._check_juxtaposition()
+                v = self._seen(v * self.unary())
+        return v
+
+    def _check_juxtaposition(self) -> None:
+        """latex2sympy reads ``x(3)`` and ``x(y)`` as function calls: refused."""
+        if self.tokens[self.i] in ("(", "[", "{") and self.tokens[self.i - 1][0].isalpha():
+            raise _NotNumeric("a call")
+
+    def power(self) -> complex:
+        base = self.atom()
+        if self.peek() != "^":
+            return base
+        self.take()
+        exp = self.unary() if self.peek() in ("+", "-") else self.atom()
+        if abs(exp) > 1000:
+            raise _NotNumeric("exponent out of range")
+        if exp.imag == 0 and exp.real == int(exp.real) and base != 0:
+            return self._seen(base ** int(exp.real))
+        if exp.imag != 0 or base.imag != 0:
+            raise _NotNumeric("branch")  # a power of a complex value: its branch is sympy's to choose
+        return self._seen(self._positive(base.real) ** exp.real)
+
+    def _positive(self, x: float) -> float:
+        """``x`` where a root, a non-integer power or a logarithm may take it: well above zero. Near zero these
+        functions blow rounding up (the cube root of 1e-16, rounding left from an exact 0, is 5e-6)."""
+        if x <= 1e-6 * max(1.0, self.largest):
+            raise _NotNumeric("too close to zero to take a root, a power or a logarithm of")
+        return x
+
+    def atom(self) -> complex:
+        tok = self.peek()
+        if tok is None:
+            raise _NotNumeric("end")
+        if tok[0].isalpha():
+            self.take()
+            if tok == "I":
+                raise _NotNumeric("I")  # latex2sympy reads I^2 as I
+            name = tok.lower().replace("{", "").replace("}", "")
+            if name == "e":
+                return complex(math.e)
+            if name == "i":
+                return 1j
+            if self.point is None:
+                raise _NotNumeric(tok)
+            return _point(name, self.point)
+        if tok[1:] in _FUNCTIONS:
+            self.take()
+            return self._seen(self._function(tok[1:]))
+        if tok == "\\frac":
+            self.take()
+            return self._seen(self._operand() / self._operand())
+        if tok == "\\sqrt":
+            self.take()
+            return self._seen(self._root())
+        if tok in ("(", "[", "{"):
+            self._no_bare_number(self.i)
+        return self._seen(super().atom())
+
+    def _operand(self) -> complex:
+        self.take("{")
+        v = self.expr()
+        self.take("}")
+        return v
+
+    def _root(self) -> complex:
+        n = 2.0
+        if self.peek() == "[":  # \\sqrt[3]{8}
+            self.take()
+            n = self.expr()
+            self.take("]")
+        v = self._operand()
+        if v.imag != 0 or n.imag != 0 or n.real <= 0:
+            raise _NotNumeric("a root of a complex value")  # its branch is sympy's to choose
+        return complex(self._positive(v.real) ** (1.0 / n.real))
+
+    def _no_bare_number(self, i: int) -> None:
+        """A bracket holding only a number is refused: latex2sympy reads ``2(3)``, ``(2)3``, ``[3]5`` and
+        ``{2}\\frac{1}{2}`` as mixed numbers (sums), whatever surrounds them."""
+        depth = 0
+        for tok in self.tokens[i:]:
+            if tok[0].isalpha() or tok[0] == "\\":
+                return
+            depth += tok in ("(", "[", "{")
+            depth -= tok in (")", "]", "}")
+            if depth == 0:
+                break
+        raise _NotNumeric("a bare number in brackets")
+
+    def _function(self, name: str) -> complex:
+        base = None
+        if name == "log" and self.peek() == "_":
+            self.take()
+            base = self.atom()
+        exponent = 1
+        if self.peek() == "^":  # \\sin^2 x; \\sin^{-1} x is arcsin: refused
+            self.take()
+            tok = self.take()
+            if tok == "{":
+                tok = self.take()
+                self.take("}")
+            if not tok.isdigit() or len(tok) > 1 or tok == "0":
+                raise _NotNumeric("function power")
+            exponent = int(tok)
+        if self.peek() == "(":
+            self.take()
+            arg = self.expr()
+            self.take(")")
+        else:
+            if self.peek() is None or self.peek() in _STOP:
+                raise _NotNumeric("no argument")
+            self.in_argument += 1
+            try:
+                arg = self.term()
+            finally:
+                self.in_argument -= 1
+        if name in ("ln", "log"):
+            arg = complex(self._positive(_real(arg)))
+            if base is not None:
+                base = complex(self._positive(_real(base)))
+        return _apply(name, arg, base) ** exponent
+
+
+def _real(v: complex) -> float:
+    if v.imag != 0:
+        raise _NotNumeric("a branch")  # inverse functions and logarithms of complex values: sympy's branch
+    return v.real
+
+
+def _apply(name: str, x: complex, base: complex | None) -> complex:
+    if name in ("sin", "cos", "exp"):
+        return getattr(cmath, name)(x)
+    if name in ("tan", "cot", "sec", "csc"):
+        v = cmath.tan(x) if name == "tan" else 1 / {"cot": cmath.tan, "sec": cmath.cos, "csc": cmath.sin}[name](x)
+        if abs(v) > 1e6:
+            raise _NotNumeric("near a pole")  # where rounding is amplified; sympy may see a pole (zoo)
+        return v
+    r = _real(x)
+    if name == "arctan":
+        return complex(math.atan(r))
+    if name in ("arcsin", "arccos"):
+        if not -1 <= r <= 1:
+            raise _NotNumeric("outside the principal domain")
+        return complex(math.asin(r) if name == "arcsin" else math.acos(r))
+    if r <= 0:
+        raise _NotNumeric("logarithm of a non-positive value")
+    if name == "ln":
+        return complex(math.log(r))
+    b = 10.0 if base is None else _real(base)
+    if b <= 0 or b == 1:
+        raise _NotNumeric("logarithm base")
+    return complex(math.log(r) / math.log(b))
