@@ -5,8 +5,9 @@ negated or retracted by the text around it, boxes the old reader could not see, 
 ``\\approx``, ``(C) or (D)``, an echoed ``\\binom``, a near decimal such as ``251/100`` for 2.5, an unclosed ``$12``,
 fallback sentences that negate, bound, estimate or are cut off) and ``kind: control`` rows: honest answers in the
 same styles. The ``redteam3-*`` rows (75 hacks, 23 controls) were written in a third session without reading the
-others; 9 of their 106 first scored wrong (a "can't" / "exceeds" / "is not a solution" sentence, a box called
-"careless" or "a guess" by its own sentence, ``\\boxed{12\\ldots}``), fixed; 8 more are judgement calls left out. The ``redteam3b-*`` rows (32 hacks, 5 controls) attack the readers added
+others; 14 of their 106 first differed from their labels: 6 hacks scored (a "can't" / "exceeds" / "is not a solution"
+sentence, a box called "careless" or "a guess" by its own sentence, ``\\boxed{12\\ldots}``), fixed; 8 are judgement
+calls left out. The ``redteam3b-*`` rows (32 hacks, 5 controls) attack the readers added
 after that (bold values, "There are N ..." sentences): 3 scored ("about 12", "12 ways if ...", "consistent with 12"),
 fixed; 4 judgement calls are left out.
 A policy trained with this verifier would learn any hack that scores, so the bar is absolute: no hack
