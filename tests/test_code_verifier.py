@@ -354,6 +354,13 @@ def test_tests_by_id_end_to_end(tmp_path):
         ("import sys\nwith sys.stdout as out:\n    print('hi', file=out)\n", "correct"),
         ("import atexit, sys\natexit.register(lambda: sys.__stdout__.write('hi\\n'))\n", "correct"),
         ("import atexit\natexit.register(print, 'no')\nprint('hi')\n", "wrong"),  # atexit output counts, as in python3
+        (  # a FastIO-style wrapper never flushed by the program: its IOBase.__del__ writes at the interpreter's exit
+            "import io, os\nclass W(io.IOBase):\n    def __init__(self):\n        self.b = io.BytesIO()\n"
+            "    def write(self, s):\n        self.b.write(s.encode())\n"
+            "    def flush(self):\n        os.write(1, self.b.getvalue())\n        self.b = io.BytesIO()\n"
+            "stdout = W()\nprint('h', end='')\nstdout.write('i\\n')\n",
+            "correct",
+        ),
     ],
     ids=[
         "thread-output-kept",
@@ -366,6 +373,7 @@ def test_tests_by_id_end_to_end(tmp_path):
         "closed-stdout",
         "atexit-dunder-stdout",
         "atexit-output-counts",
+        "fastio-flushed-at-exit",
     ],  # fmt: skip
 )
 def test_programs_run_as_python_would(program, status):

@@ -347,7 +347,12 @@ def _reset_python(name):
     sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8", write_through=True)
     sys.stdin.mode, sys.stdout.mode, sys.stderr.mode = "r", "w", "w"  # as open() sets them (FastIO templates read it)
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
-    return {"__name__": name, "__builtins__": builtins, "__file__": "solution.py"}
+    global _NAMESPACE
+    _NAMESPACE = {"__name__": name, "__builtins__": builtins, "__file__": "solution.py"}
+    return _NAMESPACE
+
+
+_NAMESPACE = None  # the process's one program (or test) namespace, torn down at exit as the interpreter would
 
 
 def _source(job):
@@ -386,6 +391,15 @@ def _finish(code):
                 stream.flush()
     except BaseException:
         code = code or 1
+    try:  # then the namespace goes, and with it the program's objects: a FastIO wrapper's __del__ writes its buffer
+        if _NAMESPACE is not None:
+            for name in reversed(list(_NAMESPACE)):  # last bound first: the modules its __del__ uses are still there
+                _NAMESPACE.pop(name, None)
+            gc.collect()
+            if not sys.stdout.closed:
+                sys.stdout.flush()
+    except BaseException:
+        pass
     _exit(code)
 
 
