@@ -361,6 +361,13 @@ def test_tests_by_id_end_to_end(tmp_path):
             "stdout = W()\nprint('h', end='')\nstdout.write('i\\n')\n",
             "correct",
         ),
+        (  # the Codeforces FastIO template: its write is a lambda on itself (a cycle), flushed only by the exit
+            "import io, os\nclass W(io.IOBase):\n    def __init__(self):\n        self.b = io.BytesIO()\n"
+            "        self.write = lambda s: self.b.write(s.encode())\n"
+            "    def flush(self):\n        os.write(1, self.b.getvalue())\n"
+            "stdout = W()\nstdout.write('hi\\n')\n",
+            "correct",
+        ),
     ],
     ids=[
         "thread-output-kept",
@@ -374,6 +381,7 @@ def test_tests_by_id_end_to_end(tmp_path):
         "atexit-dunder-stdout",
         "atexit-output-counts",
         "fastio-flushed-at-exit",
+        "fastio-cycle-flushed-at-exit",
     ],  # fmt: skip
 )
 def test_programs_run_as_python_would(program, status):

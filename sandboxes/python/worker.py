@@ -393,7 +393,15 @@ def _finish(code):
         code = code or 1
     try:  # then the namespace goes, and with it the program's objects: a FastIO wrapper's __del__ writes its buffer
         if _NAMESPACE is not None:
-            for name in reversed(list(_NAMESPACE)):  # last bound first: the modules its __del__ uses are still there
+            names = list(_NAMESPACE)[::-1]  # last bound first: the modules their __del__ uses are still bound
+            for name in names:  # streams first, as the interpreter's collection finalizes them before the dict goes
+                value = _NAMESPACE.get(name)
+                if isinstance(value, io.IOBase) and all(value is not s for s in (sys.stdin, sys.stdout, sys.stderr)):
+                    try:
+                        value.close()  # what IOBase.__del__ does: flush, then close
+                    except BaseException:
+                        pass
+            for name in names:
                 _NAMESPACE.pop(name, None)
             gc.collect()
             if not sys.stdout.closed:
