@@ -29,8 +29,9 @@ from hypothesis import strategies as st
 
 from rlvr.scoring import Scorer
 from rlvr.verifiers.math import HEDGE_SEP, HOST_MAX_CHARS, MathVerifier
-from rlvr.verifiers.math.equivalence import _parse, _point, _shape, _sympy_verdict
+from rlvr.verifiers.math.equivalence import _parse, _shape, _sympy_verdict
 from rlvr.verifiers.math.normalize import normalize
+from rlvr.verifiers.math.numeric import _point
 from rlvr.verifiers.math.quick import (
     _AMBIGUOUS,
     MAX_CHARS,

@@ -29,7 +29,6 @@ thread and the worker process is the real limit.
 
 from __future__ import annotations
 
-import cmath
 import contextlib
 import contextvars
 import functools
@@ -42,6 +41,7 @@ from fractions import Fraction
 from typing import Any
 
 from rlvr.verifiers.math.normalize import MAX_ANSWER_CHARS, normalize, unit_of
+from rlvr.verifiers.math.numeric import _N_POINTS, _TOKEN, _FloatReader, _NotNumeric
 
 MAX_NESTING = 60  # bracket depth beyond which an answer is refused (latex2sympy takes seconds on 400 levels)
 MAX_DIGITS = 100_000  # numbers whose size estimate passes this many digits are refused
@@ -700,137 +700,6 @@ def _base_digits(s: str) -> str | None:
 
 # ----------------------------------------------------------------------------------------------- numeric disproof
 
-_NAME = r"(?<![a-zA-Z\\])[a-zA-Z](?:_\{[^{}]{0,20}\}|_[a-zA-Z0-9])?(?![a-zA-Z])"  # x, E_1, L_{\odot}
-_TOKEN = re.compile(r" *(\d+\.?\d*|\.\d+|\\frac|\\sqrt|\\pi|\\cdot|\\times|[-+*/^(){}\[\]]|" + _NAME + ")")
-_N_POINTS = 3
-
-
-@functools.lru_cache(maxsize=4096)
-def _point(name: str, n: int) -> complex:
-    """The value of variable ``name`` at substitution point ``n``: generic (no linear relation between names or
-    points, unlike an arithmetic progression, where ``b - a`` and ``c - b`` would agree), the same on both sides."""
-    h = sum((i + 1) * ord(ch) for i, ch in enumerate(name))
-    return complex(0.4 + abs(math.sin(1.37 * h + 2.11 * n)), 0.3 * math.cos(0.71 * h * (n + 1)) + 0.05 * (n + 1))
-
-
-class _NotNumeric(Exception):
-    pass
-
-
-class _FloatReader:
-    """A small recursive-descent reader of LaTeX arithmetic (digits, +-*/, ^, \\frac, \\sqrt, \\pi, e, i, brackets,
-    single-letter variables), evaluated in complex numbers at a given substitution point.
-
-    It exists to *disprove* equality cheaply: two answers whose values differ at the same point are not equal, and
-    sympy never needs to see them (a wrong polynomial costs sympy up to 0.5 s). Anything it does not know (a function,
-    a relation, a multi-letter name) raises :class:`_NotNumeric` and the pair goes to sympy.
-    """
-
-    def __init__(self, text: str, point: int | None = None) -> None:
-        self.point = point
-        self.tokens, pos = [], 0
-        while pos < len(text):
-            m = _TOKEN.match(text, pos)
-            if m is None:
-                raise _NotNumeric(text[pos:])
-            self.tokens.append(m.group(1))
-            pos = m.end()
-            if len(self.tokens) > 200:
-                raise _NotNumeric("too long")
-        self.i = 0
-
-    def peek(self) -> str | None:
-        return self.tokens[self.i] if self.i < len(self.tokens) else None
-
-    def take(self, want: str | None = None) -> str:
-        tok = self.peek()
-        if tok is None or (want is not None and tok != want):
-            raise _NotNumeric(f"expected {want}")
-        self.i += 1
-        return tok
-
-    def value(self) -> complex:
-        v = self.expr()
-        if self.peek() is not None or not cmath.isfinite(v):
-            raise _NotNumeric("trailing input")
-        return v
-
-    def expr(self) -> float:
-        v = self.term()
-        while self.peek() in ("+", "-"):
-            v = v + self.term() if self.take() == "+" else v - self.term()
-        return v
-
-    def term(self) -> float:
-        v = self.unary()
-        while (tok := self.peek()) is not None and tok not in ("+", "-", ")", "}", "]"):
-            if tok in ("*", "\\cdot", "\\times"):
-                self.take()
-                v *= self.unary()
-            elif tok == "/":
-                self.take()
-                v /= self.unary()
-            else:
-                v *= self.unary()  # implicit product: 2\\sqrt{3}
-        return v
-
-    def unary(self) -> float:
-        if self.peek() in ("+", "-"):
-            return -self.unary() if self.take() == "-" else self.unary()
-        return self.power()
-
-    def power(self) -> float:
-        base = self.atom()
-        if self.peek() != "^":
-            return base
-        self.take()
-        exp = self.unary() if self.peek() in ("+", "-") else self.atom()
-        if abs(exp) > 1000:
-            raise _NotNumeric("exponent out of range")
-        if exp.imag == 0 and exp.real == int(exp.real) and base != 0:
-            return base ** int(exp.real)
-        if exp.imag != 0 or base.imag != 0 or base.real <= 0:
-            raise _NotNumeric("branch")  # a root of a negative or complex value: its branch is sympy's to choose
-        return base**exp
-
-    def atom(self) -> float:
-        tok = self.take()
-        if tok[0].isdigit() or tok[0] == ".":
-            return complex(float(tok))
-        if tok in ("(", "{", "["):
-            v = self.expr()
-            self.take({"(": ")", "{": "}", "[": "]"}[tok])
-            return v
-        if tok == "\\pi":
-            return complex(math.pi)
-        if tok[0].isalpha():
-            if tok == "e":
-                return complex(math.e)
-            if tok == "i":
-                return 1j
-            if self.point is None:
-                raise _NotNumeric(tok)
-            return _point(tok, self.point)
-        if tok == "\\frac":
-            return self.atom() / self.atom()
-        if tok == "\\sqrt":
-            n = 2.0
-            if self.peek() == "[":  # \\sqrt[3]{8}
-                self.take()
-                n = self.expr()
-                self.take("]")
-            v = self.atom()
-            if v.imag != 0 or n.imag != 0:
-                raise _NotNumeric("root of a complex value")  # branch choices: leave it to sympy
-            if n != 2.0:
-                if v.real < 0 or n == 0:
-                    raise _NotNumeric("odd root of a negative")
-                return complex(v.real ** (1.0 / n.real))
-            if v.real < 0:
-                raise _NotNumeric("sqrt of a negative")
-            return complex(math.sqrt(v.real))
-        raise _NotNumeric(tok)
-
 
 def _float_value(s: str, point: int | None = None) -> complex | None:
     try:
@@ -933,7 +802,7 @@ def host_only() -> Iterator[None]:
 
 
 def _sympy_equal(p: str, g: str) -> tuple[bool, str]:
-    from rlvr.verifiers.math.quick import certainly_different, certainly_equal  # they import this module
+    from rlvr.verifiers.math.quick import certainly_different, certainly_equal
 
     if _surely_different(p, g) or certainly_different(p, g):
         return False, "not equivalent"

@@ -61,7 +61,7 @@ import cmath
 import math
 import re
 
-from rlvr.verifiers.math.equivalence import _N_POINTS, _FloatReader, _NotNumeric, _point
+from rlvr.verifiers.math.numeric import _N_POINTS, _FloatReader, _NotNumeric, _point
 
 # One-letter units that math-verify strips after a digit, brace or space (its list holds c d g h l m o s t; both cases
 # here; tests/test_math_quick.py checks the installed list against this).
