@@ -35,11 +35,13 @@ class _FloatReader:
     a relation, a multi-letter name) raises :class:`_NotNumeric` and the pair goes to sympy.
     """
 
+    token = _TOKEN  # a subclass that reads more (quick.py's functions) gives its own pattern
+
     def __init__(self, text: str, point: int | None = None) -> None:
         self.point = point
         self.tokens, pos = [], 0
         while pos < len(text):
-            m = _TOKEN.match(text, pos)
+            m = self.token.match(text, pos)
             if m is None:
                 raise _NotNumeric(text[pos:])
             self.tokens.append(m.group(1))

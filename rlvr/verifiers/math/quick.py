@@ -214,18 +214,10 @@ class _Reader(_FloatReader):
     - it records the largest magnitude it meets: the scale of its rounding error.
     """
 
+    token = _TOKEN
+
     def __init__(self, text: str, point: int | None = None) -> None:
-        self.point = point
-        self.tokens, pos = [], 0
-        while pos < len(text):
-            m = _TOKEN.match(text, pos)
-            if m is None:
-                raise _NotNumeric(text[pos:])
-            self.tokens.append(m.group(1))
-            pos = m.end()
-            if len(self.tokens) > 200:
-                raise _NotNumeric("too long")
-        self.i = 0
+        super().__init__(text, point)
         self.largest = 0.0
         self.in_argument = 0
 
