@@ -17,7 +17,6 @@ import math
 import pytest
 import torch
 from datasets import Dataset
-from transformers import AutoModelForCausalLM, AutoTokenizer
 from trl import GRPOConfig, GRPOTrainer
 
 from rlvr.eval import Problem, evaluate
@@ -25,13 +24,13 @@ from rlvr.generation import HFGenerator, Sampling
 from rlvr.rewards import VerifierReward
 from rlvr.scoring import Scorer
 from rlvr.tiny import save_tiny_checkpoint
-from rlvr.trainer import RLVRConfig, RLVRTrainer
+from rlvr.trainer import RLVRConfig
 from rlvr.verifiers import get_verifier
+from tests.test_trainer import MAX_LEN, G, _loss_and_grads, distinct_chars, make_trainer, prompts
+from tests.test_trainer import config as cpu_config
 
 pytestmark = pytest.mark.gpu
 
-G = 4
-MAX_LEN = 8
 LOSSES = [
     ("grpo", {}),
     ("dr_grpo", {}),
@@ -48,42 +47,14 @@ LOSSES = [
 ]
 
 
-def distinct_chars(completions, **kwargs):
-    return [float(len(set(c))) for c in completions]
-
-
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory) -> str:
     return save_tiny_checkpoint(str(tmp_path_factory.mktemp("tiny") / "ckpt"))
 
 
 def config(tmp_path, **overrides) -> RLVRConfig:
-    values = dict(
-        output_dir=str(tmp_path / "out"),
-        bf16=True,
-        per_device_train_batch_size=2 * G,
-        num_generations=G,
-        max_completion_length=MAX_LEN,
-        max_steps=2,
-        learning_rate=5e-3,
-        report_to=[],
-        logging_steps=1,
-        save_strategy="no",
-        disable_tqdm=True,
-        seed=0,
-    )
-    values.update(overrides)
-    return RLVRConfig(**values)
-
-
-def make_trainer(checkpoint, args, reward_funcs, dataset, cls=RLVRTrainer):
-    tokenizer = AutoTokenizer.from_pretrained(checkpoint)
-    model = AutoModelForCausalLM.from_pretrained(checkpoint)
-    return cls(model=model, reward_funcs=reward_funcs, args=args, train_dataset=dataset, processing_class=tokenizer)
-
-
-def prompts(n: int) -> Dataset:
-    return Dataset.from_dict({"prompt": [f"q{i}:" for i in range(n)]})
+    """test_trainer's settings, on the GPU in bf16 (TRL's default there)."""
+    return cpu_config(tmp_path, **{"bf16": True, "use_cpu": False, **overrides})
 
 
 def snapshot(model) -> dict[str, torch.Tensor]:
@@ -110,16 +81,6 @@ def test_every_loss_takes_bf16_steps_on_cuda(checkpoint, tmp_path, loss, extra):
     assert all(torch.isfinite(v).all() for v in after.values())
     for entry in trainer.state.log_history[:2]:
         assert math.isfinite(entry["loss"]) and math.isfinite(entry["kl"]), entry
-
-
-def _loss_and_grads(trainer, inputs):
-    trainer.model.train()
-    trainer.model.zero_grad()
-    trainer.current_gradient_accumulation_steps = 1
-    loss = trainer.compute_loss(trainer.model, inputs)
-    loss.backward()
-    grads = {k: p.grad.detach().clone() for k, p in trainer.model.named_parameters() if p.grad is not None}
-    return loss.item(), grads
 
 
 def test_gspo_equals_trl_sequence_level_grpo_on_cuda(checkpoint, tmp_path):
