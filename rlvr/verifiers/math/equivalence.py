@@ -769,12 +769,18 @@ def _quiet() -> None:
 
 @functools.lru_cache(maxsize=2048)  # a GRPO group asks for the same gold many times
 def _parse(s: str) -> Any:
+    from latex2sympy2_extended.math_normalization import NormalizationConfig
     from math_verify import LatexExtractionConfig, parse
+
+    # math-verify's default also strips a trailing "unit" after a digit, brace or space, from a list that holds
+    # c d g h l m o s t and words: \pi r^2 h became \pi r^2, \frac{1}{x} t became \frac{1}{x}. Units are
+    # normalize.split_units' business (it knows a unit from a variable by what stands before it); sympy reads the rest.
+    config = NormalizationConfig(basic_latex=True, units=False, malformed_operators=True, nits=True, boxed="all")
 
     latex = "$" + s.replace("%", "\\%") + "$"
     found = parse(
         latex,
-        extraction_config=[LatexExtractionConfig()],
+        extraction_config=[LatexExtractionConfig(normalization_config=config)],
         fallback_mode="no_fallback",
         parsing_timeout=None,
     )
@@ -824,10 +830,29 @@ def _sympy_verdict(p: str, g: str) -> tuple[bool, str]:
     for expr in (pred, gold):
         if (reason := _too_big(expr)) is not None:
             return False, reason
+    pred, gold = _one_symbol_per_name(pred, gold)
     relational = bool(_RELATION.search(p + g))
     if not verify(gold, pred, timeout_seconds=None, allow_set_relation_comp=relational):
         return False, "not equivalent"
     return _audit_precision(pred, gold)
+
+
+def _one_symbol_per_name(pred: Any, gold: Any) -> tuple[Any, Any]:
+    """latex2sympy makes a name real or not by what stands near it (``e^{it}``: real ``t``; ``e^{i t}``: not), and
+    sympy's symbols of one name but other assumptions are different symbols, so the same phasor spaced otherwise was
+    "not equivalent". Where a name has two such symbols, every symbol of that name becomes the real one."""
+    import sympy
+
+    if not isinstance(pred, sympy.Basic) or not isinstance(gold, sympy.Basic):
+        return pred, gold
+    by_name: dict[str, set[Any]] = {}
+    for sym in pred.free_symbols | gold.free_symbols:
+        if isinstance(sym, sympy.Symbol):
+            by_name.setdefault(sym.name, set()).add(sym)
+    swap = {sym: sympy.Symbol(name, real=True) for name, syms in by_name.items() if len(syms) > 1 for sym in syms}
+    if not swap:
+        return pred, gold
+    return pred.xreplace(swap), gold.xreplace(swap)
 
 
 def _audit_precision(pred: Any, gold: Any) -> tuple[bool, str]:
