@@ -49,7 +49,11 @@ MAX_NODES = 4000  # sympy tree size beyond which an answer is refused
 
 _LHS = re.compile(
     r"^ ?(\((?:[A-Za-z]|\\[A-Za-z]+)(?:,(?:[A-Za-z]|\\[A-Za-z]+))*\)|[A-Za-z](?:_\{?\w+\}?)?(?:\([^()=]*\))?|\\[A-Za-z]+"
-    r"|[A-Za-z]{2,6}_\{?\w+\}? ?(?:[A-Za-z]|\([A-Za-z]\))) ?(?:=|\\in\b) ?(?!=)"
+    r"|[A-Za-z]{2,6}_\{?\w+\}? ?(?:[A-Za-z]|\([A-Za-z]\))"
+    # a derivative named: \frac{dM}{dt}, \frac{d^2x}{dt^2}, x', y''(t), x^{\prime}, \dot{x}
+    r"|\\frac\{d(?:\^\{?\d\}?)? ?[A-Za-z](?:_\{?\w+\}?)?\}\{d ?[A-Za-z](?:\^\{?\d\}?)?\}"
+    r"|(?:[A-Za-z](?:'{1,3}|\^\{(?:\\prime){1,3}\})|\\d?dot\{[A-Za-z]\})(?:\([^()=]*\))?"
+    r") ?(?:=|\\in\b) ?(?!=)"
 )
 _RELATION = re.compile(r"[<>]|\\[lg]e\b|\\[lg]eq\b")
 _OR = re.compile(r" ?(?<![A-Za-z\\])(?:or|and)(?![A-Za-z]) ?|\\lor|\\vee")  # spaces around brackets are gone
@@ -777,7 +781,7 @@ def _parse(s: str) -> Any:
     # normalize.split_units' business (it knows a unit from a variable by what stands before it); sympy reads the rest.
     config = NormalizationConfig(basic_latex=True, units=False, malformed_operators=True, nits=True, boxed="all")
 
-    latex = "$" + s.replace("%", "\\%") + "$"
+    latex = "$" + _for_latex2sympy(s).replace("%", "\\%") + "$"
     found = parse(
         latex,
         extraction_config=[LatexExtractionConfig(normalization_config=config)],
@@ -785,6 +789,19 @@ def _parse(s: str) -> Any:
         parsing_timeout=None,
     )
     return found[0] if found else None
+
+
+_PRIME = re.compile(r"(?<=[A-Za-z})])('{1,3})")
+_SUBSCRIPT_COMMAND = re.compile(r"_\{\\([A-Za-z]+)\}")
+
+
+def _for_latex2sympy(s: str) -> str:
+    r"""What latex2sympy misreads, spelled so that it reads both sides alike: math-verify deletes quotes, so ``x'``
+    was ``x`` while ``x^{\prime}`` is ``x**prime``; a command as a subscript (``L_{\odot}``, ``\lambda_{\max}``)
+    does not parse at all."""
+    if "'" in s:
+        s = _PRIME.sub(lambda m: "^{" + "\\prime" * len(m.group(1)) + "}", s)
+    return _SUBSCRIPT_COMMAND.sub(r"_{\1}", s) if "_{\\" in s else s
 
 
 class NeedsWorker(BaseException):

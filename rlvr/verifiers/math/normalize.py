@@ -84,7 +84,8 @@ UNITS = frozenset(
     s sec secs second seconds ms ns min mins minute minutes h hr hrs hour hours day days week weeks month months
     year years yr yrs k c f j kj ev kev mev gev w kw mw v hz khz mhz ghz n pa kpa atm mol l ml liter liters litre
     litres gallon gallons gal cal kcal rad rads sr mph kph dollars dollar cents cent units unit degrees degree
-    square sq cubic per erg ergs dyn cc percent mps""".split()
+    square sq cubic per erg ergs dyn cc percent mps
+    arcsec arcsecond arcseconds arcmin arcminute arcminutes""".split()
 )
 MULTIPLIERS = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
 # Words after a number that change what it says: the answer is kept whole (and so cannot match a bare number).
@@ -98,6 +99,9 @@ NOT_UNITS = frozenset(
 # ------------------------------------------------------------------------------------------------------ patterns
 
 _SPACING = re.compile(r"(?<!\\)\\[!,;: ]")  # thin spaces; not the second half of a "\\" row break
+# Minutes and seconds of arc after a number: 0.003^{\prime\prime}, 0.003'', 12' (the unit words then compare)
+_ARC_SECONDS = re.compile(r"(?<=\d) ?(?:\^ ?\{ ?\\prime ?\\prime ?\}|\^ ?\\prime ?\\prime|''|\")")
+_ARC_MINUTES = re.compile(r"(?<=\d) ?(?:\^ ?\{ ?\\prime ?\}|\^ ?\\prime|')(?!')")
 _DEGREES = re.compile(r"\^ ?\{? ?\\circ ?\}?|\\circ|\u00b0|\\degree")
 _TRIG_DEGREES = re.compile(r"\\(sin|cos|tan|cot|sec|csc) ?\(? ?(\d+(?:\.\d+)?) ?(?:\^ ?\{? ?\\circ ?\}?|\u00b0)\)?")
 _TEXT = re.compile(r"\\text ?\{([^{}]*)\}")
@@ -134,6 +138,7 @@ def normalize(s: str) -> str:
     s = re.sub(r"(?<![\d.])1i\b", "i", s)
     s = re.sub(r"_\\([A-Za-z]+)", r"_{\\\1}", s)  # "L_\\odot" is "L_{\\odot}"
     s = _TRIG_DEGREES.sub(lambda m: f"\\{m.group(1)}(\\frac{{{m.group(2)}\\pi}}{{180}})", s)  # sin 30° = sin(π/6)
+    s = _arc_marks(s)
     s = _DEGREES.sub(" ", s)
     for pattern, repl in _FRAC_SHORT:
         s = pattern.sub(repl, s)
@@ -206,17 +211,105 @@ def _apply_multiplier(value: str, unit: str) -> tuple[str, str]:
 def unit_of(s: str) -> str:
     """The unit of an answer as written (lower-cased, spaces dropped); "" when it has none or it is a noun phrase
     (``5 apples`` and ``5 red apples`` name the same count; ``12 km`` and ``12 m`` are different lengths)."""
-    if not re.search(r"[A-Za-zÅμµ]", s):
+    if not re.search(r"[A-Za-zÅμµ'\"]", s):
         return ""
     s = clean(s)
     if len(s) > MAX_ANSWER_CHARS:
         return ""
     s = _TEXT.sub(lambda m: f" {m.group(1).strip()} ", re.sub(r"\s+", " ", s).replace("\\mathrm", "\\text"))
-    s = _DEGREES.sub(" ", s).replace("\\,", " ").replace("\\ ", " ").replace("~", " ")
+    s = _DEGREES.sub(" ", _arc_marks(s)).replace("\\,", " ").replace("\\ ", " ").replace("~", " ")
     unit = split_units(re.sub(r" +", " ", s).strip())[1]
     if not all(w.lower() in UNITS for w in _WORDS.findall(unit)):
         return ""
-    return unit.lower().replace(" ", "")
+    return canonical_unit(unit)
+
+
+# Spellings of one unit (lower-cased): ``12 meters`` and ``12 m`` are one length, ``5 seconds`` and ``5 s`` one time.
+UNIT_SPELLINGS = {
+    canonical: canonical
+    for canonical in (
+        "m",
+        "cm",
+        "mm",
+        "km",
+        "nm",
+        "s",
+        "ms",
+        "ns",
+        "min",
+        "h",
+        "day",
+        "week",
+        "month",
+        "yr",
+        "g",
+        "kg",
+        "mg",
+        "lb",
+        "oz",
+        "in",
+        "ft",
+        "yd",
+        "mi",
+        "l",
+        "ml",
+        "deg",
+        "dollar",
+        "cent",
+        "arcsec",
+        "arcmin",
+    )
+} | {
+    **dict.fromkeys("meter meters metre metres".split(), "m"),
+    **dict.fromkeys("centimeter centimeters centimetre centimetres".split(), "cm"),
+    **dict.fromkeys("millimeter millimeters".split(), "mm"),
+    **dict.fromkeys("kilometer kilometers kilometre kilometres".split(), "km"),
+    **dict.fromkeys("sec secs second seconds".split(), "s"),
+    **dict.fromkeys("mins minute minutes".split(), "min"),
+    **dict.fromkeys("hr hrs hour hours".split(), "h"),
+    **dict.fromkeys("days".split(), "day"),
+    **dict.fromkeys("weeks".split(), "week"),
+    **dict.fromkeys("months".split(), "month"),
+    **dict.fromkeys("yrs year years".split(), "yr"),
+    **dict.fromkeys("gram grams".split(), "g"),
+    **dict.fromkeys("kilogram kilograms".split(), "kg"),
+    **dict.fromkeys("lbs pound pounds".split(), "lb"),
+    **dict.fromkeys("ounce ounces".split(), "oz"),
+    **dict.fromkeys("inch inches".split(), "in"),
+    **dict.fromkeys("foot feet".split(), "ft"),
+    **dict.fromkeys("yard yards".split(), "yd"),
+    **dict.fromkeys("mile miles".split(), "mi"),
+    **dict.fromkeys("liter liters litre litres".split(), "l"),
+    **dict.fromkeys("degree degrees".split(), "deg"),
+    **dict.fromkeys("dollars".split(), "dollar"),
+    **dict.fromkeys("cents".split(), "cent"),
+    **dict.fromkeys("arcsecond arcseconds".split(), "arcsec"),
+    **dict.fromkeys("arcminute arcminutes".split(), "arcmin"),
+}
+_POWER_WORDS = {"square": "^2", "sq": "^2", "cubic": "^3"}
+
+
+def _arc_marks(s: str) -> str:
+    return _ARC_MINUTES.sub(" arcmin", _ARC_SECONDS.sub(" arcsec", s)) if "'" in s or "prime" in s or '"' in s else s
+
+
+def canonical_unit(unit: str) -> str:
+    """``square meters`` -> ``m^2``, ``km/h`` -> ``km/h``, ``kcal m^{-2} yr^{-1}`` -> ``kcalm^-2yr^-1``: one spelling
+    per unit, so that two answers' units compare as text."""
+    out, power = [], ""
+    for tok in _UNIT_TOKEN.findall(unit.lower()):
+        if tok in _POWER_WORDS:
+            power = _POWER_WORDS[tok]
+        elif tok == "per":
+            out.append("/")
+        elif tok[0].isalpha() or tok[0] in "åμµ":
+            out.append(UNIT_SPELLINGS.get(tok, tok) + power)
+            power = ""
+        elif tok.startswith("^"):
+            out.append("^" + tok.strip("^{}"))
+        elif tok != " ":
+            out.append(tok)
+    return "".join(out)
 
 
 _BACKSLASH_RUN = re.compile(r"(?<!\\)\\+(?=[A-Za-z])")  # starts only at a run's start: linear

@@ -282,7 +282,7 @@ class _Reader(_FloatReader):
             self.take()
             if tok == "I":
                 raise _NotNumeric("I")  # latex2sympy reads I^2 as I
-            name = tok.lower().replace("{", "").replace("}", "")
+            name = tok.lower().replace("{", "").replace("}", "").replace("\\", "")  # L_{\odot}: sympy's l_{odot}
             if name == "e":
                 return complex(math.e)
             if name == "i":
