@@ -61,10 +61,10 @@ REPLACE = (
     ("\\not=", "\\ne "),
     ("\\not =", "\\ne "),
     ("\\neq", "\\ne "),
+    ("\\leqslant", "\\le "),  # before \leq, whose replacement would leave "slant"
+    ("\\geqslant", "\\ge "),
     ("\\leq", "\\le "),
     ("\\geq", "\\ge "),
-    ("\\leqslant", "\\le "),
-    ("\\geqslant", "\\ge "),
     ("\\textbf", "\\text"),
     ("\\textnormal", "\\text"),
     ("\\textup", "\\text"),
@@ -87,6 +87,9 @@ UNITS = frozenset(
     square sq cubic per erg ergs dyn cc percent mps
     arcsec arcsecond arcseconds arcmin arcminute arcminutes""".split()
 )
+# A lone letter after a number is a unit only in these spellings (case matters): "12 m", "5 s", "3 N"; OlympiadBench
+# writes "2 n" and "3 k" for the products 2n and 3k.
+SINGLE_LETTER_UNITS = frozenset("msghlLNKJWVCFÅ")
 MULTIPLIERS = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
 # Words after a number that change what it says: the answer is kept whole (and so cannot match a bare number).
 NOT_UNITS = frozenset(
@@ -135,6 +138,8 @@ def normalize(s: str) -> str:
     for old, new in REPLACE:
         s = s.replace(old, new)
     s = re.sub(r"(?<=\d) ?\{, ?\} ?(?=\d)", ",", s).replace("{,}", ",")  # "14 {,} 916", "14 {, }916"
+    if "\\choose" in s:  # {2n \choose n} is \binom{2n}{n}
+        s = re.sub(r"\{([^{}\\]*(?:\\(?!choose)[^{}\\]*)*)\\choose ?([^{}]*)\}", r"\\binom{\1}{\2}", s)
     s = re.sub(r"(?<![\d.])1i\b", "i", s)
     s = re.sub(r"_\\([A-Za-z]+)", r"_{\\\1}", s)  # "L_\\odot" is "L_{\\odot}"
     s = _TRIG_DEGREES.sub(lambda m: f"\\{m.group(1)}(\\frac{{{m.group(2)}\\pi}}{{180}})", s)  # sin 30° = sin(π/6)
@@ -144,11 +149,18 @@ def normalize(s: str) -> str:
         s = pattern.sub(repl, s)
     s = _ORDINAL.sub("", s)
     s = _TEXT.sub(lambda m: f" {m.group(1).strip()} ", s)
-    s = re.sub(r"(?<=\d) (?:th|st|nd|rd)\b", "", s)  # "12\text{th grade}": the ordinal was inside the text
+    s = re.sub(r"(?<=\d) (?:th|st|nd|rd)\b", "", s)
+    if "=" in s and (
+        "for" in s or "forall" in s
+    ):  # "f(n) = n for all n": the identity holds everywhere; it is the answer
+        s = re.sub(
+            r"(?<=[^=])(?: ?,)? (?:for (?:all|every|each|any)|\\forall) [^=]{1,80}$", "", s
+        )  # "12\text{th grade}": the ordinal was inside the text
     s = re.sub(r"\bsq\. ?", "sq ", s)  # "15 \text{ sq. cm}"
     s = re.sub(r" +", " ", s).strip()
     s = re.sub(r"(?<=\d) (?=i\b)", "", s)  # "12 i" -> "12i": latex2sympy reads the two as different symbols
     s = re.sub(r" \^", "^", s)
+    s = re.sub(r"^([A-Za-z]) ?(\([^()\[\]]*\]|\[[^()\[\]]*\))$", r"\1\\in \2", s)  # OlympiadBench's "t(0,4]"
     s = split_units(s)[0]
     if _THOUSANDS.fullmatch(s) or _SPACE_THOUSANDS.fullmatch(s):
         s = s.replace(",", "").replace(" ", "")
@@ -180,8 +192,8 @@ def split_units(s: str) -> tuple[str, str]:
     if not words or not _is_unit(words, unit, spaced=s[cut - 1 : cut] == " ") or not _is_value(value):
         return s, ""
     numeric_end = value[-1].isdigit() or re.search(r"10\^\{?-?\d+\}?$", value) is not None  # 3 m, 6.6 x 10^{-34} J
-    if len(words[-1]) == 1 and (s[cut - 1 : cut] != " " or not numeric_end):
-        return s, ""  # "8n^2", "\frac{37}{4}m": a single letter after an expression is a variable, not a unit
+    if len(words[-1]) == 1 and (s[cut - 1 : cut] != " " or not numeric_end or s[cut] not in SINGLE_LETTER_UNITS):
+        return s, ""  # "8n^2", "\frac{37}{4}m", "2 n": a single letter after an expression is a variable, not a unit
     return _apply_multiplier(value, unit)
 
 
