@@ -67,6 +67,7 @@ class Row:
     reference: str
     their_answer: str  # the published extraction ("" when none)
     their_verdict: bool
+    alternatives: tuple[str, ...] = ()  # further accepted forms of the reference (correct if any one matches)
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -121,7 +122,67 @@ def labre(root: Path) -> Iterator[Row]:
             )
 
 
-SOURCES = {"labre": labre}
+# ---------------------------------------------------------------------------------------------------- shorterbetter
+
+_SB_RUNS = {  # folder under eval_data/outputs/sample -> model name in the report
+    "DeepSeek-R1-Distill-Qwen-1.5B": "r1-distill-qwen-1.5b",
+    "DeepSeek-R1-Distill-Qwen-7B": "r1-distill-qwen-7b",
+    "SB_1.5B_alpha2": "shorterbetter-1.5b",
+    "SB_7B_alpha2": "shorterbetter-7b",
+}
+_SB_BENCH = {"aime": "aime24", "amc": "amc", "math": "math500", "minerva": "minerva", "olympiad_bench": "olympiad"}
+_SB_FLAT_BOX = re.compile(r"\\boxed\{([^{}]+)\}")
+_SB_NESTED_BOX = re.compile(r"\\boxed\{([^{}]*(?:\{[^{}]*\}[^{}]*)+)\}")
+
+
+def _sb_boxed(text: str) -> str:
+    """Their extraction (scripts/eval/math/verifier.py), restated: the last box with no braces inside, else the last
+    with one level of braces inside, else the first box by brace matching; "" when there is none."""
+    for pattern in (_SB_FLAT_BOX, _SB_NESTED_BOX):
+        found = pattern.findall(text)
+        if found:
+            return found[-1]
+    at = text.find("\\boxed{")
+    depth, i = 1, at + 7
+    while at >= 0 and i < len(text) and depth:
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        i += 1
+    return text[at + 7 : i - 1] if at >= 0 and not depth else ""
+
+
+def shorterbetter(root: Path) -> Iterator[Row]:
+    """JingyangYi/ShorterBetter ``eval_data/outputs/sample/<model>/verified_<bench>_results.json``: one sampled
+    generation per problem (AIME 2024, AMC 2023, MATH-500, Minerva, OlympiadBench) of DeepSeek-R1-Distill-Qwen 1.5B/7B
+    and the paper's ShorterBetter 1.5B/7B, with ``pass_or_fail`` from their grader (last box, then an LLM judge asked
+    whether it equals the gold). Files the snapshot lacks (4 MiB and over) are skipped."""
+    repo = root / "JingyangYi+ShorterBetter" / "repo"
+    names = _git(repo, "ls-tree", "-r", "--name-only", "HEAD", "eval_data/outputs/sample").split()
+    for name in sorted(names):
+        folder, _, file = name.removeprefix("eval_data/outputs/sample/").partition("/")
+        bench = file.removeprefix("verified_").removesuffix("_results.json")
+        if folder not in _SB_RUNS or bench not in _SB_BENCH:
+            continue
+        try:
+            items = json.loads(_git(repo, "show", f"HEAD:{name}"))
+        except subprocess.CalledProcessError:
+            continue  # the blob is not in the snapshot
+        for i, item in enumerate(items):
+            gold = item["target_answer"]
+            golds = [str(g).strip() for g in (gold if isinstance(gold, list) else [gold])]
+            completion = item["completion"]
+            yield Row(
+                source="sb",
+                run=f"{_SB_RUNS[folder]} {_SB_BENCH[bench]}",
+                key=f"sb:{_SB_RUNS[folder]}:{_SB_BENCH[bench]}:{i:03d}:{_digest(completion)}",
+                completion=completion,
+                reference=golds[0],
+                their_answer=_sb_boxed(completion),
+                their_verdict=bool(item["pass_or_fail"]),
+                alternatives=tuple(dict.fromkeys(g for g in golds[1:] if g != golds[0])),
+            )
+
+
+SOURCES = {"labre": labre, "sb": shorterbetter}
 
 
 # ------------------------------------------------------------------------------------------------------ classified
@@ -147,7 +208,14 @@ CLASSIFIED: dict[str, tuple[str, str]] = load_labels()
 def grade(rows: list[Row], verifier: str, workers: int | None) -> list[tuple[bool, str, str]]:
     """(correct, extracted, status) per row, from the real scoring engine."""
     verdicts = rlvr.score(verifier, [r.completion for r in rows], [r.reference for r in rows], workers=workers)
-    return [(v.reward > 0, str(v.extracted) if v.extracted is not None else "", v.status) for v in verdicts]
+    out = [(v.reward > 0, str(v.extracted) if v.extracted is not None else "", v.status) for v in verdicts]
+    extra = [(i, alt) for i, r in enumerate(rows) if not out[i][0] for alt in r.alternatives]
+    if extra:  # a row with several accepted forms of its reference is correct if any one matches
+        again = rlvr.score(verifier, [rows[i].completion for i, _ in extra], [a for _, a in extra], workers=workers)
+        for (i, _), v in zip(extra, again):
+            if v.reward > 0 and not out[i][0]:
+                out[i] = (True, str(v.extracted) if v.extracted is not None else "", v.status)
+    return out
 
 
 def cached_math_verify(rows: list[Row], workers: int | None, cache: Path | None) -> list[tuple[bool, str, str]]:
