@@ -28,13 +28,20 @@ source              where (licence)                                             
                     66 runs (baseline and ontology-prompted, greedy and            ``gemma2:2b``/``9b``) and
                     best-of-5), each problem's shown response with ``Answer:``     Qwen2.5-Math-7B; every distinct
                     (their extraction) and ``Is Correct:`` (their verdict)         (response, gold) pair once: 10,635
+``sb``              JingyangYi/ShorterBetter ``eval_data/outputs/sample/<model>/   AIME 2024 (30), AMC (83), MATH-500,
+                    verified_<bench>_results.json`` (no licence file: read from    Minerva (272), OlympiadBench (675);
+                    the mirror only): one sampled generation per problem with      DeepSeek-R1-Distill-Qwen-1.5B/7B
+                    ``pass_or_fail`` (their grader: a box, then an LLM judge)      and ShorterBetter-1.5B/7B: 2,671
 ==================  =============================================================  ==================================
 
 The labre verdict comes from the paper's own extractor (last ``\\boxed{}`` with at most one level of nested braces,
 else answer sentences) and comparator (exact, numeric, fraction, set, sympy, normalised string). In best-of-n runs the
-shown response is the first correct attempt, else the last one, and the verdict is that response's. No stored copy of
-published OlympiadBench, Minerva, AIME or AMC generations with per-sample verdicts was found (the search is recorded in
-``benchmarks/results/published_math.txt``); a new source is a function yielding :class:`Row` added to :data:`SOURCES`.
+shown response is the first correct attempt, else the last one, and the verdict is that response's. The sb verdict
+comes from the paper's grader: the last ``\\boxed{}`` without nested braces (else with one level, else the first box),
+then Qwen2.5-7B asked whether it equals the gold; no box is wrong. The R1-distill completions hold the reasoning and
+``</think>``; some Minerva golds are a list of accepted forms (a row is correct if one matches). The search for sources
+is recorded in ``benchmarks/results/published_math.txt``; a new source is a function yielding :class:`Row` added to
+:data:`SOURCES`.
 
     python benchmarks/published_math.py [--mirrors /work/.mirror] [--math-verify-cache FILE] [--write-md FILE]
         [--show] [--dump FILE]
@@ -68,6 +75,7 @@ class Row:
     their_answer: str  # the published extraction ("" when none)
     their_verdict: bool
     alternatives: tuple[str, ...] = ()  # further accepted forms of the reference (correct if any one matches)
+    bench: str = "math500"  # the benchmark, for the per-benchmark totals
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -179,6 +187,7 @@ def shorterbetter(root: Path) -> Iterator[Row]:
                 their_answer=_sb_boxed(completion),
                 their_verdict=bool(item["pass_or_fail"]),
                 alternatives=tuple(dict.fromkeys(g for g in golds[1:] if g != golds[0])),
+                bench=_SB_BENCH[bench],
             )
 
 
@@ -248,11 +257,12 @@ def _cell(t: str) -> str:
 def write_md(path: Path, rows: list[Row], ours: list, before: str) -> None:
     """The table of every disagreement read by hand (benchmarks/results/published_math.md)."""
     lines = [
-        "# Published MATH-500 generations: every disagreement between rlvr and the published verdict, read by hand",
+        "# Published generations (MATH-500, AIME, AMC, Minerva, OlympiadBench): every disagreement between rlvr and the "
+        "published verdict, read by hand",
         "",
         "Written by `python benchmarks/published_math.py --write-md` from the labels in "
-        "`benchmarks/results/published_math_labels.tsv` (one line each: row key, class, reason). Source: "
-        "labrem/neus2026-labre (MIT), see `benchmarks/results/published_math.txt` for the figures. Columns: the row key "
+        "`benchmarks/results/published_math_labels.tsv` (one line each: row key, class, reason). Sources: "
+        "labrem/neus2026-labre (MIT, key `labre:`) and JingyangYi/ShorterBetter (key `sb:`), see `benchmarks/results/published_math.txt` for the figures. Columns: the row key "
         "(problem id and a hash of the response), the run, the reference, what rlvr reads now, what their extractor "
         "read, the published verdict, rlvr's verdict now, the class and the reason.",
         "",
@@ -290,6 +300,7 @@ def report(rows: list[Row], ours: list, plain: list | None, show: bool) -> list[
     for i, r in enumerate(rows):
         groups[f"{r.source}: {r.run}"].append(i)
         groups[f"{r.source}: all"].append(i)
+        groups[f"~ {r.bench} (all sources)"].append(i)
     truth = [_truth(r, ours[i][0]) for i, r in enumerate(rows)]
     head = (
         f"{'source: run':42} {'rows':>6}  {'rlvr = published':>18} {'m-v = published':>18}  {'rlvr = truth':>18} "
