@@ -191,7 +191,32 @@ def shorterbetter(root: Path) -> Iterator[Row]:
             )
 
 
-SOURCES = {"labre": labre, "sb": shorterbetter}
+# ------------------------------------------------------------------------------------------------------------ qwen
+
+_QWEN_FILE = "evaluation/data/eval_rm_maj_example/math_cot_100.jsonl"
+
+
+def qwen_maj(root: Path) -> Iterator[Row]:
+    """QwenLM/Qwen2.5-Math ``evaluation/data/eval_rm_maj_example/math_cot_100.jsonl`` (MIT): the harness's own output
+    for 100 MATH test problems, 8 sampled Qwen2.5-Math-Instruct CoT responses each (``code``), with the harness's
+    extraction (``pred``) and verdict (``score``): 800 rows."""
+    repo = root / "QwenLM+Qwen2.5-Math" / "repo"
+    for line in _git(repo, "show", f"HEAD:{_QWEN_FILE}").splitlines():
+        item = json.loads(line)
+        for k, (completion, pred, score) in enumerate(zip(item["code"], item["pred"], item["score"])):
+            yield Row(
+                source="qwen",
+                run="qwen2.5-math-instruct cot x8",
+                key=f"qwen:{item['idx']:03d}:{k}:{_digest(completion)}",
+                completion=completion,
+                reference=str(item["gt"]),
+                their_answer=str(pred),
+                their_verdict=bool(score),
+                bench="math",
+            )
+
+
+SOURCES = {"labre": labre, "sb": shorterbetter, "qwen": qwen_maj}
 
 
 # ------------------------------------------------------------------------------------------------------ classified

@@ -142,6 +142,8 @@ CONCLUSION_WORDS = (
 _BOX = re.compile(r"\\(?:" + "|".join(BOX_COMMANDS) + r")(?![A-Za-z])")
 _BRACE = re.compile(r"(?<!\\)(?:\\\\)*([{}])")  # "\\}" is an escaped brace, "\\\\}" a line break then a brace
 _BARE_TOKEN = re.compile(r"[^\s$]+")
+# LaTeX spacing that prints nothing visible: a box holding only these is a blank to fill, not an answer
+_BLANK_SPACING = re.compile(r"\\[hv]?phantom\{[^{}]*\}|\\hspace\*?\{[^{}]*\}|\\q?quad(?![A-Za-z])|\\[ ,;:!]|~")
 # Searched in an ASCII-lower-cased copy (same length, same offsets): a case-insensitive pattern is several times slower.
 _MARKER = re.compile(r"####|\bfinal[ \t]+answer\b|\banswer\b|^[ \t]*a:", re.MULTILINE)
 _FINAL_BEFORE = re.compile(r"\bfinal[ \t]+$")  # "final " right before "answer" (searched in a 40-character window)
@@ -316,6 +318,9 @@ def _boxes(text: str) -> tuple[list[str], str]:
             struck.add("".join(content.split()))
         else:
             found.append(content)
+    if any(not _BLANK_SPACING.sub("", box).strip() for box in found):
+        # a blank the question shows, echoed ("4 = \\boxed{\\phantom{2}}"), is no answer beside a filled box
+        found = [box for box in found if _BLANK_SPACING.sub("", box).strip()] or found
     if last_end >= 0 and _retracted_after(text[last_end:]):
         return found, "retracted"
     kept = [box for box in found if "".join(box.split()) not in struck] if struck else found
