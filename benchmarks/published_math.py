@@ -287,12 +287,14 @@ def write_md(path: Path, rows: list[Row], ours: list, before: str) -> None:
         "",
         "Written by `python benchmarks/published_math.py --write-md` from the labels in "
         "`benchmarks/results/published_math_labels.tsv` (one line each: row key, class, reason). Sources: "
-        "labrem/neus2026-labre (MIT, key `labre:`) and JingyangYi/ShorterBetter (key `sb:`), see `benchmarks/results/published_math.txt` for the figures. Columns: the row key "
+        "labrem/neus2026-labre (MIT, key `labre:`), JingyangYi/ShorterBetter (key `sb:`) and QwenLM/Qwen2.5-Math (MIT, "
+        "key `qwen:`), see `benchmarks/results/published_math.txt` for the figures. Columns: the row key "
         "(problem id and a hash of the response), the run, the reference, what rlvr reads now, what their extractor "
         "read, the published verdict, rlvr's verdict now, the class and the reason.",
         "",
         f"Classes: **theirs wrong** (the published verdict is wrong), **judgement call** (both defensible), **rlvr "
-        f"wrong** (rlvr is wrong, not fixed), **{FIXED}** (rlvr disagreed at {before} and was wrong; fixed, the row "
+        f"wrong** (rlvr is wrong, not fixed), **{FIXED}** (rlvr disagreed at {before} (the qwen rows: at 4b12e64) and "
+        "was wrong; fixed, the row "
         f"now agrees), **{BOTH}** (rlvr and the published verdict agree and both are wrong; found where plain "
         "math-verify disagreed with both).",
         "",
