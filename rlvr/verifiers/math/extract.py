@@ -244,7 +244,20 @@ def _drop_continuation(text: str) -> str:
         last_answer = max(m.start() for m in (_last_match(_BOX, text), _last_match(_MARKER, lowered)) if m is not None)
         return text[max(at for at in parts if at < last_answer) :]
     following = _NEXT_QUESTION.search(text, first_answer)
-    return text[: following.start()] if following else text
+    if following is None or _heading_only(text, lowered, first_answer, following.start()):
+        return text  # "**Final Answer**\nSubproblem 1: ... \boxed{..}": the label heads the answer, no new question
+    return text[: following.start()]
+
+
+def _heading_only(text: str, lowered: str, start: int, stop: int) -> bool:
+    """Whether ``text[start:stop]`` is a bare answer heading ("**Final Answer**", "### Final Answer:"): no box, and
+    nothing but the marker and markdown on its line."""
+    if _BOX.search(text, start, stop) is not None:
+        return False
+    line_end = text.find("\n", start, stop)
+    marker = _MARKER.match(lowered, start)
+    rest = text[marker.end() if marker else start : stop if line_end < 0 else line_end]
+    return not rest.strip(" \t*#:_")
 
 
 def _close_brace(text: str, open_at: int) -> int | None:
