@@ -293,7 +293,7 @@ def write_md(path: Path, rows: list[Row], ours: list, before: str) -> None:
         "read, the published verdict, rlvr's verdict now, the class and the reason.",
         "",
         f"Classes: **theirs wrong** (the published verdict is wrong), **judgement call** (both defensible), **rlvr "
-        f"wrong** (rlvr is wrong, not fixed), **{FIXED}** (rlvr disagreed at {before} (the qwen rows: at 4b12e64) and "
+        f"wrong** (rlvr is wrong, not fixed), **{FIXED}** (rlvr disagreed at {before} (the qwen and sb rows: at 4b12e64) and "
         "was wrong; fixed, the row "
         f"now agrees), **{BOTH}** (rlvr and the published verdict agree and both are wrong; found where plain "
         "math-verify disagreed with both).",
