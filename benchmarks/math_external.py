@@ -16,12 +16,17 @@ suite              source (licence)                                 a case is
                    ``test.py`` (MIT)
 ``gsm8k_openai``   openai/grade-school-math ``example_model_``       a model solution (``A: N``) and the authors'
                    ``solutions.jsonl`` (MIT)                        ``is_correct``, 4 models x 1,319 problems
+``olympiadbench``  OpenBMB/OlympiadBench ``eval/scoring_`` (MIT)    a gold (``GT``) and an answer marked
+                   ``examples.json``                                ``equal`` (their judge's examples)
+``mario``          MARIO-Math-Reasoning/MARIO_EVAL ``math_``        ``assertTrue/False(is_equiv(gold, pred))``,
+                   ``evaluation/tests/test_is_equiv.py`` (MIT)      loops over pairs unrolled
 =================  ==============================================  =============================================
 
 Each case goes through the real scoring engine (``rlvr.score``) as completion = the prediction text, reference = the
 gold (its answer read by rlvr's own extractor). Every disagreement was read by hand and is classified in
 :data:`CLASSIFIED` (``theirs wrong``: the suite's expectation is mathematically wrong or rests on a rule rlvr rejects
-on purpose; ``judgement call``: both readings defensible). Agreement is reported overall and on the cases that are
+on purpose; ``judgement call``: both readings defensible; ``rlvr wrong``: an rlvr bug, left for the verifier's
+owners, counted under "other"). Agreement is reported overall and on the cases that are
 not judgement calls; an unclassified disagreement is printed in full, to be read and then fixed or classified.
 
     python benchmarks/math_external.py [--mirrors /work/.mirror] [--show]
@@ -44,7 +49,7 @@ from rlvr.verifiers.math.extract import HEDGE_SEP, clean, extract_answer
 
 # case id -> (class, why). Filled in by reading every disagreement in its suite's source; see the module docstring and
 # benchmarks/results/math_judgement_calls.md (one row per disagreement, the fixed ones too).
-JUDGEMENT, THEIRS_WRONG = "judgement call", "theirs wrong"
+JUDGEMENT, THEIRS_WRONG, RLVR_WRONG = "judgement call", "theirs wrong", "rlvr wrong"
 
 
 def _rows(ids: list[str], label: str, why: str) -> dict[str, tuple[str, str]]:
@@ -128,6 +133,86 @@ CLASSIFIED: dict[str, tuple[str, str]] = {
         ["lighteval:test_extractive_match:test_multilingual_extraction_math_latex_numbers:1"],
         JUDGEMENT,
         "'just about 1': an estimate in prose, refused like 'approximately 1'",
+    ),
+    **_rows(
+        ["olympiadbench:17:0", "olympiadbench:20:0", "olympiadbench:21:0", "olympiadbench:22:0"],
+        JUDGEMENT,
+        "the row passes an absolute precision to OlympiadBench's judge (1e-4 for 0.6054 = cos^10(pi/10); 1e34 for "
+        "7.1e35 = 7e35; 1e-3 for 0.002 = 0.003); rlvr takes a relative tolerance only when asked (rel_tol)",
+    ),
+    **_rows(
+        [
+            "mario:test_are_equal_under_sympy:1",
+            "mario:test_is_equiv_real_or_list:8",
+            "mario:test_is_equiv_real_or_list:9",
+            "mario:test_is_equiv_matrix:4",
+        ],
+        JUDGEMENT,
+        "a short decimal for an exact value (1.414 for sqrt 2, 1.732 and 3.1416 for sqrt 3 and pi, 125.663 for "
+        "40 pi): MARIO compares to a tolerance; rlvr refuses limited precision by design (issue 9)",
+    ),
+    **_rows(
+        ["mario:test_is_equiv_real_or_list:1"],
+        JUDGEMENT,
+        "'1 1/2' read by MARIO as the mixed number 1.5; as written it is also the product 1 * 1/2",
+    ),
+    **_rows(
+        ["mario:test_is_equiv_units:8", "mario:test_is_equiv_units:9"],
+        JUDGEMENT,
+        "clock times ('20:34' = '20:34:00' = '08:34 P.M.'): a format rlvr does not read",
+    ),
+    **_rows(
+        ["mario:test_is_equiv_units:10"],
+        JUDGEMENT,
+        "MARIO reads the gold '10cm' (no space) as an expression, not 10 centimetres, so '10' is not equal; rlvr "
+        "strips the unit ('10m' stays unequal in both)",
+    ),
+    **_rows(
+        ["mario:test_is_equiv_expression:0"],
+        JUDGEMENT,
+        "v0 (r0/(r+r0))^0.5/(r+r0) equals v0/r0 (1+r/r0)^(-3/2) for r0 > 0 (a radius), not for every complex r0, r "
+        "(branches of the powers); rlvr does not assume positivity",
+    ),
+    **_rows(
+        ["mario:test_is_equiv_interval:1"],
+        THEIRS_WRONG,
+        "2^(1/2^1000) is not 1 (it exceeds 1 by about 2^-1000 ln 2): the intervals differ; MARIO's float comparison "
+        "rounds it to 1",
+    ),
+    **_rows(
+        ["olympiadbench:2:0"],
+        RLVR_WRONG,
+        "the reference 'I_{\\max }=\\frac{q_{0}}{\\sqrt{2 L C}}' names its left side with a subscripted "
+        "operator; rlvr cannot read it ('I=...' passes)",
+    ),
+    **_rows(
+        ["olympiadbench:9:2"],
+        RLVR_WRONG,
+        "'0.6400 N' against '0.64N': the space makes rlvr strip N as a unit from the answer but not from the "
+        "reference ('the reference has N; the answer is a number'); '0.6400N' and '0.64 N' pass",
+    ),
+    **_rows(
+        ["olympiadbench:12:0"],
+        RLVR_WRONG,
+        "a physics formula with R_{\\odot}, d_{\\odot}, k_{\\mathrm{B}} against k_B: 'could not read the answer "
+        "as maths' (issue 9 lists such symbols)",
+    ),
+    **_rows(
+        ["mario:test_is_equiv_complex:0"],
+        RLVR_WRONG,
+        "i(2-i) = 1+2i (and 2i - i^2 = 1+2i, also refused): i is not taken as the imaginary unit here",
+    ),
+    **_rows(
+        ["mario:test_is_fraction:3"],
+        RLVR_WRONG,
+        "0.8660254037844386 is sqrt(3)/2 as a float prints it (16 digits); rlvr accepts machine precision only for "
+        "a rational reference ('equal only to limited precision'); issue 9 lists sqrt 17 vs 4.123105625617661",
+    ),
+    **_rows(
+        ["mario:test_is_equiv_trigonometric:1"],
+        RLVR_WRONG,
+        "cos(x) for sin(90^{\\circ}-x): 'could not read the answer as maths' (a degree sign inside a function with "
+        "a variable; sin(pi/2 - x) passes)",
     ),
     **_rows(
         ["hendrycks:test_order", "hendrycks:test_decimals"],
@@ -268,7 +353,64 @@ def gsm8k_openai(root: Path) -> Iterator[Case]:
                 yield Case("gsm8k_openai", f"gsm8k_openai:{i}:{model}", out["solution"], gold, bool(out["is_correct"]))
 
 
-SUITES = (math_verify, lighteval, nemo_skills, hendrycks, gsm8k_openai)
+def _boxed(answer: str) -> str:
+    """A bare answer from a grader's test as a completion: boxed (its ``$...$`` delimiters dropped first, as a box
+    holds maths already), or as it is when it has a box."""
+    answer = answer.strip()
+    if "\\boxed" in answer:
+        return answer
+    if len(answer) > 1 and answer[0] == answer[-1] == "$":
+        answer = answer[1:-1]
+    return f"\\boxed{{{answer}}}"
+
+
+def olympiadbench(root: Path) -> Iterator[Case]:
+    """OlympiadBench's own judge examples: a gold (``GT``) and answers, each marked ``equal`` (some with an absolute
+    ``precision`` for their judge, which rlvr does not take: such rows are graded exactly)."""
+    repo = root / "OpenBMB+OlympiadBench" / "repo"
+    for i, item in enumerate(json.loads(_git_show(repo, "eval/scoring_examples.json"))):
+        for k, ans in enumerate(item["Ans"]):
+            completion, gold = _boxed(str(ans["answer"])), _reference(item["GT"])
+            yield Case("olympiadbench", f"olympiadbench:{i}:{k}", completion, gold, bool(ans["equal"]))
+
+
+_MARIO_HELPERS = {"is_equiv", "_test_is_equiv", "_test_is_not_equiv", "are_equal_under_sympy"}
+
+
+def _mario_asserts(body: list[ast.stmt], env: dict[str, object]) -> Iterator[tuple[bool, str, str]]:
+    """``(expected equal, gold, prediction)`` for each ``self.assertTrue/False(helper(test_in, test_out))`` in order,
+    with the string variables (and ``for test_in, test_out in pairs:`` loops) as they stand at that line. Every
+    helper returns MARIO's ``is_equiv(gold, prediction)``, so ``assertTrue`` means equal and ``assertFalse`` not."""
+    for node in body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            env[node.targets[0].id] = _value(node.value)
+        elif isinstance(node, ast.For) and isinstance(node.iter, ast.Name) and isinstance(node.target, ast.Tuple):
+            names = [t.id for t in node.target.elts if isinstance(t, ast.Name)]
+            for row in env.get(node.iter.id) or []:
+                yield from _mario_asserts(node.body, {**env, **dict(zip(names, row))})
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            outer = node.value
+            kind = getattr(outer.func, "attr", "")
+            inner = outer.args[0] if outer.args else None
+            if kind not in ("assertTrue", "assertFalse") or not isinstance(inner, ast.Call):
+                continue
+            if getattr(inner.func, "id", "") in _MARIO_HELPERS and len(inner.args) >= 2:
+                gold, pred = (env.get(getattr(a, "id", ""), _value(a)) for a in inner.args[:2])
+                if isinstance(gold, str) and isinstance(pred, str):
+                    yield kind == "assertTrue", gold, pred
+
+
+def mario(root: Path) -> Iterator[Case]:
+    """MARIO_EVAL's ``is_equiv`` tests (the grader behind the Qwen2.5-Math harness's lineage): gold, prediction."""
+    repo = root / "MARIO-Math-Reasoning+MARIO_EVAL" / "repo"
+    tree = ast.parse(_git_show(repo, "math_evaluation/tests/test_is_equiv.py"))
+    for fn in ast.walk(tree):
+        if isinstance(fn, ast.FunctionDef) and fn.name.startswith("test_"):
+            for k, (expected, gold, pred) in enumerate(_mario_asserts(fn.body, {})):
+                yield Case("mario", f"mario:{fn.name}:{k}", _boxed(pred), _reference(gold), expected)
+
+
+SUITES = (math_verify, lighteval, nemo_skills, hendrycks, gsm8k_openai, olympiadbench, mario)
 
 
 def main() -> None:

@@ -28,13 +28,20 @@ source              where (licence)                                             
                     66 runs (baseline and ontology-prompted, greedy and            ``gemma2:2b``/``9b``) and
                     best-of-5), each problem's shown response with ``Answer:``     Qwen2.5-Math-7B; every distinct
                     (their extraction) and ``Is Correct:`` (their verdict)         (response, gold) pair once: 10,635
+``sb``              JingyangYi/ShorterBetter ``eval_data/outputs/sample/<model>/   AIME 2024 (30), AMC (83), MATH-500,
+                    verified_<bench>_results.json`` (no licence file: read from    Minerva (272), OlympiadBench (675);
+                    the mirror only): one sampled generation per problem with      DeepSeek-R1-Distill-Qwen-1.5B/7B
+                    ``pass_or_fail`` (their grader: a box, then an LLM judge)      and ShorterBetter-1.5B/7B: 2,671
 ==================  =============================================================  ==================================
 
 The labre verdict comes from the paper's own extractor (last ``\\boxed{}`` with at most one level of nested braces,
 else answer sentences) and comparator (exact, numeric, fraction, set, sympy, normalised string). In best-of-n runs the
-shown response is the first correct attempt, else the last one, and the verdict is that response's. No stored copy of
-published OlympiadBench, Minerva, AIME or AMC generations with per-sample verdicts was found (the search is recorded in
-``benchmarks/results/published_math.txt``); a new source is a function yielding :class:`Row` added to :data:`SOURCES`.
+shown response is the first correct attempt, else the last one, and the verdict is that response's. The sb verdict
+comes from the paper's grader: the last ``\\boxed{}`` without nested braces (else with one level, else the first box),
+then Qwen2.5-7B asked whether it equals the gold; no box is wrong. The R1-distill completions hold the reasoning and
+``</think>``; some Minerva golds are a list of accepted forms (a row is correct if one matches). The search for sources
+is recorded in ``benchmarks/results/published_math.txt``; a new source is a function yielding :class:`Row` added to
+:data:`SOURCES`.
 
     python benchmarks/published_math.py [--mirrors /work/.mirror] [--math-verify-cache FILE] [--write-md FILE]
         [--show] [--dump FILE]
@@ -67,6 +74,8 @@ class Row:
     reference: str
     their_answer: str  # the published extraction ("" when none)
     their_verdict: bool
+    alternatives: tuple[str, ...] = ()  # further accepted forms of the reference (correct if any one matches)
+    bench: str = "math500"  # the benchmark, for the per-benchmark totals
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -121,7 +130,93 @@ def labre(root: Path) -> Iterator[Row]:
             )
 
 
-SOURCES = {"labre": labre}
+# ---------------------------------------------------------------------------------------------------- shorterbetter
+
+_SB_RUNS = {  # folder under eval_data/outputs/sample -> model name in the report
+    "DeepSeek-R1-Distill-Qwen-1.5B": "r1-distill-qwen-1.5b",
+    "DeepSeek-R1-Distill-Qwen-7B": "r1-distill-qwen-7b",
+    "SB_1.5B_alpha2": "shorterbetter-1.5b",
+    "SB_7B_alpha2": "shorterbetter-7b",
+}
+_SB_BENCH = {"aime": "aime24", "amc": "amc", "math": "math500", "minerva": "minerva", "olympiad_bench": "olympiad"}
+_SB_FLAT_BOX = re.compile(r"\\boxed\{([^{}]+)\}")
+_SB_NESTED_BOX = re.compile(r"\\boxed\{([^{}]*(?:\{[^{}]*\}[^{}]*)+)\}")
+
+
+def _sb_boxed(text: str) -> str:
+    """Their extraction (scripts/eval/math/verifier.py), restated: the last box with no braces inside, else the last
+    with one level of braces inside, else the first box by brace matching; "" when there is none."""
+    for pattern in (_SB_FLAT_BOX, _SB_NESTED_BOX):
+        found = pattern.findall(text)
+        if found:
+            return found[-1]
+    at = text.find("\\boxed{")
+    depth, i = 1, at + 7
+    while at >= 0 and i < len(text) and depth:
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        i += 1
+    return text[at + 7 : i - 1] if at >= 0 and not depth else ""
+
+
+def shorterbetter(root: Path) -> Iterator[Row]:
+    """JingyangYi/ShorterBetter ``eval_data/outputs/sample/<model>/verified_<bench>_results.json``: one sampled
+    generation per problem (AIME 2024, AMC 2023, MATH-500, Minerva, OlympiadBench) of DeepSeek-R1-Distill-Qwen 1.5B/7B
+    and the paper's ShorterBetter 1.5B/7B, with ``pass_or_fail`` from their grader (last box, then an LLM judge asked
+    whether it equals the gold). Files the snapshot lacks (4 MiB and over) are skipped."""
+    repo = root / "JingyangYi+ShorterBetter" / "repo"
+    names = _git(repo, "ls-tree", "-r", "--name-only", "HEAD", "eval_data/outputs/sample").split()
+    for name in sorted(names):
+        folder, _, file = name.removeprefix("eval_data/outputs/sample/").partition("/")
+        bench = file.removeprefix("verified_").removesuffix("_results.json")
+        if folder not in _SB_RUNS or bench not in _SB_BENCH:
+            continue
+        try:
+            items = json.loads(_git(repo, "show", f"HEAD:{name}"))
+        except subprocess.CalledProcessError:
+            continue  # the blob is not in the snapshot
+        for i, item in enumerate(items):
+            gold = item["target_answer"]
+            golds = [str(g).strip() for g in (gold if isinstance(gold, list) else [gold])]
+            completion = item["completion"]
+            yield Row(
+                source="sb",
+                run=f"{_SB_RUNS[folder]} {_SB_BENCH[bench]}",
+                key=f"sb:{_SB_RUNS[folder]}:{_SB_BENCH[bench]}:{i:03d}:{_digest(completion)}",
+                completion=completion,
+                reference=golds[0],
+                their_answer=_sb_boxed(completion),
+                their_verdict=bool(item["pass_or_fail"]),
+                alternatives=tuple(dict.fromkeys(g for g in golds[1:] if g != golds[0])),
+                bench=_SB_BENCH[bench],
+            )
+
+
+# ------------------------------------------------------------------------------------------------------------ qwen
+
+_QWEN_FILE = "evaluation/data/eval_rm_maj_example/math_cot_100.jsonl"
+
+
+def qwen_maj(root: Path) -> Iterator[Row]:
+    """QwenLM/Qwen2.5-Math ``evaluation/data/eval_rm_maj_example/math_cot_100.jsonl`` (MIT): the harness's own output
+    for 100 MATH test problems, 8 sampled Qwen2.5-Math-Instruct CoT responses each (``code``), with the harness's
+    extraction (``pred``) and verdict (``score``): 800 rows."""
+    repo = root / "QwenLM+Qwen2.5-Math" / "repo"
+    for line in _git(repo, "show", f"HEAD:{_QWEN_FILE}").splitlines():
+        item = json.loads(line)
+        for k, (completion, pred, score) in enumerate(zip(item["code"], item["pred"], item["score"])):
+            yield Row(
+                source="qwen",
+                run="qwen2.5-math-instruct cot x8",
+                key=f"qwen:{item['idx']:03d}:{k}:{_digest(completion)}",
+                completion=completion,
+                reference=str(item["gt"]),
+                their_answer=str(pred),
+                their_verdict=bool(score),
+                bench="math",
+            )
+
+
+SOURCES = {"labre": labre, "sb": shorterbetter, "qwen": qwen_maj}
 
 
 # ------------------------------------------------------------------------------------------------------ classified
@@ -147,7 +242,14 @@ CLASSIFIED: dict[str, tuple[str, str]] = load_labels()
 def grade(rows: list[Row], verifier: str, workers: int | None) -> list[tuple[bool, str, str]]:
     """(correct, extracted, status) per row, from the real scoring engine."""
     verdicts = rlvr.score(verifier, [r.completion for r in rows], [r.reference for r in rows], workers=workers)
-    return [(v.reward > 0, str(v.extracted) if v.extracted is not None else "", v.status) for v in verdicts]
+    out = [(v.reward > 0, str(v.extracted) if v.extracted is not None else "", v.status) for v in verdicts]
+    extra = [(i, alt) for i, r in enumerate(rows) if not out[i][0] for alt in r.alternatives]
+    if extra:  # a row with several accepted forms of its reference is correct if any one matches
+        again = rlvr.score(verifier, [rows[i].completion for i, _ in extra], [a for _, a in extra], workers=workers)
+        for (i, _), v in zip(extra, again):
+            if v.reward > 0 and not out[i][0]:
+                out[i] = (True, str(v.extracted) if v.extracted is not None else "", v.status)
+    return out
 
 
 def cached_math_verify(rows: list[Row], workers: int | None, cache: Path | None) -> list[tuple[bool, str, str]]:
@@ -180,16 +282,19 @@ def _cell(t: str) -> str:
 def write_md(path: Path, rows: list[Row], ours: list, before: str) -> None:
     """The table of every disagreement read by hand (benchmarks/results/published_math.md)."""
     lines = [
-        "# Published MATH-500 generations: every disagreement between rlvr and the published verdict, read by hand",
+        "# Published generations (MATH-500, AIME, AMC, Minerva, OlympiadBench): every disagreement between rlvr and the "
+        "published verdict, read by hand",
         "",
         "Written by `python benchmarks/published_math.py --write-md` from the labels in "
-        "`benchmarks/results/published_math_labels.tsv` (one line each: row key, class, reason). Source: "
-        "labrem/neus2026-labre (MIT), see `benchmarks/results/published_math.txt` for the figures. Columns: the row key "
+        "`benchmarks/results/published_math_labels.tsv` (one line each: row key, class, reason). Sources: "
+        "labrem/neus2026-labre (MIT, key `labre:`), JingyangYi/ShorterBetter (key `sb:`) and QwenLM/Qwen2.5-Math (MIT, "
+        "key `qwen:`), see `benchmarks/results/published_math.txt` for the figures. Columns: the row key "
         "(problem id and a hash of the response), the run, the reference, what rlvr reads now, what their extractor "
         "read, the published verdict, rlvr's verdict now, the class and the reason.",
         "",
         f"Classes: **theirs wrong** (the published verdict is wrong), **judgement call** (both defensible), **rlvr "
-        f"wrong** (rlvr is wrong, not fixed), **{FIXED}** (rlvr disagreed at {before} and was wrong; fixed, the row "
+        f"wrong** (rlvr is wrong, not fixed), **{FIXED}** (rlvr disagreed at {before} (the qwen and sb rows: at 4b12e64) and "
+        "was wrong; fixed, the row "
         f"now agrees), **{BOTH}** (rlvr and the published verdict agree and both are wrong; found where plain "
         "math-verify disagreed with both).",
         "",
@@ -222,6 +327,7 @@ def report(rows: list[Row], ours: list, plain: list | None, show: bool) -> list[
     for i, r in enumerate(rows):
         groups[f"{r.source}: {r.run}"].append(i)
         groups[f"{r.source}: all"].append(i)
+        groups[f"~ {r.bench} (all sources)"].append(i)
     truth = [_truth(r, ours[i][0]) for i, r in enumerate(rows)]
     head = (
         f"{'source: run':42} {'rows':>6}  {'rlvr = published':>18} {'m-v = published':>18}  {'rlvr = truth':>18} "

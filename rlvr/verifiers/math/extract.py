@@ -142,6 +142,8 @@ CONCLUSION_WORDS = (
 _BOX = re.compile(r"\\(?:" + "|".join(BOX_COMMANDS) + r")(?![A-Za-z])")
 _BRACE = re.compile(r"(?<!\\)(?:\\\\)*([{}])")  # "\\}" is an escaped brace, "\\\\}" a line break then a brace
 _BARE_TOKEN = re.compile(r"[^\s$]+")
+# LaTeX spacing that prints nothing visible: a box holding only these is a blank to fill, not an answer
+_BLANK_SPACING = re.compile(r"\\[hv]?phantom\{[^{}]*\}|\\hspace\*?\{[^{}]*\}|\\q?quad(?![A-Za-z])|\\[ ,;:!]|~")
 # Searched in an ASCII-lower-cased copy (same length, same offsets): a case-insensitive pattern is several times slower.
 _MARKER = re.compile(r"####|\bfinal[ \t]+answer\b|\banswer\b|^[ \t]*a:", re.MULTILINE)
 _FINAL_BEFORE = re.compile(r"\bfinal[ \t]+$")  # "final " right before "answer" (searched in a 40-character window)
@@ -242,7 +244,20 @@ def _drop_continuation(text: str) -> str:
         last_answer = max(m.start() for m in (_last_match(_BOX, text), _last_match(_MARKER, lowered)) if m is not None)
         return text[max(at for at in parts if at < last_answer) :]
     following = _NEXT_QUESTION.search(text, first_answer)
-    return text[: following.start()] if following else text
+    if following is None or _heading_only(text, lowered, first_answer, following.start()):
+        return text  # "**Final Answer**\nSubproblem 1: ... \boxed{..}": the label heads the answer, no new question
+    return text[: following.start()]
+
+
+def _heading_only(text: str, lowered: str, start: int, stop: int) -> bool:
+    """Whether ``text[start:stop]`` is a bare answer heading ("**Final Answer**", "### Final Answer:"): no box, and
+    nothing but the marker and markdown on its line."""
+    if _BOX.search(text, start, stop) is not None:
+        return False
+    line_end = text.find("\n", start, stop)
+    marker = _MARKER.match(lowered, start)
+    rest = text[marker.end() if marker else start : stop if line_end < 0 else line_end]
+    return not rest.strip(" \t*#:_")
 
 
 def _close_brace(text: str, open_at: int) -> int | None:
@@ -316,6 +331,9 @@ def _boxes(text: str) -> tuple[list[str], str]:
             struck.add("".join(content.split()))
         else:
             found.append(content)
+    if any(not _BLANK_SPACING.sub("", box).strip() for box in found):
+        # a blank the question shows, echoed ("4 = \\boxed{\\phantom{2}}"), is no answer beside a filled box
+        found = [box for box in found if _BLANK_SPACING.sub("", box).strip()] or found
     if last_end >= 0 and _retracted_after(text[last_end:]):
         return found, "retracted"
     kept = [box for box in found if "".join(box.split()) not in struck] if struck else found
