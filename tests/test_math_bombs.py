@@ -77,3 +77,18 @@ def test_bombs_get_zero_and_honest_rows_are_graded(tmp_path):
         if "want" in row:
             assert graded[row["id"]]["reward"] == row["want"], graded[row["id"]]
     assert graded["noise"]["extracted"] == "3"
+
+
+def test_two_equations_that_sympy_solve_would_grind_on_are_decided_in_seconds():
+    """A published Minerva answer (ShorterBetter-1.5B, problem 146) against its equation-of-motion reference: math-verify
+    hands both to ``sympy.solve`` for all six symbols, which ran 12 s and timed out; the solve is now bounded (2 s),
+    and an equation that is the reference scaled by a constant needs no solve at all."""
+    from rlvr.verifiers.math import MathVerifier
+
+    v = MathVerifier()
+    gold = "ml\\ddot{\\theta}(t)-mg\\sin\\theta(t)=f(t)\\cos\\theta(t)"
+    start = time.perf_counter()
+    verdict = v.judge("\\dfrac{d^2\\theta}{dt^2}=\\dfrac{f(t)\\sin\\theta}{ml}", gold)
+    assert verdict.status == "wrong" and time.perf_counter() - start < 6.0, verdict
+    scaled = v.judge("2ml\\ddot{\\theta}(t)-2f(t)\\cos\\theta(t)=2mg\\sin\\theta(t)", gold)
+    assert scaled.status == "correct", scaled

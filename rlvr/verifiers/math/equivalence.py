@@ -35,7 +35,9 @@ import functools
 import logging
 import math
 import re
-from collections.abc import Iterator
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -849,9 +851,75 @@ def _sympy_verdict(p: str, g: str) -> tuple[bool, str]:
             return False, reason
     pred, gold = _one_symbol_per_name(pred, gold)
     relational = bool(_RELATION.search(p + g))
-    if not verify(gold, pred, timeout_seconds=None, allow_set_relation_comp=relational):
+    if _solve_is_slow(pred, gold):
+        if _same_equation(pred, gold):
+            return True, ""
+        same = _within(
+            SOLVE_SECONDS, lambda: verify(gold, pred, timeout_seconds=None, allow_set_relation_comp=relational)
+        )
+        if same is None:
+            return False, "not the same equation (solving them took too long)"
+    else:
+        same = verify(gold, pred, timeout_seconds=None, allow_set_relation_comp=relational)
+    if not same:
         return False, "not equivalent"
     return _audit_precision(pred, gold)
+
+
+def _solve_is_slow(pred: Any, gold: Any) -> bool:
+    """Two equations that math-verify would, as its last resort, hand to ``sympy.solve`` for all their symbols: with
+    three or more symbols or any function in them that can run for many seconds (a Minerva equation of motion,
+    ``ml\\ddot\\theta(t) - mg\\sin\\theta(t) = f(t)\\cos\\theta(t)``, took 12 s and timed out)."""
+    import sympy
+
+    if not (isinstance(pred, sympy.Eq) and isinstance(gold, sympy.Eq)):
+        return False
+    if len(pred.free_symbols | gold.free_symbols) > 2:
+        return True
+    return any(e.atoms(sympy.Function) for e in (pred, gold))
+
+
+def _same_equation(pred: Any, gold: Any) -> bool:
+    """``L1 = R1`` and ``L2 = R2`` are the same equation when ``L1 - R1`` is a non-zero constant times ``L2 - R2``
+    (sides swapped, both sides scaled), decided without solving. (Scaled by a symbol is left to math-verify's solve:
+    latex2sympy reads ``SRMC = LRMC`` as a product of letters, ``M/A`` times ``SRAC = LRAC``.)"""
+    import sympy
+
+    diff_p, diff_g = pred.lhs - pred.rhs, gold.lhs - gold.rhs
+    if diff_g == 0 or diff_p == 0:
+        return diff_p == diff_g
+    ratio = sympy.simplify(diff_p / diff_g)
+    return bool(ratio.is_number and ratio.is_nonzero and ratio.is_finite)
+
+
+SOLVE_SECONDS = 2.0  # math-verify's sympy.solve on two equations, at most; well inside the worker's 10 s
+
+
+class _OutOfTime(BaseException):
+    """Raised by the timer in :func:`_within`; a BaseException, so that math-verify's ``except Exception`` around
+    its comparisons lets it through."""
+
+
+def _within(seconds: float, work: Callable[[], bool]) -> bool | None:
+    """``work()``, or None when it runs past ``seconds``: a timer signal interrupts sympy (pure Python) in a grader
+    process's main thread. Elsewhere (a thread, no SIGALRM) the work runs unbounded, as everything else in sympy."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        return work()
+
+    def out_of_time(signum: int, frame: Any) -> None:
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, out_of_time)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            return work()
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except _OutOfTime:
+        return None
+    finally:
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _one_symbol_per_name(pred: Any, gold: Any) -> tuple[Any, Any]:
