@@ -50,7 +50,7 @@ MAX_DIGITS = 100_000  # numbers whose size estimate passes this many digits are 
 MAX_NODES = 4000  # sympy tree size beyond which an answer is refused
 
 _LHS = re.compile(
-    r"^ ?(\((?:[A-Za-z]|\\[A-Za-z]+)(?:,(?:[A-Za-z]|\\[A-Za-z]+))*\)|[A-Za-z](?:_\{?\w+\}?)?(?:\([^()=]*\))?|\\[A-Za-z]+"
+    r"^ ?(\((?:[A-Za-z]|\\[A-Za-z]+)(?:,(?:[A-Za-z]|\\[A-Za-z]+))*\)|[A-Za-z](?:_\{?\\?\w+\}?)?(?:\([^()=]*\))?|\\[A-Za-z]+"
     r"|[A-Za-z]{2,6}_\{?\w+\}? ?(?:[A-Za-z]|\([A-Za-z]\))"
     # a derivative named: \frac{dM}{dt}, \frac{d^2x}{dt^2}, x', y''(t), x^{\prime}, \dot{x}
     r"|\\frac\{d(?:\^\{?\d\}?)? ?[A-Za-z](?:_\{?\w+\}?)?\}\{d ?[A-Za-z](?:\^\{?\d\}?)?\}"
@@ -794,7 +794,7 @@ def _parse(s: str) -> Any:
 
 
 _PRIME = re.compile(r"(?<=[A-Za-z})])('{1,3})")
-_SUBSCRIPT_COMMAND = re.compile(r"_\{\\([A-Za-z]+)\}")
+_SUBSCRIPT_COMMAND = re.compile(r"_\{ ?\\([A-Za-z]+) ?\}")
 
 
 def _for_latex2sympy(s: str) -> str:
@@ -840,6 +840,7 @@ def _sympy_equal(p: str, g: str) -> tuple[bool, str]:
 
 def _sympy_verdict(p: str, g: str) -> tuple[bool, str]:
     """math-verify's verdict, audited (the only step that parses with latex2sympy and runs sympy)."""
+    import sympy
     from math_verify import verify
 
     gold, pred = _parse(g), _parse(p)
@@ -849,7 +850,7 @@ def _sympy_verdict(p: str, g: str) -> tuple[bool, str]:
     for expr in (pred, gold):
         if (reason := _too_big(expr)) is not None:
             return False, reason
-    pred, gold = _one_symbol_per_name(pred, gold)
+    pred, gold = _imaginary_unit(*_one_symbol_per_name(pred, gold))
     relational = bool(_RELATION.search(p + g))
     if _solve_is_slow(pred, gold):
         if _same_equation(pred, gold):
@@ -861,6 +862,8 @@ def _sympy_verdict(p: str, g: str) -> tuple[bool, str]:
             return False, "not the same equation (solving them took too long)"
     else:
         same = verify(gold, pred, timeout_seconds=None, allow_set_relation_comp=relational)
+    if not same and _hyperbolic(pred, gold):  # sinh(at)/a for (e^{at}-e^{-at})/(2a): sympy's simplify keeps sinh
+        same = verify(gold.rewrite(sympy.exp), pred.rewrite(sympy.exp), timeout_seconds=None)
     if not same:
         return False, "not equivalent"
     return _audit_precision(pred, gold)
@@ -920,6 +923,31 @@ def _within(seconds: float, work: Callable[[], bool]) -> bool | None:
         return None
     finally:
         signal.signal(signal.SIGALRM, previous)
+
+
+_HYPERBOLIC = ("sinh", "cosh", "tanh", "coth", "sech", "csch")
+
+
+def _hyperbolic(pred: Any, gold: Any) -> bool:
+    import sympy
+
+    return all(isinstance(e, sympy.Basic) for e in (pred, gold)) and any(
+        type(f).__name__ in _HYPERBOLIC for e in (pred, gold) for f in e.atoms(sympy.Function)
+    )
+
+
+def _imaginary_unit(pred: Any, gold: Any) -> tuple[Any, Any]:
+    """A reference whose only name is ``i`` (``1+2i``) is a complex number: ``i`` is the imaginary unit on both sides,
+    so that ``i(2-i)`` and ``2i-i^2`` are ``1+2i`` (latex2sympy reads ``i`` as a plain symbol)."""
+    import sympy
+
+    if not isinstance(pred, sympy.Basic) or not isinstance(gold, sympy.Basic):
+        return pred, gold
+    names = {s.name for s in gold.free_symbols if isinstance(s, sympy.Symbol)}
+    if names != {"i"}:
+        return pred, gold
+    swap = {s: sympy.I for e in (pred, gold) for s in e.free_symbols if isinstance(s, sympy.Symbol) and s.name == "i"}
+    return pred.xreplace(swap), gold.xreplace(swap)
 
 
 def _one_symbol_per_name(pred: Any, gold: Any) -> tuple[Any, Any]:

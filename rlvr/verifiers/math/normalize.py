@@ -38,8 +38,8 @@ REPLACE = (
     ("\u00b2", "^2"),
     ("\u00b3", "^3"),
     ("\u00b9", "^1"),
-    ("\u00c5", " \\text{Å}"),
-    ("\\AA", " \\text{Å}"),
+    ("\u00c5", " \u00c5 "),  # a unit word of its own (inside \text{} too: "4080 \, \text{Å}")
+    ("\\AA", " \u00c5 "),
     ("\\dfrac", "\\frac"),
     ("\\tfrac", "\\frac"),
     ("\\dbinom", "\\binom"),
@@ -149,13 +149,9 @@ def normalize(s: str) -> str:
         s = pattern.sub(repl, s)
     s = _ORDINAL.sub("", s)
     s = _TEXT.sub(lambda m: f" {m.group(1).strip()} ", s)
-    s = re.sub(r"(?<=\d) (?:th|st|nd|rd)\b", "", s)
-    if "=" in s and (
-        "for" in s or "forall" in s
-    ):  # "f(n) = n for all n": the identity holds everywhere; it is the answer
-        s = re.sub(
-            r"(?<=[^=])(?: ?,)? (?:for (?:all|every|each|any)|\\forall) [^=]{1,80}$", "", s
-        )  # "12\text{th grade}": the ordinal was inside the text
+    s = re.sub(r"(?<=\d) (?:th|st|nd|rd)\b", "", s)  # "12\text{th grade}": the ordinal was inside the text
+    if "=" in s and "for" in s:  # "f(n) = n for all n": the identity holds everywhere; it is the answer
+        s = re.sub(r"(?<=[^=])(?: ?,)? (?:for (?:all|every|each|any)|\\forall) [^=]{1,80}$", "", s)
     s = re.sub(r"\bsq\. ?", "sq ", s)  # "15 \text{ sq. cm}"
     s = re.sub(r" +", " ", s).strip()
     s = re.sub(r"(?<=\d) (?=i\b)", "", s)  # "12 i" -> "12i": latex2sympy reads the two as different symbols
