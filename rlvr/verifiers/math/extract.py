@@ -9,12 +9,16 @@ Where the answer is read, in order (a *format* picks the readers; see :data:`FOR
 ==============  ====================================================================================================
 reader          reads
 ==============  ====================================================================================================
+``answer_tag``  (``auto``) the last ``<answer>...</answer>``: its box, or its line reduced to the answer.
 ``final``       (``auto``) a ``Final Answer: ...`` line after the last box: the boxes before it were working.
 ``boxed``       every outermost ``\\boxed{}``/``\\fbox{}``/``\\framebox{}``/``\\bbox{}`` (``\\boxed 5`` too) after
                 the last ``</think>``. Distinct boxes are all kept, joined by :data:`HEDGE_SEP`: the judge decides by
                 the reference's shape whether they are parts of a list or a hedge. A box right after a negation
-                (``is not \\boxed{12}``) does not count; a retraction after the last box (``Wait, that is wrong``)
-                leaves no answer.
+                (``is not \\boxed{12}``, ``It is false that ... \\boxed{12}``) does not count; a retraction after
+                the last box (``Wait, that is wrong``, ``\\boxed{12} cannot be right``) leaves no answer; a box
+                that the text before the next box takes back (``\\boxed{13}. No, ... \\boxed{12}``) is dropped; an
+                answer line after the last box that gives another number (``... so the answer is 13``) is one more
+                answer (a hedge).
 ``marker``      the last answer line: ``####``, ``Final Answer:``, ``the final answer is``, ``The answer is``, a
                 last line ``A: 26``; the line is reduced to its answer (``$14 {,} 916$. I hope it is correct.`` ->
                 ``14 {,} 916``; ``42 because ...`` -> ``42``; a sentence, ``The largest $n$ is 34.`` -> ``34``);
@@ -35,6 +39,9 @@ reader          reads
 
 A completion cut off inside ``<think>`` or inside an unclosed ``\\boxed{`` has no answer; text after a chat template's
 end token (``<|im_start|>``) or a few-shot model's invented next ``Question:`` / ``Subproblem 2:`` is not read.
+Misspelt closing tags (``</ think>``, ``<\\think>``, ``</THINK>``, ``</thinking>``) close the thinking too. What a
+reader of the rendered text does not see is not read: boxes inside code, HTML and LaTeX comments, ``\\iffalse``,
+struck-through text; a completion that redefines a command (``\\renewcommand{\\boxed}``) has no answer.
 """
 
 from __future__ import annotations
@@ -77,18 +84,24 @@ RETRACTION_OPENERS = (
     "but wait",
     "scratch that",
 )
+# The openers that take a box back even when another box follows (a bare "wait" may go on to a second part).
+STRONG_RETRACTION_OPENERS = ("no,", "no.", "no!", "no wait", "oops", "scratch that", "hmm, no", "hmm no")
+# Words earlier in a box's sentence that deny it: "It is false that the answer is \\boxed{12}".
+DENIALS_BEFORE_BOX = ("false that", "not true that", "rule out", "ruled out", "eliminate", "wrong to say")
 # ... or whose own sentence calls it wrong ("$\\boxed{12}$ is incorrect.", "\\boxed{12}\\text{ is wrong}").
 CALLED_WRONG = (
     "wrong", "incorrect", "not correct", "not right", "not the answer", "mistake", "mistaken", "false", "careless",
     "tempting", "naive", "trap", "misleading", "erroneous", "but the real", "but the actual", "but the correct",
     "but the true",
-    "a guess", "not sure", "unsure",
+    "a guess", "not sure", "unsure", "is impossible", "only if", "is ruled out", "but fails",
 )  # fmt: skip
 # ... or, within the next few sentences, says that it (not some earlier scratch work) is wrong.
 RETRACTION_PHRASES = (
     "that is wrong", "that's wrong", "this is wrong", "that is incorrect", "that's incorrect", "this is incorrect",
     "is not correct", "is not right", "isn't correct", "isn't right", "scratch that", "i made a mistake",
     "i've made a mistake", "i have made a mistake", "we made a mistake", "i was wrong", "the answer is wrong", "that answer is wrong", "this answer is wrong",
+    "actually no", "actually, no", "hmm, no", "hmm no", "is wrong:", "above is wrong", "above is incorrect",
+    "i made an error", "i've made an error", "i have made an error", "i miscalculated", "correction:", "erratum",
 )  # fmt: skip
 # Special tokens of chat templates: a completion that runs past one has started a new turn.
 END_TOKENS = ("<|im_start|>", "<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "<end_of_turn>")
@@ -197,8 +210,42 @@ _WAYS = re.compile(
     r"\bin (" + _NUMBER_TEXT + r") (?:different |distinct |possible )?ways\b"
     r"|\b(?:can|could) [a-z]+ (" + _NUMBER_TEXT + r") (?:different|distinct|possible)\b"
 )
+# Closing think tags as models misspell them; an opening one without any close is a trace cut off.
+_THINK_END = re.compile(r"<[ \t]*[/\\][ \t]*think(?:ing)?[ \t]*>", re.IGNORECASE)
+_THINK_START = re.compile(r"<[ \t]*think(?:ing)?[ \t]*>", re.IGNORECASE)
+# A command redefined in the completion: "\renewcommand{\boxed}[1]{13}\boxed{12}" renders 13.
+_REDEFINE = re.compile(r"\\(?:(?:re)?newcommand|def|let|DeclareRobustCommand|DeclareMathOperator|catcode)(?![A-Za-z])")
+# Code: a fenced block or an inline span (a box inside is shown, not given)
+_CODE = re.compile(r"```[\s\S]*?```|`[^`\n]{1,300}`")
+# Text that does not render or is struck out; each searched only when its marker is in the text
+_UNSEEN = (
+    ("~~", re.compile(r"~~(?=[^\s~])[^~\n]{1,300}?(?<=[^\s~])~~")),
+    ("<", re.compile(r"<(del|s|strike)>[^<]{0,300}</\1>", re.IGNORECASE)),
+    # a LaTeX comment: "%" at a line start or after a space that does not follow a number ("50 %" is a percentage)
+    ("%", re.compile(r"(?:^|(?<=[^\d\s\\}])[ \t]+)%[^\n]*", re.MULTILINE)),
+)
 # A box that names what the next box holds: "the value of $\boxed{\square}$ is $\boxed{3}$", "\boxed{4\$} = \boxed{6}"
 _NAMES_NEXT_BOX = re.compile(r"[ \t$]*(?:is|=|equals)[ \t$]*\\boxed\b")
+_STRONG_OPENER = re.compile("(?:" + "|".join(map(re.escape, STRONG_RETRACTION_OPENERS)) + r")(?![a-z])")
+_CALLED_WRONG_WORD = re.compile(r"(?<![a-z])(?:" + "|".join(map(re.escape, CALLED_WRONG)) + r")(?![a-z])")
+_RETRACTION_PHRASE = re.compile("|".join(map(re.escape, RETRACTION_PHRASES)))
+# The box's sentence goes on to deny it: "$\boxed{12}$ cannot be right", "\boxed{12}, which is too large"
+_DENIED_AFTER = re.compile(
+    r"[\s$.,;:)\]*\\]*(?:which[ \t]+|this[ \t]+|that[ \t]+)?(?:"
+    r"(?:cannot|can't|can not|could not|couldn't)[ \t]+be[ \t]+(?:right|correct|true|the answer|valid|it)\b"
+    r"|(?:does not|doesn't|did not|didn't|do not|don't)[ \t]+(?:work|satisfy|hold|fit|meet|check out)\b"
+    r"|(?:is|was|are|were)[ \t]+(?:not[ \t]+valid|invalid|too[ \t]+(?:large|small|big|high|low|many|few)"
+    r"|my (?:first|initial) (?:guess|attempt)|what (?:i|we)(?:'d| would) get)\b"
+    r"|(?:overcounts|undercounts|double[- ]counts)\b)"
+)
+# Words on an answer line that make its value a guess
+_LINE_HEDGE = re.compile(
+    r"\b(?:give or take|more or less|or so|i think|i guess|i believe|if i'm not mistaken|if i am not mistaken"
+    r"|unless i|i'm not sure|i am not sure)\b|-ish\b"
+)
+_LEADING_FILL = re.compile(r"[\s$.,;:)\]*\\]*")  # what may stand between a box and the words after it
+# a later answer line's number, compared with the boxes
+_PLAIN_VALUE = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?")
 _SHORT_PLAIN = 80  # a completion with no marker is taken whole only when it is one short line
 _ONE_LINE = 400  # ... or its one math span, when it is one line of prose around it
 
@@ -213,15 +260,47 @@ def _ascii_lower(text: str) -> str:
 def answer_region(text: str) -> str | None:
     """The part that may hold the final answer: after the last ``</think>``, before a new chat turn.
 
-    None when the completion was cut off while thinking.
+    None when the completion was cut off while thinking, or redefines a command (``\\renewcommand{\\boxed}``): what
+    such text renders is not what it says. Text a reader does not see (code, comments, struck-through text) is
+    dropped (see :func:`_drop_unseen`).
     """
     end = text.rfind("</think>")
     if end >= 0:
         text = text[end + len("</think>") :]
-    elif "<think>" in text:
+    elif (odd := _last_match(_THINK_END, text)) is not None:  # "</ think>", "<\\think>", "</THINK>", "</thinking>"
+        text = text[odd.end() :]
+    elif "<think>" in text or _THINK_START.search(text):
         return None
     cut = min((i for tok in END_TOKENS if (i := text.find(tok)) >= 0), default=len(text))
-    return _drop_continuation(text[:cut])
+    text = text[:cut]
+    if _REDEFINE.search(text):
+        return None
+    return _drop_continuation(_drop_unseen(text))
+
+
+def _drop_unseen(text: str) -> str:
+    """Without what a reader of the rendered text does not see as the answer: boxes inside code (``\\`\\boxed{12}\\```
+    is a format shown, not an answer), HTML and LaTeX comments, ``\\iffalse`` blocks, struck-through text
+    (``~~12~~``, ``<del>``)."""
+    if "`" in text:
+        text = _CODE.sub(lambda m: _BOX.sub("[box]", m.group()), text)
+    for opener, closer in (("<!--", "-->"), ("\\iffalse", "\\fi")):
+        if opener in text:
+            text = _drop_between(text, opener, closer)
+    for marker, pattern in _UNSEEN:
+        if marker in text:
+            text = pattern.sub(" ", text)
+    return text
+
+
+def _drop_between(text: str, opener: str, closer: str) -> str:
+    """``text`` without each ``opener ... closer`` span, found by ``str.find`` (a lazy pattern would rescan the rest of
+    the text from every unclosed opener: quadratic)."""
+    out, pos = [], 0
+    while (start := text.find(opener, pos)) >= 0 and (end := text.find(closer, start + len(opener))) >= 0:
+        out.append(text[pos:start])
+        pos = end + len(closer)
+    return " ".join(out) + " " + text[pos:] if out else text
 
 
 def _drop_continuation(text: str) -> str:
@@ -272,27 +351,55 @@ def _skip_options(text: str, j: int) -> int:
 def _negated_before(text: str, start: int) -> bool:
     before = text[max(0, start - 40) : start].lower()
     before = before.rstrip(" \t\n$*(\\[").rstrip()
-    return before.endswith(NEGATIONS_BEFORE_BOX)
+    if before.endswith(NEGATIONS_BEFORE_BOX):
+        return True
+    window = text[max(0, start - 120) : start].lower()
+    if not any(phrase in window for phrase in DENIALS_BEFORE_BOX):
+        return False
+    sentence = re.split(r"[.!?;\n]", window)[-1]  # the box's own sentence so far
+    return any(phrase in sentence for phrase in DENIALS_BEFORE_BOX)
 
 
 def _retracted_after(text: str) -> bool:
-    tail = re.sub(r"\s+", " ", text[:TAIL].lower())
+    skipped = text[_LEADING_FILL.match(text).end() :]  # a retraction after a long run of blank space follows the box
+    tail = re.sub(r"\s+", " ", skipped[:TAIL].lower())
     opening = tail.lstrip(" .,;:!$)\\]*")
     if any(re.match(re.escape(word) + r"(?![a-z])", opening) for word in RETRACTION_OPENERS):
         return True
     own_sentence = re.split(r"[.!?\n]", text[:200].lower(), maxsplit=1)[0]  # the rest of the box's own sentence
+    if _DENIED_AFTER.match(own_sentence):
+        return True
     if any(re.search(r"(?<![a-z])" + re.escape(word) + r"(?![a-z])", own_sentence) for word in CALLED_WRONG):
         return True
     return any(phrase in tail for phrase in RETRACTION_PHRASES)
+
+
+def _taken_back_before_next(between: str) -> bool:
+    """Whether the text between two boxes takes the first back ("\\boxed{13}. Wait, that's wrong ... \\boxed{12}").
+
+    Stricter than after the last box: a bare "Wait," between two boxes may add a second part ("Wait, there is also
+    \\boxed{2}"), so only the words that reject a value count."""
+    skipped = between[_LEADING_FILL.match(between).end() : TAIL]
+    if len(skipped) < 2:
+        return False  # "\\boxed{3} \\boxed{3}": nothing between (and no time spent on many such boxes)
+    low = re.sub(r"\s+", " ", skipped.lower())
+    if _STRONG_OPENER.match(low):
+        return True
+    own_sentence = re.split(r"[.!?\n]", between[:200].lower(), maxsplit=1)[0]
+    if _DENIED_AFTER.match(own_sentence):
+        return True
+    return _CALLED_WRONG_WORD.search(own_sentence) is not None or _RETRACTION_PHRASE.search(low) is not None
 
 
 def _boxes(text: str) -> tuple[list[str], str]:
     """Contents of every outermost box, left to right, and how they end.
 
     The state is ``"ok"``, ``"truncated"`` (unclosed last box), ``"retracted"`` (taken back after the last box) or
-    ``"negated"`` (every non-empty box follows a negation: "the answer is not \\boxed{12}").
+    ``"negated"`` (every non-empty box follows a negation: "the answer is not \\boxed{12}"). A box that the text
+    before the next box takes back is dropped; a later answer line that gives another number (``\\boxed{12} ... so
+    the answer is 13``) is kept as one more answer (a hedge).
     """
-    found: list[str] = []
+    found: list[tuple[str, int, int]] = []  # (content, start, end)
     struck: set[str] = set()  # contents boxed after a negation: struck wherever else they are boxed
     pos, last_end = 0, -1
     while (m := _BOX.search(text, pos)) is not None:
@@ -300,7 +407,7 @@ def _boxes(text: str) -> tuple[list[str], str]:
         if j < len(text) and text[j] == "{":
             end = _close_brace(text, j)
             if end is None:
-                return found, "truncated"
+                return [c for c, _, _ in found], "truncated"
             content, pos = text[j + 1 : end], end + 1
         elif j > m.end() and (tok := _BARE_TOKEN.match(text, j)):  # "\boxed 5"
             content, pos = tok.group().rstrip(".,;"), tok.end()
@@ -315,11 +422,28 @@ def _boxes(text: str) -> tuple[list[str], str]:
         if _negated_before(text, m.start()):
             struck.add("".join(content.split()))
         else:
-            found.append(content)
+            found.append((content, m.start(), pos))
     if last_end >= 0 and _retracted_after(text[last_end:]):
-        return found, "retracted"
-    kept = [box for box in found if "".join(box.split()) not in struck] if struck else found
+        return [c for c, _, _ in found], "retracted"
+    kept = [
+        c
+        for i, (c, _, end) in enumerate(found)
+        if i + 1 == len(found) or not _taken_back_before_next(text[end : found[i + 1][1]])
+    ]
+    if kept and (later := _later_answer(text[last_end:])) is not None:
+        kept.append(later)
+    if struck:
+        kept = [box for box in kept if "".join(box.split()) not in struck]
     return kept, "negated" if struck and not kept else "ok"
+
+
+def _later_answer(tail: str) -> str | None:
+    """A number given by an answer line after the last box ("\\boxed{12}; for the real input the answer is 13")."""
+    tail = tail.lstrip()[:TAIL]
+    if "answer" not in tail.lower():
+        return None
+    value = read_marker(tail, ("final", "answer"))
+    return value if value and _PLAIN_VALUE.fullmatch(value) else None
 
 
 def clean(answer: str) -> str:
@@ -431,6 +555,8 @@ def read_marker(region: str, kinds: tuple[str, ...] = ("hash", "final", "answer"
     low = " ".join(line.lower().split()).split("i hope it is correct")[0]  # Minerva's formula ends the answer
     if _CALLED_WRONG.search(low) or any(phrase in low for phrase in RETRACTION_PHRASES):
         return ""  # "The answer is 12, and it is not correct.", "The answer is 12. That is wrong."
+    if _LINE_HEDGE.search(_first_sentence(low)):
+        return ""  # "The answer is 12, give or take."
     if _DESCRIPTION.match(line) and line.split(None, 1)[0] not in FILLERS:
         return None  # "the final answer is consistent with the given information": no value; read on
     at_end = "\n" not in region[at:].strip()
@@ -471,6 +597,8 @@ def _last_line_answer(text: str) -> str | None:
     raw = text.rstrip().rsplit("\n", 1)[-1].strip()
     line = raw.strip(" \t*-")
     if (label := _RESULT_LABEL.match(line)) is not None:
+        if re.match(r"(?:We|I|Let|Given|Since|First|Note|Consider|To)\b", line[label.end() :]):
+            return None  # "Solution: We know $2x = 24$.": the solution begins, it states no result
         return reduce_line(line[label.end() :]) or None
     if raw.rstrip(" .").endswith("**") and (bold := _bold_answer(raw, need_prose="=" not in raw)) is not None:
         return bold or None  # the bold value closes the line
@@ -725,6 +853,19 @@ def _sentence_number(sentence: str) -> str | None:
 Reader = Callable[[str], "str | None"]
 
 
+def read_answer_tag(region: str) -> str | None:
+    """The last ``<answer>...</answer>`` (the R1-Zero prompt's tag): its box, or its line reduced to the answer."""
+    lowered = _ascii_lower(region)
+    start = lowered.rfind("<answer>")
+    end = lowered.find("</answer>", start)
+    if start < 0 or end < 0:
+        return None
+    inside = region[start + len("<answer>") : end][:MAX_LINE].strip()
+    if _BOX.search(inside):
+        return read_boxed(inside) or ""
+    return reduce_line(" ".join(inside.split())) or ""
+
+
 def read_final_after_box(region: str) -> str | None:
     """A "Final Answer: ..." line after the last box is the conclusion; boxes before it were working."""
     at = _last_marker(region, ("final",))
@@ -736,7 +877,7 @@ def read_final_after_box(region: str) -> str | None:
 
 
 FORMATS: dict[str, tuple[Reader, ...]] = {
-    "auto": (read_final_after_box, read_boxed, read_marker),
+    "auto": (read_answer_tag, read_final_after_box, read_boxed, read_marker),
     "boxed": (read_boxed,),
     "gsm8k": (lambda r: read_marker(r, ("hash", "answer", "a")),),
     "minerva": (lambda r: read_marker(r, ("final",)),),

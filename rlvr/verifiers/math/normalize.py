@@ -7,7 +7,9 @@ is cheap enough for the host.
 
 Units (:data:`UNITS`) and the words that may follow a number (``5 apples``) are stripped; a word that changes the
 meaning (``12 is wrong``, ``12 probably``, ``12 plus one``: :data:`NOT_UNITS`) keeps the answer whole, so that it
-cannot match a plain number. :func:`split_units` returns the unit too, so that ``12 km`` and ``12 m`` differ.
+cannot match a plain number. :func:`split_units` returns the unit too, so that ``12 km`` and ``12 m`` differ (and
+:data:`UNIT_SYMBOLS` makes ``12 meters`` and ``12 m`` agree). A box inside the answer is unwrapped (math-verify would
+read it alone: ``13 \\boxed{12}``); colour is dropped, and an answer in white ink is empty.
 """
 
 from __future__ import annotations
@@ -38,6 +40,14 @@ REPLACE = (
     ("\u00b2", "^2"),
     ("\u00b3", "^3"),
     ("\u00b9", "^1"),
+    ("\u00bd", " \\frac{1}{2}"),
+    ("\u2153", " \\frac{1}{3}"),
+    ("\u2154", " \\frac{2}{3}"),
+    ("\u00bc", " \\frac{1}{4}"),
+    ("\u00be", " \\frac{3}{4}"),
+    ("\u2155", " \\frac{1}{5}"),
+    ("\u2159", " \\frac{1}{6}"),
+    ("\u215b", " \\frac{1}{8}"),
     ("\u00c5", " \\text{Å}"),
     ("\\AA", " \\text{Å}"),
     ("\\dfrac", "\\frac"),
@@ -86,13 +96,33 @@ UNITS = frozenset(
     litres gallon gallons gal cal kcal rad rads sr mph kph dollars dollar cents cent units unit degrees degree
     square sq cubic per erg ergs dyn cc percent mps""".split()
 )
+# Unit names written out, by their symbol: "12 meters" and "12 m" are the same length
+UNIT_SYMBOLS = {
+    **dict.fromkeys(("meter", "meters", "metre", "metres"), "m"),
+    **dict.fromkeys(("kilometer", "kilometers", "kilometre", "kilometres"), "km"),
+    **dict.fromkeys(("centimeter", "centimeters", "centimetre", "centimetres"), "cm"),
+    **dict.fromkeys(("millimeter", "millimeters"), "mm"),
+    **dict.fromkeys(("gram", "grams"), "g"),
+    **dict.fromkeys(("kilogram", "kilograms"), "kg"),
+    **dict.fromkeys(("second", "seconds", "sec", "secs"), "s"),
+    **dict.fromkeys(("minute", "minutes", "mins"), "min"),
+    **dict.fromkeys(("hour", "hours", "hr", "hrs"), "h"),
+    **dict.fromkeys(("liter", "liters", "litre", "litres"), "l"),
+    **dict.fromkeys(("inch", "inches"), "in"),
+    **dict.fromkeys(("foot", "feet"), "ft"),
+    **dict.fromkeys(("ergs",), "erg"),
+    **dict.fromkeys(("rads",), "rad"),
+}
+_PER = re.compile(r" ?([a-zåμµ]+)\^\{?-1\}?")
 MULTIPLIERS = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
 # Words after a number that change what it says: the answer is kept whole (and so cannot match a bare number).
 NOT_UNITS = frozenset(
     """is are was were be been not no or and plus minus times over divided by probably maybe perhaps possibly likely
     approximately approx about around roughly nearly almost wrong incorrect correct right false true than more less
     at least most if but because so then since instead actually wait only exactly pi sqrt sin cos tan log ln infty
-    cdot pm mp i e x y z n one two three four five six seven eight nine ten hundred""".split()
+    cdot pm mp i e x y z n one two three four five six seven eight nine ten hundred squared cubed factorial dozen
+    dozens score gross below above under excluded except excluding inverse reciprocal half twice double triple
+    negative positive remainder""".split()
 )
 
 # ------------------------------------------------------------------------------------------------------ patterns
@@ -124,6 +154,10 @@ def normalize(s: str) -> str:
         return s
     if s.startswith(("\\boxed{", "\\fbox{")) and s.endswith("}"):
         s = s[s.index("{") + 1 : -1]
+    if "\\" in s:
+        s = _BOX_INSIDE.sub("", s)  # "13 \\boxed{12}": math-verify would read the inner box alone; keep its braces
+        if (s := _uncolour(s)) == "":
+            return ""
     s = re.sub(r"\s+", " ", s)
     s = _undouble_backslashes(s)
     s = re.sub(r"(?<=\d),\\! ?(?=\d)", ",", s)  # MATH's "11,\! 111": a thousands comma; a plain "32, 349" is a list
@@ -208,7 +242,7 @@ def unit_of(s: str) -> str:
     (``5 apples`` and ``5 red apples`` name the same count; ``12 km`` and ``12 m`` are different lengths)."""
     if not re.search(r"[A-Za-zÅμµ]", s):
         return ""
-    s = clean(s)
+    s = clean(s).replace("\\AA", " Å")
     if len(s) > MAX_ANSWER_CHARS:
         return ""
     s = _TEXT.sub(lambda m: f" {m.group(1).strip()} ", re.sub(r"\s+", " ", s).replace("\\mathrm", "\\text"))
@@ -216,7 +250,24 @@ def unit_of(s: str) -> str:
     unit = split_units(re.sub(r" +", " ", s).strip())[1]
     if not all(w.lower() in UNITS for w in _WORDS.findall(unit)):
         return ""
-    return unit.lower().replace(" ", "")
+    unit = _WORDS.sub(lambda m: UNIT_SYMBOLS.get(m.group().lower(), m.group().lower()), unit)
+    unit = _PER.sub(r"/\1", unit)  # "km s^{-1}" is "km/s"
+    return unit.replace(" ", "")
+
+
+_BOX_INSIDE = re.compile(r"\\(?:boxed|fbox|framebox)(?![A-Za-z])")
+_COLOUR = re.compile(r"\\(?:textcolor|color) ?(?:\[[A-Za-z]+\])? ?\{ ?([#A-Za-z0-9!]*) ?\}")
+_INVISIBLE = frozenset({"white", "#fff", "#ffffff", "fff", "ffffff", "white!100"})
+
+
+def _uncolour(s: str) -> str:
+    """``\\color{red}{12}`` -> ``{12}``; "" when the answer is in white ink: what is read is not what a reader
+    sees."""
+    if "color" not in s:
+        return s
+    if any(m.group(1).lower() in _INVISIBLE for m in _COLOUR.finditer(s)):
+        return ""
+    return _COLOUR.sub("", s)
 
 
 _BACKSLASH_RUN = re.compile(r"(?<!\\)\\+(?=[A-Za-z])")  # starts only at a run's start: linear
