@@ -315,7 +315,7 @@ _OPEN_END = re.compile(r"\\[lc]?dots[ \t]*\}?[ \t]*$")  # a LaTeX ellipsis ends 
 
 
 def _equivalent(pred: str, gold: str) -> Judgement:
-    p, g = normalize(pred), normalize(gold)
+    p, g = normalize(pred), normalize(gold, reference=True)
     if not p:
         return False, "empty answer"
     if len(p) > MAX_ANSWER_CHARS or not _depth_ok(p):
@@ -743,9 +743,23 @@ def _compare_to_decimal(v: complex, g: _Num) -> tuple[bool, str]:
     if _within_tolerance(v.real, g):
         return True, "within the relative tolerance"
     slack = 0.5 * 10.0**-g.decimals + 4e-16 * abs(float(g.value))
+    if abs(v.real - float(g.value)) > 4e-16 * abs(float(g.value)) and _terminating_float(v.real):
+        return False, "a different terminating decimal"  # "\\frac{5}{2}+\\frac{1}{1000}" is 2.501, not 2.5
     if abs(v.real - float(g.value)) <= slack:
         return True, "equal at the reference's precision"
     return False, "not equivalent"
+
+
+def _terminating_float(x: float) -> bool:
+    """Whether ``x`` is (to double precision) a decimal of at most 12 places: the value of an exact expression that a
+    reference rounded from an irrational value cannot be (``2.501`` for 2.5; ``\\sqrt{17}`` is not one)."""
+    if not math.isfinite(x) or abs(x) >= 1e6:
+        return False
+    for places in range(13):
+        scaled = x * 10**places
+        if abs(scaled) < 1e14 and abs(scaled - round(scaled)) <= 1e-6:  # an irrational value lands this close rarely
+            return True
+    return False
 
 
 def _base_digits(s: str) -> str | None:

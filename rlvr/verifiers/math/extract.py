@@ -56,7 +56,10 @@ TAIL = 600  # characters after the last box searched for a retraction, and read 
 
 # ------------------------------------------------------------------------------------------------------------ tables
 
-BOX_COMMANDS = ("boxed", "fbox", "framebox", "bbox")
+BOX_COMMANDS = (
+    "boxed", "fbox", "framebox", "bbox", "Boxed", "colorbox", "fcolorbox", "ovalbox", "Ovalbox", "doublebox", "shadowbox",
+)  # fmt: skip
+BOX_COLOUR_GROUPS = {"colorbox": 1, "fcolorbox": 2}  # brace groups before the content: \fcolorbox{red}{white}{12}
 # Text after which the following box is a rejected value, not the answer ("the answer is not \boxed{12}").
 NEGATIONS_BEFORE_BOX = (
     "not",
@@ -221,8 +224,9 @@ _CODE = re.compile(r"```[\s\S]*?```|`[^`\n]{1,300}`")
 _UNSEEN = (
     ("~~", re.compile(r"~~(?=[^\s~])[^~\n]{1,300}?(?<=[^\s~])~~")),
     ("<", re.compile(r"<(del|s|strike)>[^<]{0,300}</\1>", re.IGNORECASE)),
-    # a LaTeX comment: "%" at a line start or after a space that does not follow a number ("50 %" is a percentage)
-    ("%", re.compile(r"(?:^|(?<=[^\d\s\\}])[ \t]+)%[^\n]*", re.MULTILINE)),
+    # a LaTeX comment: "%" at a line start or after a space after the end of a sentence or formula ("$13$. % ...");
+    # "50 %" is a percentage and "n % 3" a remainder
+    ("%", re.compile(r"(?:^|(?<=[.$)\]])[ \t]+)%[^\n]*", re.MULTILINE)),
 )
 # A box that names what the next box holds: "the value of $\boxed{\square}$ is $\boxed{3}$", "\boxed{4\$} = \boxed{6}"
 _NAMES_NEXT_BOX = re.compile(r"[ \t$]*(?:is|=|equals)[ \t$]*\\boxed\b")
@@ -243,6 +247,9 @@ _LINE_HEDGE = re.compile(
     r"\b(?:give or take|more or less|or so|i think|i guess|i believe|if i'm not mistaken|if i am not mistaken"
     r"|unless i|i'm not sure|i am not sure)\b|-ish\b"
 )
+# A completion that ends right after "\boxed{12} or": the other answer was cut off
+_CUT_OFF_OR = re.compile(r"[\s$.,;)\]*\\]{0,20}(?:or|and/or)[\s$(\\\[{]{0,10}", re.IGNORECASE)
+_UNCLOSED_BOLD = re.compile(r"[^\s*][^*\n]{0,200}\s*")  # the rest of a completion after an opened bold, never closed
 _LEADING_FILL = re.compile(r"[\s$.,;:)\]*\\]*")  # what may stand between a box and the words after it
 # a later answer line's number, compared with the boxes
 _PLAIN_VALUE = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?")
@@ -404,6 +411,9 @@ def _boxes(text: str) -> tuple[list[str], str]:
     pos, last_end = 0, -1
     while (m := _BOX.search(text, pos)) is not None:
         j = _skip_options(text, m.end())
+        for _ in range(BOX_COLOUR_GROUPS.get(m.group()[1:], 0)):  # the colour arguments, not the content
+            if j < len(text) and text[j] == "{" and (close := _close_brace(text, j)) is not None:
+                j = _skip_options(text, close + 1)
         if j < len(text) and text[j] == "{":
             end = _close_brace(text, j)
             if end is None:
@@ -423,7 +433,7 @@ def _boxes(text: str) -> tuple[list[str], str]:
             struck.add("".join(content.split()))
         else:
             found.append((content, m.start(), pos))
-    if last_end >= 0 and _retracted_after(text[last_end:]):
+    if last_end >= 0 and (_retracted_after(text[last_end:]) or _CUT_OFF_OR.fullmatch(text, last_end)):
         return [c for c, _, _ in found], "retracted"
     kept = [
         c
@@ -545,6 +555,8 @@ def read_marker(region: str, kinds: tuple[str, ...] = ("hash", "final", "answer"
     if "n't" in region[max(0, at - 8) : at]:
         return ""  # "the answer isn't 9"
     currency = region[max(0, at - 4) : at] == "####"  # GSM8K's "#### $540": a dollar sign, not math
+    if region[max(0, at - 2) : at] == "**" and _UNCLOSED_BOLD.fullmatch(region, at):
+        return ""  # "The answer is **12" at the very end: the bold value was cut off
     rest = region[at : at + MAX_LINE + 200].lstrip(" \t*")
     for opener, closer in (("\\[", "\\]"), ("$$", "$$")):  # a display after the marker may span lines
         if rest.startswith(opener) and (end := rest.find(closer, 2)) > 0:
@@ -585,6 +597,8 @@ def read_prose(region: str) -> str | None:
         if len(spans) == 1 and not re.search(r"\d", prose) and not _says_no_answer(prose):  # "Here is the matrix: $M$"
             return clean(next(part for part in spans[0] if part)) or None
         if len(plain) <= _SHORT_PLAIN and len(_PROSE_WORD.findall(plain)) <= 2 and len(spans) < 2:
+            if _CONCLUSION.match(plain.lower()):
+                return concluding_answer(plain)  # "So x = 12 (not 13).": a sentence, not an answer to keep whole
             return clean(plain) or None
     tail = _drop_sign_off(plain)[-TAIL:]
     found = concluding_answer(tail)
@@ -658,7 +672,10 @@ def reduce_line(line: str, *, at_end: bool = False, currency: bool = False) -> s
     A negated line (``not 12``) has no answer; so has an unclosed math span at the very end of the completion (``is
     $12`` cut off). Plain text keeps its leading expression: the first sentence, up to a clause word.
     """
-    s = line.strip().lstrip("*:").strip()
+    s = line.strip()
+    if at_end and re.match(r"\*\*[^\s*]", s) and "**" not in s[2:]:
+        return None  # "The answer is **12" at the very end: the bold value was cut off
+    s = s.lstrip("*:").strip()
     hope = s.lower().find("i hope it is correct")
     s = s[:hope].strip() if hope >= 0 else s
     if not s or re.match(r"(?:not|never|no)\b", s, re.IGNORECASE) or _first_sentence(s).rstrip().endswith("?"):
@@ -675,6 +692,8 @@ def reduce_line(line: str, *, at_end: bool = False, currency: bool = False) -> s
         return " or ".join(clean(x) for x in spans if clean(x)) or None
     if s.startswith("\\[") and (end := s.find("\\]")) > 0:
         return clean(s[2:end]) or None
+    if s.startswith("\\[") and at_end:
+        return None  # an unclosed display at the very end: cut off
     if re.match(
         r"[A-Z][a-z]+\.? [a-z$]|(?:Mr|Mrs|Ms|Dr)\. [A-Z]", s
     ):  # a sentence: "The largest $n$ is 34.", "Jane started ... 3 hours ago."

@@ -37,6 +37,14 @@ REPLACE = (
     ("\u2260", "\\ne "),
     ("\u2248", "\\approx "),
     ("\u00b1", "\\pm "),
+    ("\u2243", "\\simeq "),
+    ("\u2245", "\\cong "),
+    ("\u2241", "\\nsim "),
+    ("\u2272", "\\lesssim "),
+    ("\u2273", "\\gtrsim "),
+    ("\u226a", "\\ll "),
+    ("\u226b", "\\gg "),
+    ("\\tbinom", "\\binom"),
     ("\u00b2", "^2"),
     ("\u00b3", "^3"),
     ("\u00b9", "^1"),
@@ -94,7 +102,7 @@ UNITS = frozenset(
     s sec secs second seconds ms ns min mins minute minutes h hr hrs hour hours day days week weeks month months
     year years yr yrs k c f j kj ev kev mev gev w kw mw v hz khz mhz ghz n pa kpa atm mol l ml liter liters litre
     litres gallon gallons gal cal kcal rad rads sr mph kph dollars dollar cents cent units unit degrees degree
-    square sq cubic per erg ergs dyn cc percent mps""".split()
+    square sq cubic per erg ergs dyn cc percent mps ohm ohms kohm mohm μ µ""".split()
 )
 # Unit names written out, by their symbol: "12 meters" and "12 m" are the same length
 UNIT_SYMBOLS = {
@@ -114,6 +122,12 @@ UNIT_SYMBOLS = {
     **dict.fromkeys(("rads",), "rad"),
 }
 _PER = re.compile(r" ?([a-zåμµ]+)\^\{?-1\}?")
+# Plurals without an "s" and words that name a count or total ("12 people", "12 in all", "12 left")
+COUNT_NOUNS = frozenset(
+    """people children men women sheep fish mice geese teeth deer dice oxen species series aircraft offspring cattle
+    police staff personnel total altogether overall combined left remaining apiece grade place floor century row
+    term edition position birthday anniversary""".split()
+)
 MULTIPLIERS = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
 # Words after a number that change what it says: the answer is kept whole (and so cannot match a bare number).
 NOT_UNITS = frozenset(
@@ -122,7 +136,7 @@ NOT_UNITS = frozenset(
     at least most if but because so then since instead actually wait only exactly pi sqrt sin cos tan log ln infty
     cdot pm mp i e x y z n one two three four five six seven eight nine ten hundred squared cubed factorial dozen
     dozens score gross below above under excluded except excluding inverse reciprocal half twice double triple
-    negative positive remainder""".split()
+    negative positive remainder backwards upwards onwards afterwards tops ish""".split()
 )
 
 # ------------------------------------------------------------------------------------------------------ patterns
@@ -147,8 +161,9 @@ _UNIT_TOKEN = re.compile(r"[A-Za-zÅμµ]+|\^\{?-?\d+\}?|/| |\\cdot|-")
 
 
 @functools.lru_cache(maxsize=8192)  # a GRPO group repeats its reference (and many answers) over and over
-def normalize(s: str) -> str:
-    """Canonical text of an answer (see the module docstring)."""
+def normalize(s: str, reference: bool = False) -> str:
+    """Canonical text of an answer (see the module docstring); a ``reference`` is trusted with any words after its
+    number (``17 \\text{ any text}``), an answer only with units and the names of what it counts."""
     s = clean(s)
     if len(s) > MAX_ANSWER_CHARS:
         return s
@@ -172,20 +187,35 @@ def normalize(s: str) -> str:
     for pattern, repl in _FRAC_SHORT:
         s = pattern.sub(repl, s)
     s = _ORDINAL.sub("", s)
+    if "\\frac" in s or "\\Omega" in s or "\\mu" in s:
+        s = _written_units(s)
     s = _TEXT.sub(lambda m: f" {m.group(1).strip()} ", s)
     s = re.sub(r"(?<=\d) (?:th|st|nd|rd)\b", "", s)  # "12\text{th grade}": the ordinal was inside the text
     s = re.sub(r"\bsq\. ?", "sq ", s)  # "15 \text{ sq. cm}"
     s = re.sub(r" +", " ", s).strip()
     s = re.sub(r"(?<=\d) (?=i\b)", "", s)  # "12 i" -> "12i": latex2sympy reads the two as different symbols
     s = re.sub(r" \^", "^", s)
-    s = split_units(s)[0]
+    s = split_units(s, reference)[0]
     if _THOUSANDS.fullmatch(s) or _SPACE_THOUSANDS.fullmatch(s):
         s = s.replace(",", "").replace(" ", "")
     s = re.sub(r" ?([=,()\[\]{}^_+*/<>-]) ?", r"\1", s)
     return s.rstrip(".").strip()
 
 
-def split_units(s: str) -> tuple[str, str]:
+_FRAC_UNIT = re.compile(r"(?<=[\d ])\\frac ?\{ ?\\text ?\{ ?([A-Za-z]+) ?\} ?\} ?\{ ?\\text ?\{ ?([A-Za-z]+) ?\} ?\}$")
+_OHM = re.compile(r"(?<=\d) *(?:\\text ?\{ ?)?(k|M|m)?(?: ?\})? ?\\Omega$")
+_MICRO = re.compile(r"(?<=\d) *\\mu ?(?=[A-Za-z]|\\text)")
+
+
+def _written_units(s: str) -> str:
+    """Units written as LaTeX after a number: ``12 \\frac{\\text{m}}{\\text{s}}`` -> ``12 m/s``, ``12\\ \\Omega`` ->
+    ``12 ohm``, ``12 \\mu\\text{F}`` -> ``12 μF``."""
+    s = _FRAC_UNIT.sub(r" \1/\2", s)
+    s = _OHM.sub(lambda m: f" {m.group(1) or ''}ohm", s)
+    return _MICRO.sub(" μ", s)
+
+
+def split_units(s: str, reference: bool = False) -> tuple[str, str]:
     """``46.08 g/mol`` -> (``46.08``, ``g/mol``); ``12 million`` -> (``12000000``, ``""``); ``12 is wrong`` whole.
 
     One scan over tokens from the right collects the tail of unit tokens (words, exponents, slashes, spaces) and stops
@@ -206,7 +236,8 @@ def split_units(s: str) -> tuple[str, str]:
             cut = m.start()
         pos = m.start()
     value, unit = s[:cut].strip(), s[cut:].strip(" /-")
-    if not words or not _is_unit(words, unit, spaced=s[cut - 1 : cut] == " ") or not _is_value(value):
+    spaced = s[cut - 1 : cut] == " "
+    if not words or not _is_unit(words, unit, spaced, "" if reference else value) or not _is_value(value):
         return s, ""
     numeric_end = value[-1].isdigit() or re.search(r"10\^\{?-?\d+\}?$", value) is not None  # 3 m, 6.6 x 10^{-34} J
     if len(words[-1]) == 1 and (s[cut - 1 : cut] != " " or not numeric_end):
@@ -214,10 +245,21 @@ def split_units(s: str) -> tuple[str, str]:
     return _apply_multiplier(value, unit)
 
 
-def _is_unit(words: list[str], unit: str, spaced: bool) -> bool:
+def _is_unit(words: list[str], unit: str, spaced: bool, value: str) -> bool:
     if all(w in UNITS or w in MULTIPLIERS for w in words):
         return spaced or len(words[-1]) > 1
-    return spaced and len(words) <= 3 and all(len(w) >= 3 for w in words) and "^" not in unit
+    noun_phrase = spaced and len(words) <= 3 and all(len(w) >= 3 for w in words) and "^" not in unit
+    return noun_phrase and (not value or _counts(words[0], value))  # words[0] is the last: "5 red apples" -> "apples"
+
+
+def _counts(noun: str, value: str) -> bool:
+    """Whether a word after a number names what is counted: a plural (``12 apples``, ``12 people``), or a singular
+    after one or a fraction (``1 apple``, ``0.5 cup``). An adjective or adverb (``12 invalid``, ``12 incorrectly``,
+    ``12 higher``) says something about the number instead."""
+    if noun in COUNT_NOUNS:
+        return True
+    plural = noun.endswith("s") and not noun.endswith(("ss", "us", "is", "ous", "wards", "ways"))
+    return plural or (noun.endswith("ways") and len(noun) == 4) or not re.fullmatch(r"[-+]?\d+", value) or value == "1"
 
 
 def _is_value(value: str) -> bool:
@@ -245,7 +287,10 @@ def unit_of(s: str) -> str:
     s = clean(s).replace("\\AA", " Å")
     if len(s) > MAX_ANSWER_CHARS:
         return ""
-    s = _TEXT.sub(lambda m: f" {m.group(1).strip()} ", re.sub(r"\s+", " ", s).replace("\\mathrm", "\\text"))
+    s = re.sub(r"\s+", " ", s).replace("\\mathrm", "\\text")
+    if "\\frac" in s or "\\Omega" in s or "\\mu" in s:
+        s = _written_units(s.replace("\\ ", " "))
+    s = _TEXT.sub(lambda m: f" {m.group(1).strip()} ", s)
     s = _DEGREES.sub(" ", s).replace("\\,", " ").replace("\\ ", " ").replace("~", " ")
     unit = split_units(re.sub(r" +", " ", s).strip())[1]
     if not all(w.lower() in UNITS for w in _WORDS.findall(unit)):
