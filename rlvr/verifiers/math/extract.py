@@ -73,6 +73,8 @@ NEGATIONS_BEFORE_BOX = (
     "\u2260",
     "instead of",
     "rather than",
+    "neither",  # "neither \boxed{12} nor 14"
+    "suppose",  # "Suppose \boxed{12} were correct; ..."
 )
 # What takes the last box back: text right after it that opens with one of these words ...
 RETRACTION_OPENERS = (
@@ -90,7 +92,13 @@ RETRACTION_OPENERS = (
 # The openers that take a box back even when another box follows (a bare "wait" may go on to a second part).
 STRONG_RETRACTION_OPENERS = ("no,", "no.", "no!", "no wait", "oops", "scratch that", "hmm, no", "hmm no")
 # Words earlier in a box's sentence that deny it: "It is false that the answer is \\boxed{12}".
-DENIALS_BEFORE_BOX = ("false that", "not true that", "rule out", "ruled out", "eliminate", "wrong to say")
+DENIALS_BEFORE_BOX = (
+    "false that", "not true that", "rule out", "ruled out", "eliminate", "wrong to say", "naive approach",
+    "naive answer", "naively", "one might think", "might be tempted", "tempting to", "it is tempting", "wrong answer",
+    "incorrect answer", "common mistake", "i claimed", "earlier i", "my previous answer", "my earlier answer",
+    "first guess", "initial guess", "first guessed", "if i had not", "if i hadn't", "would have been",
+    "suppose the answer", "suppose that the answer", "assume the answer", "assuming the answer", "if the answer were",
+)  # fmt: skip
 # ... or whose own sentence calls it wrong ("$\\boxed{12}$ is incorrect.", "\\boxed{12}\\text{ is wrong}").
 CALLED_WRONG = (
     "wrong", "incorrect", "not correct", "not right", "not the answer", "mistake", "mistaken", "false", "careless",
@@ -120,7 +128,9 @@ NOT_AN_ANSWER = (
     "guess", "not sure", "unsure", "estimate", "estimated", "about", "around", "consistent with", "approximately", "roughly", "nearly",
     "almost", "maybe", "perhaps", "probably", "possibly", "might", "answer could", "answer would",
     "answer may", "\\ge", "\\geq", "\\le", "\\leq", "\\approx",
-    "\\ne", "\\neq", "\\not", "<", ">", "\u2264", "\u2265", "\u2248", "\u2260",
+    "\\ne", "\\neq", "\\not", "<", ">", "\u2264", "\u2265", "\u2248", "\u2260", "close to", "is under", "are under", "only when",
+    "only if", "differs from", "different from", "if i recall", "if memory serves", "i believe", "i think",
+    "are no", "is no", "some remainder", "anything but",
 )  # fmt: skip
 # A last line that signs off ("Let me know if you have any other questions!") is not where the answer is.
 SIGN_OFFS = (
@@ -240,7 +250,10 @@ _DENIED_AFTER = re.compile(
     r"|(?:does not|doesn't|did not|didn't|do not|don't)[ \t]+(?:work|satisfy|hold|fit|meet|check out)\b"
     r"|(?:is|was|are|were)[ \t]+(?:not[ \t]+valid|invalid|too[ \t]+(?:large|small|big|high|low|many|few)"
     r"|my (?:first|initial) (?:guess|attempt)|what (?:i|we)(?:'d| would) get)\b"
-    r"|(?:overcounts|undercounts|double[- ]counts)\b)"
+    r"|(?:overcounts|undercounts|double[- ]counts)\b"
+    r"|(?:fails|failed|gives a contradiction|leads to a contradiction|is not consistent|is inconsistent)\b"
+    r"|(?:was|is) (?:an error|a miscalculation|a mistake)\b"
+    r"|(?:but )?(?:that|this|which) (?:ignores|double[- ]counts|overcounts|fails|was an error|was a mistake)\b)"
 )
 # Words on an answer line that make its value a guess
 _LINE_HEDGE = re.compile(
@@ -250,6 +263,16 @@ _LINE_HEDGE = re.compile(
 # A completion that ends right after "\boxed{12} or": the other answer was cut off
 _CUT_OFF_OR = re.compile(r"[\s$.,;)\]*\\]{0,20}(?:or|and/or)[\s$(\\\[{]{0,10}", re.IGNORECASE)
 _UNCLOSED_BOLD = re.compile(r"[^\s*][^*\n]{0,200}\s*")  # the rest of a completion after an opened bold, never closed
+_CONFIRMING = re.compile(
+    r"\b(?:yes|is right|is correct|that's right|that is right|confirms|checks out|is confirmed)\b"
+)
+# A parenthetical after an answer that conditions, doubts or rejects it: "12 (if n is even)", "12 (wrong)"
+_PAREN_DOUBT = re.compile(
+    r"\([^()]{0,80}\b(?:if|unless|when|only|assuming|provided|but|wrong|incorrect|not|maybe|perhaps|probably|approx"
+    r"|approximately|roughly|about|guess|caveat|unsure|estimate)\b[^()]{0,80}\)",
+    re.IGNORECASE,
+)
+_CONDITION_NEXT = re.compile(r"[ \t,]*(?:if|unless|when|only|provided|assuming)\b", re.IGNORECASE)
 _LEADING_FILL = re.compile(r"[\s$.,;:)\]*\\]*")  # what may stand between a box and the words after it
 # a later answer line's number, compared with the boxes
 _PLAIN_VALUE = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?")
@@ -372,13 +395,22 @@ def _retracted_after(text: str) -> bool:
     tail = re.sub(r"\s+", " ", skipped[:TAIL].lower())
     opening = tail.lstrip(" .,;:!$)\\]*")
     if any(re.match(re.escape(word) + r"(?![a-z])", opening) for word in RETRACTION_OPENERS):
-        return True
+        return not _confirms(opening)
     own_sentence = re.split(r"[.!?\n]", text[:200].lower(), maxsplit=1)[0]  # the rest of the box's own sentence
     if _DENIED_AFTER.match(own_sentence):
         return True
     if any(re.search(r"(?<![a-z])" + re.escape(word) + r"(?![a-z])", own_sentence) for word in CALLED_WRONG):
         return True
     return any(phrase in tail for phrase in RETRACTION_PHRASES)
+
+
+def _confirms(opening: str) -> bool:
+    """``Wait, let me double check: yes, 12 is right.``: a check after the box that only confirms it (a confirming
+    word, and no other number, negation or retraction in the next 200 characters)."""
+    window = opening[:200]
+    if not _CONFIRMING.search(window) or re.search(r"\bnot\b|n't\b|\bno\b|wrong|incorrect|mistake|error", window):
+        return False
+    return not any(phrase in window for phrase in RETRACTION_PHRASES)
 
 
 def _taken_back_before_next(between: str) -> bool:
@@ -452,6 +484,12 @@ def _later_answer(tail: str) -> str | None:
     tail = tail.lstrip()[:TAIL]
     if "answer" not in tail.lower():
         return None
+    at = _last_marker(tail, ("final", "answer"))
+    if at is None:
+        return None
+    sentence = re.split(r"[.!?\n]", tail[:at].lower())[-1]
+    if _CALLED_WRONG_WORD.search(sentence) or re.search(r"\b(?:not|common|other|another|alternative)\b", sentence):
+        return None  # "A common wrong answer is 13": another value named, not given
     value = read_marker(tail, ("final", "answer"))
     return value if value and _PLAIN_VALUE.fullmatch(value) else None
 
@@ -682,13 +720,17 @@ def reduce_line(line: str, *, at_end: bool = False, currency: bool = False) -> s
         return None  # negated, or a question ("The answer is 12?")
     if (filler := re.match(r"(?:" + "|".join(FILLERS) + r")\b,?[ \t]*", s)) and s[filler.end() :]:
         s = s[filler.end() :]  # "indeed $36^\circ$"
+    if _PAREN_DOUBT.search(_first_sentence(s)) or re.match(r"(?:~|\\sim\b|\u2248) ?\d", s):
+        return None  # "12 (if n is even)", "12 (wrong)", "~12": a condition, a verdict or an estimate
     if (bold := _bold_answer(s)) is not None:
         return bold or None  # "196 has **9** positive divisors."
     if s.startswith(("$", "\\(")):
         found = _math_spans(s)
         if found is None:
             return _unclosed_dollar(s, at_end and not currency)
-        spans, _ = found
+        spans, end = found
+        if _CONDITION_NEXT.match(s, end):
+            return None  # "$12$ if $n$ is even"
         return " or ".join(clean(x) for x in spans if clean(x)) or None
     if s.startswith("\\[") and (end := s.find("\\]")) > 0:
         return clean(s[2:end]) or None

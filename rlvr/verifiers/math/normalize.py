@@ -126,7 +126,9 @@ _PER = re.compile(r" ?([a-zåμµ]+)\^\{?-1\}?")
 COUNT_NOUNS = frozenset(
     """people children men women sheep fish mice geese teeth deer dice oxen species series aircraft offspring cattle
     police staff personnel total altogether overall combined left remaining apiece grade place floor century row
-    term edition position birthday anniversary""".split()
+    term edition position birthday anniversary parsec lightyear angstrom micron arcsec arcsecond arcmin arcminute
+    newton joule watt volt kelvin tesla gauss hertz lux mole coulomb ampere amp farad henry weber radian steradian
+    calorie electronvolt bushel mass luminosity radius magnitude bit byte""".split()
 )
 MULTIPLIERS = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
 # Words after a number that change what it says: the answer is kept whole (and so cannot match a bare number).
