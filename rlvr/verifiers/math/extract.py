@@ -91,6 +91,8 @@ RETRACTION_OPENERS = (
 )
 # The openers that take a box back even when another box follows (a bare "wait" may go on to a second part).
 STRONG_RETRACTION_OPENERS = ("no,", "no.", "no!", "no wait", "oops", "scratch that", "hmm, no", "hmm no")
+# Words right before a box that make it a guess: "\boxed{12} (or maybe \boxed{13})" hedges, whatever the reference
+HEDGES_BEFORE_BOX = ("maybe", "possibly", "perhaps", "probably", "or rather")
 # Words earlier in a box's sentence that deny it: "It is false that the answer is \\boxed{12}".
 DENIALS_BEFORE_BOX = (
     "false that", "not true that", "rule out", "ruled out", "eliminate", "wrong to say", "naive approach",
@@ -250,6 +252,7 @@ _DENIED_AFTER = re.compile(
     r"|(?:does not|doesn't|did not|didn't|do not|don't)[ \t]+(?:work|satisfy|hold|fit|meet|check out)\b"
     r"|(?:is|was|are|were)[ \t]+(?:not[ \t]+valid|invalid|too[ \t]+(?:large|small|big|high|low|many|few)"
     r"|my (?:first|initial) (?:guess|attempt)|what (?:i|we)(?:'d| would) get)\b"
+    r"|\(?(?:rejected|discarded|excluded|ruled out)\b"
     r"|(?:overcounts|undercounts|double[- ]counts)\b"
     r"|(?:fails|failed|gives a contradiction|leads to a contradiction|is not consistent|is inconsistent)\b"
     r"|(?:was|is) (?:an error|a miscalculation|a mistake)\b"
@@ -390,6 +393,11 @@ def _negated_before(text: str, start: int) -> bool:
     return any(phrase in sentence for phrase in DENIALS_BEFORE_BOX)
 
 
+def _hedged_before(text: str, start: int) -> bool:
+    before = text[max(0, start - 30) : start].lower().rstrip(" \t\n$*(\\[").rstrip()
+    return before.endswith(HEDGES_BEFORE_BOX) and not before[: -len("maybe")].endswith("without ")
+
+
 def _retracted_after(text: str) -> bool:
     skipped = text[_LEADING_FILL.match(text).end() :]  # a retraction after a long run of blank space follows the box
     tail = re.sub(r"\s+", " ", skipped[:TAIL].lower())
@@ -433,7 +441,8 @@ def _taken_back_before_next(between: str) -> bool:
 def _boxes(text: str) -> tuple[list[str], str]:
     """Contents of every outermost box, left to right, and how they end.
 
-    The state is ``"ok"``, ``"truncated"`` (unclosed last box), ``"retracted"`` (taken back after the last box) or
+    The state is ``"ok"``, ``"truncated"`` (unclosed last box), ``"retracted"`` (taken back after the last box),
+    ``"hedged"`` (a box after "maybe", "possibly": a guess) or
     ``"negated"`` (every non-empty box follows a negation: "the answer is not \\boxed{12}"). A box that the text
     before the next box takes back is dropped; a later answer line that gives another number (``\\boxed{12} ... so
     the answer is 13``) is kept as one more answer (a hedge).
@@ -461,6 +470,8 @@ def _boxes(text: str) -> tuple[list[str], str]:
         last_end = pos
         if _NAMES_NEXT_BOX.match(text, pos):
             continue  # the box names the quantity; the next box holds its value
+        if _hedged_before(text, m.start()):
+            return [c for c, _, _ in found] + [content], "hedged"
         if _negated_before(text, m.start()):
             struck.add("".join(content.split()))
         else:
@@ -473,10 +484,21 @@ def _boxes(text: str) -> tuple[list[str], str]:
         if i + 1 == len(found) or not _taken_back_before_next(text[end : found[i + 1][1]])
     ]
     if kept and (later := _later_answer(text[last_end:])) is not None:
-        kept.append(later)
+        if all(_PLAIN_VALUE.fullmatch(box.strip(" $")) for box in kept):
+            if not any(_same_number(box, later) for box in kept):
+                return [c for c, _, _ in found], "retracted"  # "\boxed{1}. Hmm, the answer is 2.": changed its mind
+        else:
+            kept.append(later)  # "\boxed{\frac{1}{2}} ... the answer is 0.5": the judge compares the two
     if struck:
         kept = [box for box in kept if "".join(box.split()) not in struck]
     return kept, "negated" if struck and not kept else "ok"
+
+
+def _same_number(a: str, b: str) -> bool:
+    try:
+        return float(a.strip(" $").replace(",", "")) == float(b.replace(",", ""))
+    except ValueError:
+        return False
 
 
 def _later_answer(tail: str) -> str | None:
@@ -525,6 +547,9 @@ def _boxed_sentence(box: str) -> str:
 
 def read_boxed(region: str) -> str | None:
     boxes, state = _boxes(region)
+    if state == "hedged":  # graded as the guess it is (wrong), never as the parts of a list; one guess is no answer
+        guesses = list(dict.fromkeys(clean(box) for box in boxes))
+        return " \\text{ or maybe } ".join(guesses) if len(guesses) > 1 else ""
     if state != "ok":
         return ""
     distinct: dict[str, str] = {}

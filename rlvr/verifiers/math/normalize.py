@@ -146,7 +146,7 @@ NOT_UNITS = frozenset(
 _SPACING = re.compile(r"(?<!\\)\\[!,;: ]")  # thin spaces; not the second half of a "\\" row break
 _DEGREES = re.compile(r"\^ ?\{? ?\\circ ?\}?|\\circ|\u00b0|\\degree")
 _TRIG_DEGREES = re.compile(r"\\(sin|cos|tan|cot|sec|csc) ?\(? ?(\d+(?:\.\d+)?) ?(?:\^ ?\{? ?\\circ ?\}?|\u00b0)\)?")
-_TEXT = re.compile(r"\\text ?\{([^{}]*)\}")
+_TEXT = re.compile(r"\\text ?\{((?:[^{}]|\{[^{}]*\})*)\}")  # one level of braces inside: \text{erg s^{-1}}
 _FRAC_SHORT = (
     (re.compile(r"\\frac ?(\d) ?(\d)"), r"\\frac{\1}{\2}"),
     (re.compile(r"\\frac ?\{([^{}]*)\} ?(\d)"), r"\\frac{\1}{\2}"),
