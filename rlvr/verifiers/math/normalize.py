@@ -128,7 +128,7 @@ COUNT_NOUNS = frozenset(
     police staff personnel total altogether overall combined left remaining apiece grade place floor century row
     term edition position birthday anniversary parsec lightyear angstrom micron arcsec arcsecond arcmin arcminute
     newton joule watt volt kelvin tesla gauss hertz lux mole coulomb ampere amp farad henry weber radian steradian
-    calorie electronvolt bushel mass luminosity radius magnitude bit byte""".split()
+    calorie electronvolt bushel mass luminosity radius magnitude bit byte celsius fahrenheit torr mbar""".split()
 )
 MULTIPLIERS = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
 # Words after a number that change what it says: the answer is kept whole (and so cannot match a bare number).
@@ -138,7 +138,8 @@ NOT_UNITS = frozenset(
     at least most if but because so then since instead actually wait only exactly pi sqrt sin cos tan log ln infty
     cdot pm mp i e x y z n one two three four five six seven eight nine ten hundred squared cubed factorial dozen
     dozens score gross below above under excluded except excluding inverse reciprocal half twice double triple
-    negative positive remainder backwards upwards onwards afterwards tops ish""".split()
+    negative positive remainder backwards upwards onwards afterwards tops ish off ago max out low bad err nil nah nay
+    too few new old top big yet""".split()
 )
 
 # ------------------------------------------------------------------------------------------------------ patterns
@@ -258,8 +259,8 @@ def _counts(noun: str, value: str) -> bool:
     """Whether a word after a number names what is counted: a plural (``12 apples``, ``12 people``), or a singular
     after one or a fraction (``1 apple``, ``0.5 cup``). An adjective or adverb (``12 invalid``, ``12 incorrectly``,
     ``12 higher``) says something about the number instead."""
-    if noun in COUNT_NOUNS:
-        return True
+    if noun in COUNT_NOUNS or len(noun) <= 3:
+        return True  # three letters: an abbreviation ("12 rpm", "10 Gyr", "12 psi"), the words above excepted
     plural = noun.endswith("s") and not noun.endswith(("ss", "us", "is", "ous", "wards", "ways"))
     return plural or (noun.endswith("ways") and len(noun) == 4) or not re.fullmatch(r"[-+]?\d+", value) or value == "1"
 
