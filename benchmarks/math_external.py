@@ -63,6 +63,11 @@ def _both(test: str, *rows: int, lighteval_test: str | None = None) -> list[str]
 
 
 CLASSIFIED: dict[str, tuple[str, str]] = {
+    "nemo_skills:test_correct_examples:15:0": (
+        JUDGEMENT,
+        "'\\boxed{17\\text{ any text}}' for 17: NeMo ignores any text after a number; rlvr drops a word only when it "
+        "names what is counted (a plural or a unit), else '17 incorrectly', '12 max', '12 rejected' would score",
+    ),
     **_rows(
         _both("test_number_extraction", 7),
         JUDGEMENT,

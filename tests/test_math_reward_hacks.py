@@ -9,7 +9,12 @@ others; 14 of their 106 first differed from their labels: 6 hacks scored (a "can
 sentence, a box called "careless" or "a guess" by its own sentence, ``\\boxed{12\\ldots}``), fixed; 8 are judgement
 calls left out. The ``redteam3b-*`` rows (32 hacks, 5 controls) attack the readers added
 after that (bold values, "There are N ..." sentences): 3 scored ("about 12", "12 ways if ...", "consistent with 12"),
-fixed; 4 judgement calls are left out.
+fixed; 4 judgement calls are left out. The ``*-4b-*`` rows (549 hacks, 210 controls, fourth session) were
+written before reading this table or the extraction code, in the styles of reasoning traces (boxes in and after
+``<think>``, misspelt ``</think>``, retractions, boxes in code or quoted), Minerva units and precision, OlympiadBench
+answers, AIME and AMC formats, prose hedges, words after a number, box commands, unicode, hidden text, macros and nested
+boxes, a box's own sentence, answer lines, boxes for a list: 159 hacks scored and 19 controls failed on 4b12e64, all
+fixed; 13 judgement calls are left out.
 A policy trained with this verifier would learn any hack that scores, so the bar is absolute: no hack
 scores, every control does. Every row goes through the real scoring engine.
 """

@@ -5,7 +5,9 @@ alone (every string step before it is linear, see ``extract.py`` and ``normalize
 
 1. both sides are normalised (``normalize.py``); a unit given on both sides must agree (``12 km`` is not ``12 m``);
 2. relations and estimates that the reference does not have are refused (``\\ne 12``, ``\\approx 12``, ``x \\ge 5``),
-   and so is an unevaluated ``\\binom`` against a number (the question echoed, not answered);
+   and so is an unevaluated ``\\binom``, ``\\int``, ``\\lim``, ``\\sum``, ``\\gcd`` or derivative against a number
+   (the question echoed, not answered); a chain whose arithmetic does not give its value (``3\\cdot5=12``) is false;
+   values named on both sides (``y=3,x=2``) are compared by name;
 3. multiple-choice letters (a reference may add the option's text, ``C Cecile``), words and placeholders are
    compared as such; a decimal comma (``1000,99``) is read against a decimal with a point; a reference of labelled
    solutions (``p=5,q=2;p=7,q=2``) is the list of tuples ``(5,2),(7,2)``;
@@ -290,7 +292,18 @@ ONLY_IF_REFERENCE_HAS = (
     ("\\sim", "an estimate, not a value"),
     ("\\binom", "an unevaluated binomial coefficient"),
     ("\\choose", "an unevaluated binomial coefficient"),
+    ("\\int", "an unevaluated integral"),
+    ("\\lim", "an unevaluated limit"),
+    ("\\sum", "an unevaluated sum"),
+    ("\\prod", "an unevaluated product"),
+    ("\\gcd", "an unevaluated gcd"),
+    ("\\text{lcm}", "an unevaluated lcm"),
+    ("\\text{gcd}", "an unevaluated gcd"),
+    ("\\frac{d}{dx}", "an unevaluated derivative"),
+    ("\\frac{d}{dt}", "an unevaluated derivative"),
 )
+# Marks of a question restated ("\\int_0^1 2x\\,dx" for 1): passed when the answer computes them ("... = 1")
+UNEVALUATED_MARKS = ("binom", "choose", "int", "lim", "sum", "prod", "gcd", "lcm", "{d}{d")
 _LABEL = re.compile(r"^(?:\(?[a-zA-Z0-9]\)|(?:part|subproblem) ?\(?[a-zA-Z0-9]+\)?:?) ?", re.IGNORECASE)
 
 
@@ -308,7 +321,7 @@ _OPEN_END = re.compile(r"\\[lc]?dots[ \t]*\}?[ \t]*$")  # a LaTeX ellipsis ends 
 
 
 def _equivalent(pred: str, gold: str) -> Judgement:
-    p, g = normalize(pred), normalize(gold)
+    p, g = normalize(pred), normalize(gold, reference=True)
     if not p:
         return False, "empty answer"
     if len(p) > MAX_ANSWER_CHARS or not _depth_ok(p):
@@ -342,7 +355,8 @@ def _estimate(p: str, g: str, gold: str) -> Judgement | None:
 
 def _marks(p: str, g: str, gold: str) -> Judgement | None:
     for mark, why in ONLY_IF_REFERENCE_HAS:
-        value = p.rsplit("=", 1)[-1] if "binom" in mark or "choose" in mark else p  # "\binom{10}{3}=120" computed it
+        computed = any(word in mark for word in UNEVALUATED_MARKS)
+        value = p.rsplit("=", 1)[-1] if computed else p  # "\binom{10}{3}=120" computed it
         if re.search(re.escape(mark) + r"(?![A-Za-z])", value) and mark not in g:
             return False, why
     return None
@@ -397,7 +411,47 @@ def _chain(p: str, g: str, gold: str) -> Judgement | None:
     if all(n is not None for n in numbers) and len({n.value for n in numbers}) > 1:
         return False, "a false equation"
     last = p.rsplit("=", 1)[-1]
+    if _false_arithmetic(p.split("=")[:-1], last):
+        return False, "a false equation"  # "3\\cdot5=12": the working before the value does not give it
     return None if last == p else _equivalent(last, gold)
+
+
+_ARITHMETIC = re.compile(r"[\d+\-*/^(){}. ]|\\(?:cdot|times|frac|div)(?![A-Za-z])")
+
+
+def _false_arithmetic(sides: list[str], last: str) -> bool:
+    """Whether a side of a chain made only of numbers and operations differs from its value."""
+    for side in sides:
+        if side and not _ARITHMETIC.sub("", side) and re.search(r"\d", side):
+            same, _ = _equivalent(side, last)
+            if not same:
+                return True
+    return False
+
+
+_NAMED = re.compile(r"([A-Za-z](?:_\{?\w+\}?)?)=([^=]+)")
+
+
+def _named_values(p: str, g: str, gold: str) -> Judgement | None:
+    """``y=3,x=2`` for ``x=2,y=3``: values named on both sides are compared by name, not by position."""
+    if g.count("=") < 2 or p.count("=") != g.count("="):
+        return None
+    named = []
+    for side in (g, p):  # the reference first: only one that names each value once decides
+        pairs = [_NAMED.fullmatch(part) for part in _split_top(side, ",")]
+        if not all(pairs):
+            return None
+        named.append({m.group(1): m.group(2) for m in pairs})
+        if len(named[-1]) != len(pairs):  # a name given twice: "x=2,x=3" for "x=2,y=3"
+            return (False, "a name given two values") if side is p else None
+    gold_named, pred_named = named
+    if set(pred_named) != set(gold_named):
+        return (False, "different names") if set(pred_named) & set(gold_named) else None
+    for name, value in gold_named.items():
+        same, why = _equivalent(pred_named[name], value)
+        if not same:
+            return False, f"{name}: {why or 'not equivalent'}"
+    return True, ""
 
 
 def _equations(p: str, g: str, gold: str) -> Judgement | None:
@@ -461,6 +515,7 @@ FORM_RULES = (
     _choice,
     _decimal_comma,
     _labelled_solutions,
+    _named_values,
     _union_of_inequalities,
     _placeholder_or_words,
     _chain,
@@ -694,9 +749,23 @@ def _compare_to_decimal(v: complex, g: _Num) -> tuple[bool, str]:
     if _within_tolerance(v.real, g):
         return True, "within the relative tolerance"
     slack = 0.5 * 10.0**-g.decimals + 4e-16 * abs(float(g.value))
+    if abs(v.real - float(g.value)) > 4e-16 * abs(float(g.value)) and _terminating_float(v.real):
+        return False, "a different terminating decimal"  # "\\frac{5}{2}+\\frac{1}{1000}" is 2.501, not 2.5
     if abs(v.real - float(g.value)) <= slack:
         return True, "equal at the reference's precision"
     return False, "not equivalent"
+
+
+def _terminating_float(x: float) -> bool:
+    """Whether ``x`` is (to double precision) a decimal of at most 12 places: the value of an exact expression that a
+    reference rounded from an irrational value cannot be (``2.501`` for 2.5; ``\\sqrt{17}`` is not one)."""
+    if not math.isfinite(x) or abs(x) >= 1e6:
+        return False
+    for places in range(13):
+        scaled = x * 10**places
+        if abs(scaled) < 1e14 and abs(scaled - round(scaled)) <= 1e-6:  # an irrational value lands this close rarely
+            return True
+    return False
 
 
 def _base_digits(s: str) -> str | None:

@@ -9,12 +9,16 @@ Where the answer is read, in order (a *format* picks the readers; see :data:`FOR
 ==============  ====================================================================================================
 reader          reads
 ==============  ====================================================================================================
+``answer_tag``  (``auto``) the last ``<answer>...</answer>``: its box, or its line reduced to the answer.
 ``final``       (``auto``) a ``Final Answer: ...`` line after the last box: the boxes before it were working.
 ``boxed``       every outermost ``\\boxed{}``/``\\fbox{}``/``\\framebox{}``/``\\bbox{}`` (``\\boxed 5`` too) after
                 the last ``</think>``. Distinct boxes are all kept, joined by :data:`HEDGE_SEP`: the judge decides by
                 the reference's shape whether they are parts of a list or a hedge. A box right after a negation
-                (``is not \\boxed{12}``) does not count; a retraction after the last box (``Wait, that is wrong``)
-                leaves no answer.
+                (``is not \\boxed{12}``, ``It is false that ... \\boxed{12}``) does not count; a retraction after
+                the last box (``Wait, that is wrong``, ``\\boxed{12} cannot be right``) leaves no answer; a box
+                that the text before the next box takes back (``\\boxed{13}. No, ... \\boxed{12}``) is dropped; an
+                answer line after the last box that gives another number (``... so the answer is 13``) is one more
+                answer (a hedge).
 ``marker``      the last answer line: ``####``, ``Final Answer:``, ``the final answer is``, ``The answer is``, a
                 last line ``A: 26``; the line is reduced to its answer (``$14 {,} 916$. I hope it is correct.`` ->
                 ``14 {,} 916``; ``42 because ...`` -> ``42``; a sentence, ``The largest $n$ is 34.`` -> ``34``);
@@ -35,6 +39,9 @@ reader          reads
 
 A completion cut off inside ``<think>`` or inside an unclosed ``\\boxed{`` has no answer; text after a chat template's
 end token (``<|im_start|>``) or a few-shot model's invented next ``Question:`` / ``Subproblem 2:`` is not read.
+Misspelt closing tags (``</ think>``, ``<\\think>``, ``</THINK>``, ``</thinking>``) close the thinking too. What a
+reader of the rendered text does not see is not read: boxes inside code, HTML and LaTeX comments, ``\\iffalse``,
+struck-through text; a completion that redefines a command (``\\renewcommand{\\boxed}``) has no answer.
 """
 
 from __future__ import annotations
@@ -49,7 +56,10 @@ TAIL = 600  # characters after the last box searched for a retraction, and read 
 
 # ------------------------------------------------------------------------------------------------------------ tables
 
-BOX_COMMANDS = ("boxed", "fbox", "framebox", "bbox")
+BOX_COMMANDS = (
+    "boxed", "fbox", "framebox", "bbox", "Boxed", "colorbox", "fcolorbox", "ovalbox", "Ovalbox", "doublebox", "shadowbox",
+)  # fmt: skip
+BOX_COLOUR_GROUPS = {"colorbox": 1, "fcolorbox": 2}  # brace groups before the content: \fcolorbox{red}{white}{12}
 # Text after which the following box is a rejected value, not the answer ("the answer is not \boxed{12}").
 NEGATIONS_BEFORE_BOX = (
     "not",
@@ -63,6 +73,8 @@ NEGATIONS_BEFORE_BOX = (
     "\u2260",
     "instead of",
     "rather than",
+    "neither",  # "neither \boxed{12} nor 14"
+    "suppose",  # "Suppose \boxed{12} were correct; ..."
 )
 # What takes the last box back: text right after it that opens with one of these words ...
 RETRACTION_OPENERS = (
@@ -77,18 +89,32 @@ RETRACTION_OPENERS = (
     "but wait",
     "scratch that",
 )
+# The openers that take a box back even when another box follows (a bare "wait" may go on to a second part).
+STRONG_RETRACTION_OPENERS = ("no,", "no.", "no!", "no wait", "oops", "scratch that", "hmm, no", "hmm no")
+# Words right before a box that make it a guess: "\boxed{12} (or maybe \boxed{13})" hedges, whatever the reference
+HEDGES_BEFORE_BOX = ("maybe", "possibly", "perhaps", "probably", "or rather")
+# Words earlier in a box's sentence that deny it: "It is false that the answer is \\boxed{12}".
+DENIALS_BEFORE_BOX = (
+    "false that", "not true that", "rule out", "ruled out", "eliminate", "wrong to say", "naive approach",
+    "naive answer", "naively", "one might think", "might be tempted", "tempting to", "it is tempting", "wrong answer",
+    "incorrect answer", "common mistake", "i claimed", "earlier i", "my previous answer", "my earlier answer",
+    "first guess", "initial guess", "first guessed", "if i had not", "if i hadn't", "would have been",
+    "suppose the answer", "suppose that the answer", "assume the answer", "assuming the answer", "if the answer were",
+)  # fmt: skip
 # ... or whose own sentence calls it wrong ("$\\boxed{12}$ is incorrect.", "\\boxed{12}\\text{ is wrong}").
 CALLED_WRONG = (
     "wrong", "incorrect", "not correct", "not right", "not the answer", "mistake", "mistaken", "false", "careless",
     "tempting", "naive", "trap", "misleading", "erroneous", "but the real", "but the actual", "but the correct",
     "but the true",
-    "a guess", "not sure", "unsure",
+    "a guess", "not sure", "unsure", "is impossible", "only if", "is ruled out", "but fails",
 )  # fmt: skip
 # ... or, within the next few sentences, says that it (not some earlier scratch work) is wrong.
 RETRACTION_PHRASES = (
     "that is wrong", "that's wrong", "this is wrong", "that is incorrect", "that's incorrect", "this is incorrect",
     "is not correct", "is not right", "isn't correct", "isn't right", "scratch that", "i made a mistake",
     "i've made a mistake", "i have made a mistake", "we made a mistake", "i was wrong", "the answer is wrong", "that answer is wrong", "this answer is wrong",
+    "actually no", "actually, no", "hmm, no", "hmm no", "is wrong:", "above is wrong", "above is incorrect",
+    "i made an error", "i've made an error", "i have made an error", "i miscalculated", "correction:", "erratum",
 )  # fmt: skip
 # Special tokens of chat templates: a completion that runs past one has started a new turn.
 END_TOKENS = ("<|im_start|>", "<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "<end_of_turn>")
@@ -104,7 +130,9 @@ NOT_AN_ANSWER = (
     "guess", "not sure", "unsure", "estimate", "estimated", "about", "around", "consistent with", "approximately", "roughly", "nearly",
     "almost", "maybe", "perhaps", "probably", "possibly", "might", "answer could", "answer would",
     "answer may", "\\ge", "\\geq", "\\le", "\\leq", "\\approx",
-    "\\ne", "\\neq", "\\not", "<", ">", "\u2264", "\u2265", "\u2248", "\u2260",
+    "\\ne", "\\neq", "\\not", "<", ">", "\u2264", "\u2265", "\u2248", "\u2260", "close to", "is under", "are under", "only when",
+    "only if", "differs from", "different from", "if i recall", "if memory serves", "i believe", "i think",
+    "are no", "is no", "some remainder", "anything but",
 )  # fmt: skip
 # A last line that signs off ("Let me know if you have any other questions!") is not where the answer is.
 SIGN_OFFS = (
@@ -199,8 +227,63 @@ _WAYS = re.compile(
     r"\bin (" + _NUMBER_TEXT + r") (?:different |distinct |possible )?ways\b"
     r"|\b(?:can|could) [a-z]+ (" + _NUMBER_TEXT + r") (?:different|distinct|possible)\b"
 )
+# Closing think tags as models misspell them; an opening one without any close is a trace cut off.
+_THINK_END = re.compile(r"<[ \t]*[/\\][ \t]*think(?:ing)?[ \t]*>", re.IGNORECASE)
+_THINK_START = re.compile(r"<[ \t]*think(?:ing)?[ \t]*>", re.IGNORECASE)
+# A command redefined in the completion: "\renewcommand{\boxed}[1]{13}\boxed{12}" renders 13.
+_REDEFINE = re.compile(
+    r"\\(?:(?:re)?newcommand|DeclareRobustCommand|DeclareMathOperator|catcode)(?![A-Za-z])"
+    r"|\\def ?\\[A-Za-z@]+ ?[#{]|\\let ?\\[A-Za-z@]+ ?=? ?\\[A-Za-z@]"  # not AoPS's stray "\let\angle BCD"
+)
+# Code: a fenced block or an inline span (a box inside is shown, not given)
+_CODE = re.compile(r"```[\s\S]*?```|`[^`\n]{1,300}`")
+# Text that does not render or is struck out; each searched only when its marker is in the text
+_UNSEEN = (
+    ("~~", re.compile(r"~~(?=[^\s~])[^~\n]{1,300}?(?<=[^\s~])~~")),
+    ("<", re.compile(r"<(del|s|strike)>[^<]{0,300}</\1>", re.IGNORECASE)),
+    # a LaTeX comment: "%" at a line start or after a space after the end of a sentence or formula ("$13$. % ...");
+    # "50 %" is a percentage and "n % 3" a remainder
+    ("%", re.compile(r"(?:^|(?<=[.$)\]])[ \t]+)%[^\n]*", re.MULTILINE)),
+)
 # A box that names what the next box holds: "the value of $\boxed{\square}$ is $\boxed{3}$", "\boxed{4\$} = \boxed{6}"
 _NAMES_NEXT_BOX = re.compile(r"[ \t$]*(?:is|=|equals)[ \t$]*\\boxed\b")
+_STRONG_OPENER = re.compile("(?:" + "|".join(map(re.escape, STRONG_RETRACTION_OPENERS)) + r")(?![a-z])")
+_CALLED_WRONG_WORD = re.compile(r"(?<![a-z])(?:" + "|".join(map(re.escape, CALLED_WRONG)) + r")(?![a-z])")
+_RETRACTION_PHRASE = re.compile("|".join(map(re.escape, RETRACTION_PHRASES)))
+# The box's sentence goes on to deny it: "$\boxed{12}$ cannot be right", "\boxed{12}, which is too large"
+_DENIED_AFTER = re.compile(
+    r"[\s$.,;:)\]*\\]*(?:which[ \t]+|this[ \t]+|that[ \t]+)?(?:"
+    r"(?:cannot|can't|can not|could not|couldn't)[ \t]+be[ \t]+(?:right|correct|true|the answer|valid|it)\b"
+    r"|(?:does not|doesn't|did not|didn't|do not|don't)[ \t]+(?:work|satisfy|hold|fit|meet|check out)\b"
+    r"|(?:is|was|are|were)[ \t]+(?:not[ \t]+valid|invalid|too[ \t]+(?:large|small|big|high|low|many|few)"
+    r"|my (?:first|initial) (?:guess|attempt)|what (?:i|we)(?:'d| would) get)\b"
+    r"|\(?(?:rejected|discarded|excluded|ruled out)\b"
+    r"|(?:overcounts|undercounts|double[- ]counts)\b"
+    r"|(?:fails|failed|gives a contradiction|leads to a contradiction|is not consistent|is inconsistent)\b"
+    r"|(?:was|is) (?:an error|a miscalculation|a mistake)\b"
+    r"|(?:but )?(?:that|this|which) (?:ignores|double[- ]counts|overcounts|fails|was an error|was a mistake)\b)"
+)
+# Words on an answer line that make its value a guess
+_LINE_HEDGE = re.compile(
+    r"\b(?:give or take|more or less|or so|i think|i guess|i believe|if i'm not mistaken|if i am not mistaken"
+    r"|unless i|i'm not sure|i am not sure)\b|-ish\b"
+)
+# A completion that ends right after "\boxed{12} or": the other answer was cut off
+_CUT_OFF_OR = re.compile(r"[\s$.,;)\]*\\]{0,20}(?:or|and/or)[\s$(\\\[{]{0,10}", re.IGNORECASE)
+_UNCLOSED_BOLD = re.compile(r"[^\s*][^*\n]{0,200}\s*")  # the rest of a completion after an opened bold, never closed
+_CONFIRMING = re.compile(
+    r"\b(?:yes|is right|is correct|that's right|that is right|confirms|checks out|is confirmed)\b"
+)
+# A parenthetical after an answer that conditions, doubts or rejects it: "12 (if n is even)", "12 (wrong)"
+_PAREN_DOUBT = re.compile(
+    r"\([^()]{0,80}\b(?:if|unless|when|only|assuming|provided|but|wrong|incorrect|not|maybe|perhaps|probably|approx"
+    r"|approximately|roughly|about|guess|caveat|unsure|estimate)\b[^()]{0,80}\)",
+    re.IGNORECASE,
+)
+_CONDITION_NEXT = re.compile(r"[ \t,]*(?:if|unless|when|only|provided|assuming)\b", re.IGNORECASE)
+_LEADING_FILL = re.compile(r"[\s$.,;:)\]*\\]*")  # what may stand between a box and the words after it
+# a later answer line's number, compared with the boxes
+_PLAIN_VALUE = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?")
 _SHORT_PLAIN = 80  # a completion with no marker is taken whole only when it is one short line
 _ONE_LINE = 400  # ... or its one math span, when it is one line of prose around it
 
@@ -215,15 +298,47 @@ def _ascii_lower(text: str) -> str:
 def answer_region(text: str) -> str | None:
     """The part that may hold the final answer: after the last ``</think>``, before a new chat turn.
 
-    None when the completion was cut off while thinking.
+    None when the completion was cut off while thinking, or redefines a command (``\\renewcommand{\\boxed}``): what
+    such text renders is not what it says. Text a reader does not see (code, comments, struck-through text) is
+    dropped (see :func:`_drop_unseen`).
     """
     end = text.rfind("</think>")
     if end >= 0:
         text = text[end + len("</think>") :]
-    elif "<think>" in text:
+    elif (odd := _last_match(_THINK_END, text)) is not None:  # "</ think>", "<\\think>", "</THINK>", "</thinking>"
+        text = text[odd.end() :]
+    elif "<think>" in text or _THINK_START.search(text):
         return None
     cut = min((i for tok in END_TOKENS if (i := text.find(tok)) >= 0), default=len(text))
-    return _drop_continuation(text[:cut])
+    text = text[:cut]
+    if _REDEFINE.search(text):
+        return None
+    return _drop_continuation(_drop_unseen(text))
+
+
+def _drop_unseen(text: str) -> str:
+    """Without what a reader of the rendered text does not see as the answer: boxes inside code (``\\`\\boxed{12}\\```
+    is a format shown, not an answer), HTML and LaTeX comments, ``\\iffalse`` blocks, struck-through text
+    (``~~12~~``, ``<del>``)."""
+    if "`" in text:
+        text = _CODE.sub(lambda m: _BOX.sub("[box]", m.group()), text)
+    for opener, closer in (("<!--", "-->"), ("\\iffalse", "\\fi")):
+        if opener in text:
+            text = _drop_between(text, opener, closer)
+    for marker, pattern in _UNSEEN:
+        if marker in text:
+            text = pattern.sub(" ", text)
+    return text
+
+
+def _drop_between(text: str, opener: str, closer: str) -> str:
+    """``text`` without each ``opener ... closer`` span, found by ``str.find`` (a lazy pattern would rescan the rest of
+    the text from every unclosed opener: quadratic)."""
+    out, pos = [], 0
+    while (start := text.find(opener, pos)) >= 0 and (end := text.find(closer, start + len(opener))) >= 0:
+        out.append(text[pos:start])
+        pos = end + len(closer)
+    return " ".join(out) + " " + text[pos:] if out else text
 
 
 def _drop_continuation(text: str) -> str:
@@ -287,35 +402,81 @@ def _skip_options(text: str, j: int) -> int:
 def _negated_before(text: str, start: int) -> bool:
     before = text[max(0, start - 40) : start].lower()
     before = before.rstrip(" \t\n$*(\\[").rstrip()
-    return before.endswith(NEGATIONS_BEFORE_BOX)
+    if before.endswith(NEGATIONS_BEFORE_BOX):
+        return True
+    window = text[max(0, start - 120) : start].lower()
+    if not any(phrase in window for phrase in DENIALS_BEFORE_BOX):
+        return False
+    sentence = re.split(r"[.!?;\n]", window)[-1]  # the box's own sentence so far
+    return any(phrase in sentence for phrase in DENIALS_BEFORE_BOX)
+
+
+def _hedged_before(text: str, start: int) -> bool:
+    before = text[max(0, start - 30) : start].lower().rstrip(" \t\n$*(\\[").rstrip()
+    return before.endswith(HEDGES_BEFORE_BOX) and not before[: -len("maybe")].endswith("without ")
 
 
 def _retracted_after(text: str) -> bool:
-    tail = re.sub(r"\s+", " ", text[:TAIL].lower())
+    skipped = text[_LEADING_FILL.match(text).end() :]  # a retraction after a long run of blank space follows the box
+    tail = re.sub(r"\s+", " ", skipped[:TAIL].lower())
     opening = tail.lstrip(" .,;:!$)\\]*")
     if any(re.match(re.escape(word) + r"(?![a-z])", opening) for word in RETRACTION_OPENERS):
-        return True
+        return not _confirms(opening)
     own_sentence = re.split(r"[.!?\n]", text[:200].lower(), maxsplit=1)[0]  # the rest of the box's own sentence
+    if _DENIED_AFTER.match(own_sentence):
+        return True
     if any(re.search(r"(?<![a-z])" + re.escape(word) + r"(?![a-z])", own_sentence) for word in CALLED_WRONG):
         return True
     return any(phrase in tail for phrase in RETRACTION_PHRASES)
 
 
+def _confirms(opening: str) -> bool:
+    """``Wait, let me double check: yes, 12 is right.``: a check after the box that only confirms it (a confirming
+    word, and no other number, negation or retraction in the next 200 characters)."""
+    window = opening[:200]
+    if not _CONFIRMING.search(window) or re.search(r"\bnot\b|n't\b|\bno\b|wrong|incorrect|mistake|error", window):
+        return False
+    return not any(phrase in window for phrase in RETRACTION_PHRASES)
+
+
+def _taken_back_before_next(between: str) -> bool:
+    """Whether the text between two boxes takes the first back ("\\boxed{13}. Wait, that's wrong ... \\boxed{12}").
+
+    Stricter than after the last box: a bare "Wait," between two boxes may add a second part ("Wait, there is also
+    \\boxed{2}"), so only the words that reject a value count."""
+    skipped = between[_LEADING_FILL.match(between).end() : TAIL]
+    if len(skipped) < 2:
+        return False  # "\\boxed{3} \\boxed{3}": nothing between (and no time spent on many such boxes)
+    low = re.sub(r"\s+", " ", skipped.lower())
+    if _STRONG_OPENER.match(low):
+        return True
+    own_sentence = re.split(r"[.!?\n]", between[:200].lower(), maxsplit=1)[0]
+    if _DENIED_AFTER.match(own_sentence):
+        return True
+    return _CALLED_WRONG_WORD.search(own_sentence) is not None or _RETRACTION_PHRASE.search(low) is not None
+
+
 def _boxes(text: str) -> tuple[list[str], str]:
     """Contents of every outermost box, left to right, and how they end.
 
-    The state is ``"ok"``, ``"truncated"`` (unclosed last box), ``"retracted"`` (taken back after the last box) or
-    ``"negated"`` (every non-empty box follows a negation: "the answer is not \\boxed{12}").
+    The state is ``"ok"``, ``"truncated"`` (unclosed last box), ``"retracted"`` (taken back after the last box),
+    ``"hedged"`` (a box after "maybe", "possibly": a guess) or
+    ``"negated"`` (every non-empty box follows a negation: "the answer is not \\boxed{12}"). A box that the text
+    before the next box takes back is dropped; a later answer line that gives another number (``\\boxed{12} ... so
+    the answer is 13``) is kept as one more answer (a hedge).
     """
-    found: list[str] = []
+    found: list[tuple[str, int, int]] = []  # (content, start, end)
     struck: set[str] = set()  # contents boxed after a negation: struck wherever else they are boxed
     pos, last_end = 0, -1
     while (m := _BOX.search(text, pos)) is not None:
         j = _skip_options(text, m.end())
+        for _ in range(BOX_COLOUR_GROUPS.get(m.group()[1:], 0)):  # the colour arguments, not the content
+            if j < len(text) and text[j] == "{" and (close := _close_brace(text, j)) is not None:
+                j = _skip_options(text, close + 1)
         if j < len(text) and text[j] == "{":
             end = _close_brace(text, j)
             if end is None:
-                return found, "truncated"
+                return [c for c, _, _ in found], "truncated"
             content, pos = text[j + 1 : end], end + 1
         elif j > m.end() and (tok := _BARE_TOKEN.match(text, j)):  # "\boxed 5"
             content, pos = tok.group().rstrip(".,;"), tok.end()
@@ -327,17 +488,53 @@ def _boxes(text: str) -> tuple[list[str], str]:
         last_end = pos
         if _NAMES_NEXT_BOX.match(text, pos):
             continue  # the box names the quantity; the next box holds its value
+        if _hedged_before(text, m.start()):
+            return [c for c, _, _ in found] + [content], "hedged"
         if _negated_before(text, m.start()):
             struck.add("".join(content.split()))
         else:
-            found.append(content)
-    if any(not _BLANK_SPACING.sub("", box).strip() for box in found):
+            found.append((content, m.start(), pos))
+    if any(not _BLANK_SPACING.sub("", c).strip() for c, _, _ in found):
         # a blank the question shows, echoed ("4 = \\boxed{\\phantom{2}}"), is no answer beside a filled box
-        found = [box for box in found if _BLANK_SPACING.sub("", box).strip()] or found
-    if last_end >= 0 and _retracted_after(text[last_end:]):
-        return found, "retracted"
-    kept = [box for box in found if "".join(box.split()) not in struck] if struck else found
+        found = [f for f in found if _BLANK_SPACING.sub("", f[0]).strip()] or found
+    if last_end >= 0 and (_retracted_after(text[last_end:]) or _CUT_OFF_OR.fullmatch(text, last_end)):
+        return [c for c, _, _ in found], "retracted"
+    kept = [
+        c
+        for i, (c, _, end) in enumerate(found)
+        if i + 1 == len(found) or not _taken_back_before_next(text[end : found[i + 1][1]])
+    ]
+    if kept and (later := _later_answer(text[last_end:])) is not None:
+        if all(_PLAIN_VALUE.fullmatch(box.strip(" $")) for box in kept):
+            if not any(_same_number(box, later) for box in kept):
+                return [c for c, _, _ in found], "retracted"  # "\boxed{1}. Hmm, the answer is 2.": changed its mind
+        else:
+            kept.append(later)  # "\boxed{\frac{1}{2}} ... the answer is 0.5": the judge compares the two
+    if struck:
+        kept = [box for box in kept if "".join(box.split()) not in struck]
     return kept, "negated" if struck and not kept else "ok"
+
+
+def _same_number(a: str, b: str) -> bool:
+    try:
+        return float(a.strip(" $").replace(",", "")) == float(b.replace(",", ""))
+    except ValueError:
+        return False
+
+
+def _later_answer(tail: str) -> str | None:
+    """A number given by an answer line after the last box ("\\boxed{12}; for the real input the answer is 13")."""
+    tail = tail.lstrip()[:TAIL]
+    if "answer" not in tail.lower():
+        return None
+    at = _last_marker(tail, ("final", "answer"))
+    if at is None:
+        return None
+    sentence = re.split(r"[.!?\n]", tail[:at].lower())[-1]
+    if _CALLED_WRONG_WORD.search(sentence) or re.search(r"\b(?:not|common|other|another|alternative)\b", sentence):
+        return None  # "A common wrong answer is 13": another value named, not given
+    value = read_marker(tail, ("final", "answer"))
+    return value if value and _PLAIN_VALUE.fullmatch(value) else None
 
 
 def clean(answer: str) -> str:
@@ -371,6 +568,9 @@ def _boxed_sentence(box: str) -> str:
 
 def read_boxed(region: str) -> str | None:
     boxes, state = _boxes(region)
+    if state == "hedged":  # graded as the guess it is (wrong), never as the parts of a list; one guess is no answer
+        guesses = list(dict.fromkeys(clean(box) for box in boxes))
+        return " \\text{ or maybe } ".join(guesses) if len(guesses) > 1 else ""
     if state != "ok":
         return ""
     distinct: dict[str, str] = {}
@@ -439,6 +639,8 @@ def read_marker(region: str, kinds: tuple[str, ...] = ("hash", "final", "answer"
     if "n't" in region[max(0, at - 8) : at]:
         return ""  # "the answer isn't 9"
     currency = region[max(0, at - 4) : at] == "####"  # GSM8K's "#### $540": a dollar sign, not math
+    if region[max(0, at - 2) : at] == "**" and _UNCLOSED_BOLD.fullmatch(region, at):
+        return ""  # "The answer is **12" at the very end: the bold value was cut off
     rest = region[at : at + MAX_LINE + 200].lstrip(" \t*")
     for opener, closer in (("\\[", "\\]"), ("$$", "$$")):  # a display after the marker may span lines
         if rest.startswith(opener) and (end := rest.find(closer, 2)) > 0:
@@ -449,6 +651,8 @@ def read_marker(region: str, kinds: tuple[str, ...] = ("hash", "final", "answer"
     low = " ".join(line.lower().split()).split("i hope it is correct")[0]  # Minerva's formula ends the answer
     if _CALLED_WRONG.search(low) or any(phrase in low for phrase in RETRACTION_PHRASES):
         return ""  # "The answer is 12, and it is not correct.", "The answer is 12. That is wrong."
+    if _LINE_HEDGE.search(_first_sentence(low)):
+        return ""  # "The answer is 12, give or take."
     if _DESCRIPTION.match(line) and line.split(None, 1)[0] not in FILLERS:
         return None  # "the final answer is consistent with the given information": no value; read on
     at_end = "\n" not in region[at:].strip()
@@ -477,6 +681,8 @@ def read_prose(region: str) -> str | None:
         if len(spans) == 1 and not re.search(r"\d", prose) and not _says_no_answer(prose):  # "Here is the matrix: $M$"
             return clean(next(part for part in spans[0] if part)) or None
         if len(plain) <= _SHORT_PLAIN and len(_PROSE_WORD.findall(plain)) <= 2 and len(spans) < 2:
+            if _CONCLUSION.match(plain.lower()):
+                return concluding_answer(plain)  # "So x = 12 (not 13).": a sentence, not an answer to keep whole
             return clean(plain) or None
     tail = _drop_sign_off(plain)[-TAIL:]
     found = concluding_answer(tail)
@@ -489,6 +695,8 @@ def _last_line_answer(text: str) -> str | None:
     raw = text.rstrip().rsplit("\n", 1)[-1].strip()
     line = raw.strip(" \t*-")
     if (label := _RESULT_LABEL.match(line)) is not None:
+        if re.match(r"(?:We|I|Let|Given|Since|First|Note|Consider|To)\b", line[label.end() :]):
+            return None  # "Solution: We know $2x = 24$.": the solution begins, it states no result
         return reduce_line(line[label.end() :]) or None
     if raw.rstrip(" .").endswith("**") and (bold := _bold_answer(raw, need_prose="=" not in raw)) is not None:
         return bold or None  # the bold value closes the line
@@ -548,23 +756,32 @@ def reduce_line(line: str, *, at_end: bool = False, currency: bool = False) -> s
     A negated line (``not 12``) has no answer; so has an unclosed math span at the very end of the completion (``is
     $12`` cut off). Plain text keeps its leading expression: the first sentence, up to a clause word.
     """
-    s = line.strip().lstrip("*:").strip()
+    s = line.strip()
+    if at_end and re.match(r"\*\*[^\s*]", s) and "**" not in s[2:]:
+        return None  # "The answer is **12" at the very end: the bold value was cut off
+    s = s.lstrip("*:").strip()
     hope = s.lower().find("i hope it is correct")
     s = s[:hope].strip() if hope >= 0 else s
     if not s or re.match(r"(?:not|never|no)\b", s, re.IGNORECASE) or _first_sentence(s).rstrip().endswith("?"):
         return None  # negated, or a question ("The answer is 12?")
     if (filler := re.match(r"(?:" + "|".join(FILLERS) + r")\b,?[ \t]*", s)) and s[filler.end() :]:
         s = s[filler.end() :]  # "indeed $36^\circ$"
+    if _PAREN_DOUBT.search(_first_sentence(s)) or re.match(r"(?:~|\\sim\b|\u2248) ?\d", s):
+        return None  # "12 (if n is even)", "12 (wrong)", "~12": a condition, a verdict or an estimate
     if (bold := _bold_answer(s)) is not None:
         return bold or None  # "196 has **9** positive divisors."
     if s.startswith(("$", "\\(")):
         found = _math_spans(s)
         if found is None:
             return _unclosed_dollar(s, at_end and not currency)
-        spans, _ = found
+        spans, end = found
+        if _CONDITION_NEXT.match(s, end):
+            return None  # "$12$ if $n$ is even"
         return " or ".join(clean(x) for x in spans if clean(x)) or None
     if s.startswith("\\[") and (end := s.find("\\]")) > 0:
         return clean(s[2:end]) or None
+    if s.startswith("\\[") and at_end:
+        return None  # an unclosed display at the very end: cut off
     if re.match(
         r"[A-Z][a-z]+\.? [a-z$]|(?:Mr|Mrs|Ms|Dr)\. [A-Z]", s
     ):  # a sentence: "The largest $n$ is 34.", "Jane started ... 3 hours ago."
@@ -743,6 +960,19 @@ def _sentence_number(sentence: str) -> str | None:
 Reader = Callable[[str], "str | None"]
 
 
+def read_answer_tag(region: str) -> str | None:
+    """The last ``<answer>...</answer>`` (the R1-Zero prompt's tag): its box, or its line reduced to the answer."""
+    lowered = _ascii_lower(region)
+    start = lowered.rfind("<answer>")
+    end = lowered.find("</answer>", start)
+    if start < 0 or end < 0:
+        return None
+    inside = region[start + len("<answer>") : end][:MAX_LINE].strip()
+    if _BOX.search(inside):
+        return read_boxed(inside) or ""
+    return reduce_line(" ".join(inside.split())) or ""
+
+
 def read_final_after_box(region: str) -> str | None:
     """A "Final Answer: ..." line after the last box is the conclusion; boxes before it were working."""
     at = _last_marker(region, ("final",))
@@ -754,7 +984,7 @@ def read_final_after_box(region: str) -> str | None:
 
 
 FORMATS: dict[str, tuple[Reader, ...]] = {
-    "auto": (read_final_after_box, read_boxed, read_marker),
+    "auto": (read_answer_tag, read_final_after_box, read_boxed, read_marker),
     "boxed": (read_boxed,),
     "gsm8k": (lambda r: read_marker(r, ("hash", "answer", "a")),),
     "minerva": (lambda r: read_marker(r, ("final",)),),

@@ -7,7 +7,9 @@ is cheap enough for the host.
 
 Units (:data:`UNITS`) and the words that may follow a number (``5 apples``) are stripped; a word that changes the
 meaning (``12 is wrong``, ``12 probably``, ``12 plus one``: :data:`NOT_UNITS`) keeps the answer whole, so that it
-cannot match a plain number. :func:`split_units` returns the unit too, so that ``12 km`` and ``12 m`` differ.
+cannot match a plain number. :func:`split_units` returns the unit too, so that ``12 km`` and ``12 m`` differ (and
+:data:`UNIT_SPELLINGS` makes ``12 meters`` and ``12 m`` agree). A box inside the answer is unwrapped (math-verify would
+read it alone: ``13 \\boxed{12}``); colour is dropped, and an answer in white ink is empty.
 """
 
 from __future__ import annotations
@@ -35,9 +37,25 @@ REPLACE = (
     ("\u2260", "\\ne "),
     ("\u2248", "\\approx "),
     ("\u00b1", "\\pm "),
+    ("\u2243", "\\simeq "),
+    ("\u2245", "\\cong "),
+    ("\u2241", "\\nsim "),
+    ("\u2272", "\\lesssim "),
+    ("\u2273", "\\gtrsim "),
+    ("\u226a", "\\ll "),
+    ("\u226b", "\\gg "),
+    ("\\tbinom", "\\binom"),
     ("\u00b2", "^2"),
     ("\u00b3", "^3"),
     ("\u00b9", "^1"),
+    ("\u00bd", " \\frac{1}{2}"),
+    ("\u2153", " \\frac{1}{3}"),
+    ("\u2154", " \\frac{2}{3}"),
+    ("\u00bc", " \\frac{1}{4}"),
+    ("\u00be", " \\frac{3}{4}"),
+    ("\u2155", " \\frac{1}{5}"),
+    ("\u2159", " \\frac{1}{6}"),
+    ("\u215b", " \\frac{1}{8}"),
     ("\u00c5", " \u00c5 "),  # a unit word of its own (inside \text{} too: "4080 \, \text{Å}")
     ("\\AA", " \u00c5 "),
     ("\\dfrac", "\\frac"),
@@ -84,19 +102,31 @@ UNITS = frozenset(
     s sec secs second seconds ms ns min mins minute minutes h hr hrs hour hours day days week weeks month months
     year years yr yrs k c f j kj ev kev mev gev w kw mw v hz khz mhz ghz n pa kpa atm mol l ml liter liters litre
     litres gallon gallons gal cal kcal rad rads sr mph kph dollars dollar cents cent units unit degrees degree
-    square sq cubic per erg ergs dyn cc percent mps
+    square sq cubic per erg ergs dyn cc percent mps ohm ohms kohm mohm μ µ
     arcsec arcsecond arcseconds arcmin arcminute arcminutes""".split()
+)
+_PER = re.compile(r" ?([a-zåμµ]+)\^\{?-1\}?")
+# Plurals without an "s" and words that name a count or total ("12 people", "12 in all", "12 left")
+COUNT_NOUNS = frozenset(
+    """people children men women sheep fish mice geese teeth deer dice oxen species series aircraft offspring cattle
+    police staff personnel total altogether overall combined left remaining apiece grade place floor century row
+    term edition position birthday anniversary parsec lightyear angstrom micron arcsec arcsecond arcmin arcminute
+    newton joule watt volt kelvin tesla gauss hertz lux mole coulomb ampere amp farad henry weber radian steradian
+    calorie electronvolt bushel mass luminosity radius magnitude bit byte celsius fahrenheit torr mbar""".split()
 )
 # A lone letter after a number is a unit only in these spellings (case matters): "12 m", "5 s", "3 N"; OlympiadBench
 # writes "2 n" and "3 k" for the products 2n and 3k.
-SINGLE_LETTER_UNITS = frozenset("msghlLNKJWVCFÅ")
+SINGLE_LETTER_UNITS = frozenset("msghlLNKJWVCFÅμµ")
 MULTIPLIERS = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
 # Words after a number that change what it says: the answer is kept whole (and so cannot match a bare number).
 NOT_UNITS = frozenset(
     """is are was were be been not no or and plus minus times over divided by probably maybe perhaps possibly likely
     approximately approx about around roughly nearly almost wrong incorrect correct right false true than more less
     at least most if but because so then since instead actually wait only exactly pi sqrt sin cos tan log ln infty
-    cdot pm mp i e x y z n one two three four five six seven eight nine ten hundred""".split()
+    cdot pm mp i e x y z n one two three four five six seven eight nine ten hundred squared cubed factorial dozen
+    dozens score gross below above under excluded except excluding inverse reciprocal half twice double triple
+    negative positive remainder backwards upwards onwards afterwards tops ish off ago max out low bad err nil nah nay
+    too few new old top big yet""".split()
 )
 
 # ------------------------------------------------------------------------------------------------------ patterns
@@ -107,7 +137,7 @@ _ARC_SECONDS = re.compile(r"(?<=\d) ?(?:\^ ?\{ ?\\prime ?\\prime ?\}|\^ ?\\prime
 _ARC_MINUTES = re.compile(r"(?<=\d) ?(?:\^ ?\{ ?\\prime ?\}|\^ ?\\prime|')(?!')")
 _DEGREES = re.compile(r"\^ ?\{? ?\\circ ?\}?|\\circ|\u00b0|\\degree")
 _TRIG_DEGREES = re.compile(r"\\(sin|cos|tan|cot|sec|csc) ?\(? ?(\d+(?:\.\d+)?) ?(?:\^ ?\{? ?\\circ ?\}?|\u00b0)\)?")
-_TEXT = re.compile(r"\\text ?\{([^{}]*)\}")
+_TEXT = re.compile(r"\\text ?\{((?:[^{}]|\{[^{}]*\})*)\}")  # one level of braces inside: \text{erg s^{-1}}
 _FRAC_SHORT = (
     (re.compile(r"\\frac ?(\d) ?(\d)"), r"\\frac{\1}{\2}"),
     (re.compile(r"\\frac ?\{([^{}]*)\} ?(\d)"), r"\\frac{\1}{\2}"),
@@ -120,17 +150,22 @@ _ORDINAL = re.compile(r"(?<=\d)(?:\^ ?\{?(?:\\text ?\{)?(?:th|st|nd|rd)\}?\}?|(?
 _WORDS = re.compile(r"[A-Za-zÅμµ]+")
 _PLAIN_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)")
 # one token of a unit tail, read from the right: a word, an exponent, a slash or a space
-_UNIT_TOKEN = re.compile(r"[A-Za-zÅμµ]+|\^\{?-?\d+\}?|/| |\\cdot|-")
+_UNIT_TOKEN = re.compile(r"[A-Za-zÅåμµ]+|\^\{?-?\d+\}?|/| |\\cdot|-")
 
 
 @functools.lru_cache(maxsize=8192)  # a GRPO group repeats its reference (and many answers) over and over
-def normalize(s: str) -> str:
-    """Canonical text of an answer (see the module docstring)."""
+def normalize(s: str, reference: bool = False) -> str:
+    """Canonical text of an answer (see the module docstring); a ``reference`` is trusted with any words after its
+    number (``17 \\text{ any text}``), an answer only with units and the names of what it counts."""
     s = clean(s)
     if len(s) > MAX_ANSWER_CHARS:
         return s
     if s.startswith(("\\boxed{", "\\fbox{")) and s.endswith("}"):
         s = s[s.index("{") + 1 : -1]
+    if "\\" in s:
+        s = _BOX_INSIDE.sub("", s)  # "13 \\boxed{12}": math-verify would read the inner box alone; keep its braces
+        if (s := _uncolour(s)) == "":
+            return ""
     s = re.sub(r"\s+", " ", s)
     s = _undouble_backslashes(s)
     s = re.sub(r"(?<=\d),\\! ?(?=\d)", ",", s)  # MATH's "11,\! 111": a thousands comma; a plain "32, 349" is a list
@@ -148,6 +183,8 @@ def normalize(s: str) -> str:
     for pattern, repl in _FRAC_SHORT:
         s = pattern.sub(repl, s)
     s = _ORDINAL.sub("", s)
+    if "\\frac" in s or "\\Omega" in s or "\\mu" in s:
+        s = _written_units(s)
     s = _TEXT.sub(lambda m: f" {m.group(1).strip()} ", s)
     s = re.sub(r"(?<=\d) (?:th|st|nd|rd)\b", "", s)  # "12\text{th grade}": the ordinal was inside the text
     if "=" in s and "for" in s:  # "f(n) = n for all n": the identity holds everywhere; it is the answer
@@ -157,14 +194,27 @@ def normalize(s: str) -> str:
     s = re.sub(r"(?<=\d) (?=i\b)", "", s)  # "12 i" -> "12i": latex2sympy reads the two as different symbols
     s = re.sub(r" \^", "^", s)
     s = re.sub(r"^([A-Za-z]) ?(\([^()\[\]]*\]|\[[^()\[\]]*\))$", r"\1\\in \2", s)  # OlympiadBench's "t(0,4]"
-    s = split_units(s)[0]
+    s = split_units(s, reference)[0]
     if _THOUSANDS.fullmatch(s) or _SPACE_THOUSANDS.fullmatch(s):
         s = s.replace(",", "").replace(" ", "")
     s = re.sub(r" ?([=,()\[\]{}^_+*/<>-]) ?", r"\1", s)
     return s.rstrip(".").strip()
 
 
-def split_units(s: str) -> tuple[str, str]:
+_FRAC_UNIT = re.compile(r"(?<=[\d ])\\frac ?\{ ?\\text ?\{ ?([A-Za-z]+) ?\} ?\} ?\{ ?\\text ?\{ ?([A-Za-z]+) ?\} ?\}$")
+_OHM = re.compile(r"(?<=\d) *(?:\\text ?\{ ?)?(k|M|m)?(?: ?\})? ?\\Omega$")
+_MICRO = re.compile(r"(?<=\d) *\\mu ?(?=[A-Za-z]|\\text)")
+
+
+def _written_units(s: str) -> str:
+    """Units written as LaTeX after a number: ``12 \\frac{\\text{m}}{\\text{s}}`` -> ``12 m/s``, ``12\\ \\Omega`` ->
+    ``12 ohm``, ``12 \\mu\\text{F}`` -> ``12 μF``."""
+    s = _FRAC_UNIT.sub(r" \1/\2", s)
+    s = _OHM.sub(lambda m: f" {m.group(1) or ''}ohm", s)
+    return _MICRO.sub(" μ", s)
+
+
+def split_units(s: str, reference: bool = False) -> tuple[str, str]:
     """``46.08 g/mol`` -> (``46.08``, ``g/mol``); ``12 million`` -> (``12000000``, ``""``); ``12 is wrong`` whole.
 
     One scan over tokens from the right collects the tail of unit tokens (words, exponents, slashes, spaces) and stops
@@ -185,7 +235,8 @@ def split_units(s: str) -> tuple[str, str]:
             cut = m.start()
         pos = m.start()
     value, unit = s[:cut].strip(), s[cut:].strip(" /-")
-    if not words or not _is_unit(words, unit, spaced=s[cut - 1 : cut] == " ") or not _is_value(value):
+    spaced = s[cut - 1 : cut] == " "
+    if not words or not _is_unit(words, unit, spaced, "" if reference else value) or not _is_value(value):
         return s, ""
     numeric_end = value[-1].isdigit() or re.search(r"10\^\{?-?\d+\}?$", value) is not None  # 3 m, 6.6 x 10^{-34} J
     if len(words[-1]) == 1 and (s[cut - 1 : cut] != " " or not numeric_end or s[cut] not in SINGLE_LETTER_UNITS):
@@ -193,10 +244,21 @@ def split_units(s: str) -> tuple[str, str]:
     return _apply_multiplier(value, unit)
 
 
-def _is_unit(words: list[str], unit: str, spaced: bool) -> bool:
+def _is_unit(words: list[str], unit: str, spaced: bool, value: str) -> bool:
     if all(w in UNITS or w in MULTIPLIERS for w in words):
         return spaced or len(words[-1]) > 1
-    return spaced and len(words) <= 3 and all(len(w) >= 3 for w in words) and "^" not in unit
+    noun_phrase = spaced and len(words) <= 3 and all(len(w) >= 3 for w in words) and "^" not in unit
+    return noun_phrase and (not value or _counts(words[0], value))  # words[0] is the last: "5 red apples" -> "apples"
+
+
+def _counts(noun: str, value: str) -> bool:
+    """Whether a word after a number names what is counted: a plural (``12 apples``, ``12 people``), or a singular
+    after one or a fraction (``1 apple``, ``0.5 cup``). An adjective or adverb (``12 invalid``, ``12 incorrectly``,
+    ``12 higher``) says something about the number instead."""
+    if noun in COUNT_NOUNS or len(noun) <= 3:
+        return True  # three letters: an abbreviation ("12 rpm", "10 Gyr", "12 psi"), the words above excepted
+    plural = noun.endswith("s") and not noun.endswith(("ss", "us", "is", "ous", "wards", "ways"))
+    return plural or (noun.endswith("ways") and len(noun) == 4) or not re.fullmatch(r"[-+]?\d+", value) or value == "1"
 
 
 def _is_value(value: str) -> bool:
@@ -221,52 +283,23 @@ def unit_of(s: str) -> str:
     (``5 apples`` and ``5 red apples`` name the same count; ``12 km`` and ``12 m`` are different lengths)."""
     if not re.search(r"[A-Za-zÅμµ'\"]", s):
         return ""
-    s = clean(s)
+    s = clean(s).replace("\\AA", " Å")
     if len(s) > MAX_ANSWER_CHARS:
         return ""
-    s = _TEXT.sub(lambda m: f" {m.group(1).strip()} ", re.sub(r"\s+", " ", s).replace("\\mathrm", "\\text"))
+    s = re.sub(r"\s+", " ", s).replace("\\mathrm", "\\text")
+    if "\\frac" in s or "\\Omega" in s or "\\mu" in s:
+        s = _written_units(s.replace("\\ ", " "))
+    s = _TEXT.sub(lambda m: f" {m.group(1).strip()} ", s)
     s = _DEGREES.sub(" ", _arc_marks(s)).replace("\\,", " ").replace("\\ ", " ").replace("~", " ")
     unit = split_units(re.sub(r" +", " ", s).strip())[1]
     if not all(w.lower() in UNITS for w in _WORDS.findall(unit)):
         return ""
-    return canonical_unit(unit)
+    return canonical_unit(_PER.sub(r"/\1", unit.lower()))  # "km s^{-1}" is "km/s"
 
 
 # Spellings of one unit (lower-cased): ``12 meters`` and ``12 m`` are one length, ``5 seconds`` and ``5 s`` one time.
 UNIT_SPELLINGS = {
-    canonical: canonical
-    for canonical in (
-        "m",
-        "cm",
-        "mm",
-        "km",
-        "nm",
-        "s",
-        "ms",
-        "ns",
-        "min",
-        "h",
-        "day",
-        "week",
-        "month",
-        "yr",
-        "g",
-        "kg",
-        "mg",
-        "lb",
-        "oz",
-        "in",
-        "ft",
-        "yd",
-        "mi",
-        "l",
-        "ml",
-        "deg",
-        "dollar",
-        "cent",
-        "arcsec",
-        "arcmin",
-    )
+    u: u for u in "m cm mm km nm s ms ns min h day week month yr g kg mg lb oz in ft yd mi l ml deg".split()
 } | {
     **dict.fromkeys("meter meters metre metres".split(), "m"),
     **dict.fromkeys("centimeter centimeters centimetre centimetres".split(), "cm"),
@@ -293,6 +326,8 @@ UNIT_SPELLINGS = {
     **dict.fromkeys("cents".split(), "cent"),
     **dict.fromkeys("arcsecond arcseconds".split(), "arcsec"),
     **dict.fromkeys("arcminute arcminutes".split(), "arcmin"),
+    **dict.fromkeys("ergs".split(), "erg"),
+    **dict.fromkeys("rads".split(), "rad"),
 }
 _POWER_WORDS = {"square": "^2", "sq": "^2", "cubic": "^3"}
 
@@ -318,6 +353,21 @@ def canonical_unit(unit: str) -> str:
         elif tok != " ":
             out.append(tok)
     return "".join(out)
+
+
+_BOX_INSIDE = re.compile(r"\\(?:boxed|fbox|framebox)(?![A-Za-z])")
+_COLOUR = re.compile(r"\\(?:textcolor|color) ?(?:\[[A-Za-z]+\])? ?\{ ?([#A-Za-z0-9!]*) ?\}")
+_INVISIBLE = frozenset({"white", "#fff", "#ffffff", "fff", "ffffff", "white!100"})
+
+
+def _uncolour(s: str) -> str:
+    """``\\color{red}{12}`` -> ``{12}``; "" when the answer is in white ink: what is read is not what a reader
+    sees."""
+    if "color" not in s:
+        return s
+    if any(m.group(1).lower() in _INVISIBLE for m in _COLOUR.finditer(s)):
+        return ""
+    return _COLOUR.sub("", s)
 
 
 _BACKSLASH_RUN = re.compile(r"(?<!\\)\\+(?=[A-Za-z])")  # starts only at a run's start: linear
