@@ -932,7 +932,8 @@ def _sympy_verdict(p: str, g: str) -> tuple[bool, str]:
     else:
         same = verify(gold, pred, timeout_seconds=None, allow_set_relation_comp=relational)
     if not same and _hyperbolic(pred, gold):  # sinh(at)/a for (e^{at}-e^{-at})/(2a): sympy's simplify keeps sinh
-        same = verify(gold.rewrite(sympy.exp), pred.rewrite(sympy.exp), timeout_seconds=None)
+        with contextlib.suppress(ValueError, TypeError, ArithmeticError):
+            same = verify(gold.rewrite(sympy.exp), pred.rewrite(sympy.exp), timeout_seconds=None)
     if not same:
         return False, "not equivalent"
     return _audit_precision(pred, gold)
@@ -1016,7 +1017,15 @@ def _imaginary_unit(pred: Any, gold: Any) -> tuple[Any, Any]:
     if names != {"i"}:
         return pred, gold
     swap = {s: sympy.I for e in (pred, gold) for s in e.free_symbols if isinstance(s, sympy.Symbol) and s.name == "i"}
-    return pred.xreplace(swap), gold.xreplace(swap)
+    return _replaced(pred, gold, swap)
+
+
+def _replaced(pred: Any, gold: Any, swap: dict[Any, Any]) -> tuple[Any, Any]:
+    """Both with ``swap`` applied, or both unchanged where sympy refuses the result (an interval with end ``i``)."""
+    try:
+        return pred.xreplace(swap), gold.xreplace(swap)
+    except (ValueError, TypeError, ArithmeticError):
+        return pred, gold
 
 
 def _one_symbol_per_name(pred: Any, gold: Any) -> tuple[Any, Any]:
@@ -1032,9 +1041,7 @@ def _one_symbol_per_name(pred: Any, gold: Any) -> tuple[Any, Any]:
         if isinstance(sym, sympy.Symbol):
             by_name.setdefault(sym.name, set()).add(sym)
     swap = {sym: sympy.Symbol(name, real=True) for name, syms in by_name.items() if len(syms) > 1 for sym in syms}
-    if not swap:
-        return pred, gold
-    return pred.xreplace(swap), gold.xreplace(swap)
+    return _replaced(pred, gold, swap) if swap else (pred, gold)
 
 
 def _audit_precision(pred: Any, gold: Any) -> tuple[bool, str]:
