@@ -206,6 +206,7 @@ _ONE_LINE = 400  # ... or its one math span, when it is one line of prose around
 _ASCII_UPPER_RUN = re.compile(r"[A-Z]+")
 
 
+@functools.lru_cache(maxsize=8)  # one completion's region is lowered by several readers
 def _ascii_lower(text: str) -> str:
     """ASCII letters lower-cased and every other character kept, so that positions line up with ``text``
     (``str.lower`` would change non-ASCII letters too, some into two characters; on ASCII text it is the same, and
@@ -236,7 +237,8 @@ def _drop_continuation(text: str) -> str:
     sub-problem that holds an answer is read, so the earlier, already answered parts are no hedge.
     """
     lowered = _ascii_lower(text)
-    starts = [m.start() for m in (_MARKER.search(lowered), _BOX.search(text)) if m is not None]
+    box = _BOX.search(text)
+    starts = [at for at in (_first_marker(lowered), box.start() if box else None) if at is not None]
     if not starts:
         return text
     first_answer = min(starts)
@@ -247,6 +249,32 @@ def _drop_continuation(text: str) -> str:
         return text[max(at for at in parts if at < last_answer) :]
     following = _NEXT_QUESTION.search(text, first_answer)
     return text[: following.start()] if following else text
+
+
+def _first_marker(lowered: str) -> int | None:
+    """Where ``_MARKER.search(lowered)`` would start, found with ``str.find``: the pattern's four alternatives, tried at
+    every character, took half the time of an extraction."""
+    found = [at] if (at := lowered.find("####")) >= 0 else []
+    at = lowered.find("answer")
+    while at >= 0:
+        if not (at > 0 and _is_word(lowered[at - 1])) and not (at + 6 < len(lowered) and _is_word(lowered[at + 6])):
+            k = at
+            while k > 0 and lowered[k - 1] in " \t":
+                k -= 1
+            final = k < at and lowered[k - 5 : k] == "final" and (k == 5 or (k > 5 and not _is_word(lowered[k - 6])))
+            found.append(k - 5 if final else at)  # "final answer" starts at "final"
+            break
+        at = lowered.find("answer", at + 1)
+    at = lowered.find("a:")
+    while at >= 0:
+        k = at
+        while k > 0 and lowered[k - 1] in " \t":
+            k -= 1
+        if k == 0 or lowered[k - 1] == "\n":  # "a:" first on its line (MULTILINE "^")
+            found.append(k)
+            break
+        at = lowered.find("a:", at + 1)
+    return min(found) if found else None
 
 
 def _close_brace(text: str, open_at: int) -> int | None:
