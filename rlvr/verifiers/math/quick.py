@@ -58,11 +58,12 @@ a sum or difference of such terms and whole numbers (``10+John's age``, ``It's a
 term is to latex2sympy a constant (``e`` is Euler's number, ``I`` the imaginary unit, digits) times a product of
 symbols: one per letter, or one for ``d`` and the letter after it (``product`` is c du o p r t); quotes are dropped
 first. A term whose letters other than ``e`` and ``i`` (maybe constants) are the same multiset as another's might
-cancel it; otherwise every term keeps its own product of symbols and the whole equals no constant. So: some term has
-a letter other than ``e`` and ``i``, those letter multisets are all different, and no word is one math-verify
-rewrites (``and``/``or`` become commas, ``inf``/``infinity`` infinity, ``percent``/``pct`` a percent sign, ``sqrt`` a
-root) or holds a name latex2sympy's lexer reads as a function (:data:`LEXER_NAMES`: ``floor``, ``ones``, ``rank``
-...). Nothing is stripped: ``_parse`` keeps trailing "units". The reference must be a constant: no letter outside the
+cancel it; otherwise every term keeps its own product of symbols and the whole equals no constant (math-verify turns
+``inf`` and ``infinity`` into a factor oo, which leaves the symbols of the rest: ``information`` is oo o r m a t i o n;
+those letters are not counted). So: some term has a letter other than ``e`` and ``i``, those letter multisets are all
+different, and no word is one math-verify rewrites otherwise (``and``/``or`` become commas, ``percent``/``pct`` a
+percent sign, ``sqrt`` a root) or holds a name latex2sympy's lexer reads as a function (:data:`LEXER_NAMES`:
+``floor``, ``ones``, ``rank`` ...). Nothing is stripped: ``_parse`` keeps trailing "units". The reference must be a constant: no letter outside the
 reader's commands, and a finite value.
 """
 
@@ -85,6 +86,7 @@ _COMMANDS_OF_A_CONSTANT = re.compile(
 )
 _PROSE = re.compile(r"[A-Za-z][A-Za-z'\"]*(?: (?:[A-Za-z'\"]+|[1-9]\d{0,8}))*")
 _REWRITTEN_WORDS = ("and", "or", "percent", "percentage", "pct")  # math-verify rewrites these into other symbols
+_INFINITY_WORD = re.compile("infinity|inf")  # math-verify's rewrite into \\infty (case-sensitive, "infinity" first)
 # Bare words that latex2sympy's lexer reads as function names wherever they stand, inside a longer word too ("tones"
 # holds "ones"); tests/test_math_quick.py checks the installed lexer's literal words against this.
 LEXER_NAMES = (
@@ -174,10 +176,12 @@ def _prose(pred: str) -> bool:
             continue  # "10+John's age": a constant term
         if not _PROSE.fullmatch(term):
             return False
-        words = term.lower().replace("'", "").replace('"', "").split(" ")
-        if any(w in _REWRITTEN_WORDS or "inf" in w or "sqrt" in w or any(n in w for n in LEXER_NAMES) for w in words):
+        term = term.replace("'", "").replace('"', "")  # math-verify drops quotes first
+        words = term.lower().split(" ")
+        if any(w in _REWRITTEN_WORDS or "sqrt" in w or any(n in w for n in LEXER_NAMES) for w in words):
             return False
-        letters.append("".join(sorted("".join(words).replace("e", "").replace("i", ""))))
+        symbols = _INFINITY_WORD.sub("", term).lower()  # "information" is oo o r m a t i o n to latex2sympy
+        letters.append("".join(sorted(symbols.replace(" ", "").replace("e", "").replace("i", ""))))
     return any(letters) and len(set(letters)) == len(letters)
 
 
