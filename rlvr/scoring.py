@@ -532,8 +532,9 @@ class Scorer:
 
 
 def stop_forkserver() -> None:
-    """Kill the forkserver this process started, for a one-shot command whose workers were never needed: it would
-    otherwise go on importing sympy for a second after the command ends, holding its stdout and stderr open."""
+    """Kill the forkserver this process started, at the end of a one-shot command (its workers closed, or never
+    needed): it would otherwise go on importing sympy for a second, or tear sympy's heap down for a quarter of a second,
+    after the command ends, holding its stdout and stderr open (a caller that reads them waits that long)."""
     from multiprocessing import forkserver
 
     pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)  # CPython's, where it exists

@@ -50,8 +50,7 @@ def run(argv: list[str]) -> int:
         return _score_file(args, verifier, scorer.start())  # workers start importing while the input is read
     finally:
         scorer.close()
-        if scorer.abandoned_start:  # every row was decided on the host: no worker was needed
-            stop_forkserver()
+        stop_forkserver()  # one-shot: the workers are closed (or were never needed); see stop_forkserver
 
 
 def parse_options(pairs: Sequence[str]) -> dict[str, Any]:

@@ -150,9 +150,14 @@ class MathVerifier(Verifier):
         A worker forked after this, a replacement for a killed one too, needs no imports. Deliberately minimal:
         ANTLR learns each new answer shape in the worker that meets it, and parsing a list of shapes here would delay
         the start of every one-shot `rlvr score` more than it saves (measured with benchmarks/bench_math_scoring.py).
+        Two imports that each worker would otherwise pay on its first answer are done here: ``sympy.physics.units``,
+        which ``sympy.simplify`` imports on every call (0.1 s of CPU the first time), and the disproofs before sympy.
         """
         _quiet()
+        import sympy.physics.units  # noqa: F401
         from math_verify import verify
+
+        import rlvr.verifiers.math.quick  # noqa: F401
 
         verify(_parse("\\frac{1}{2}"), _parse("x"), timeout_seconds=None)
         _parse.cache_clear()

@@ -8,8 +8,10 @@ LaTeX parser, ANTLR) to reject them. These kinds are rejected here for certain, 
   at one of three generic complex points: ``\\sec^2 10+\\csc^2 20+\\csc^2 40`` for ``12``;
 - **a variable expression for a number** (``x_{531}+x_{753}+x_{975}`` for ``898``): the same test, the reference
   has no name;
-- **prose for a number** (``Probability``, ``Final Answer``, ``Jim walks 200 feet less than Martha``): latex2sympy
-  reads words as products of one-letter symbols, which equal no constant;
+- **prose for a number** (``Probability``, ``Final Answer``, ``Jim walks 200 feet less than Martha``, ``product of
+  y-values``): latex2sympy reads words as products of one-letter symbols, which equal no constant;
+- **a tuple or an interval for a number** (``(2+\\sqrt{2}-3i, 2-3i)`` for ``6-5i``): math-verify compares a tuple with
+  a number as a set of one, which two or more different entries never are;
 - **a value for an equation, or an equation for a value**: math-verify compares a value with the right side of an
   equation (``x+y=5``; ``DE=4.9`` for ``\\sqrt{51}``) or calls an equation unequal to a value (``5x-7y+11z+4=0``),
   so a value that differs from the right side is wrong either way;
@@ -33,6 +35,11 @@ latex2sympy on the points where they part, each found by comparing the two on re
 - names are case-folded and subscript braces dropped (latex2sympy reads ``N`` as ``n``); ``e`` and ``E`` are Euler's
   number, ``i`` the imaginary unit (to latex2sympy: E, a symbol ``e``; the unit or a symbol); ``I`` is refused
   (latex2sympy reads ``I^2`` as ``I``);
+- a word is the product of its letters, as latex2sympy reads it (``value of b``, ``calculate x^3``), except where its
+  lexer reads letters otherwise, refused: ``d`` before a letter or a command (``dx``, ``d\\pi``: one symbol, and
+  ``\\frac{dy}{dx}`` a derivative), function names without a backslash (:data:`LEXER_NAMES`), words math-verify
+  rewrites (``and``, ``inf``...), and a command the reader does not know (``\\pir`` is not pi r); a lone name is
+  never compared with two or more letters (math-verify spells a product of symbols out against a symbol's name);
 - a function's argument is a parenthesised group, or else the product that follows, up to ``+``, ``-``, a closing
   bracket, a root or another function (``\\sin 2x``, ``\\sin x \\cos x``, ``\\cos x\\sqrt{2}``); ``\\log`` is
   base 10, ``\\ln`` natural; inverse functions and logarithms only on real arguments in their principal domain,
@@ -43,16 +50,21 @@ latex2sympy on the points where they part, each found by comparing the two on re
   (``1/2x`` is ``1/(2x)``); a number in brackets next to anything (``2(3)``, ``(2)3``, ``[3]5`` are sums, mixed
   numbers), a digit before ``\\frac`` (``2\\frac{1}{2}``) or after ``}``; a name before a bracket (``x(3)`` is a
   call); digit runs after ``^`` or ``_`` without braces (``x^23``, ``a_12`` is ``a_{12}``); two numbers separated
-  by a space (``10 3`` is 13); ``1e5``-style exponents; a trailing letter after a digit, brace or space, which
-  math-verify may strip as a unit (``3 m``, ``\\frac{37}{4}m``).
+  by a space (``10 3`` is 13); ``1e5``-style exponents. (A trailing letter is read as a name, as latex2sympy reads
+  it: ``equivalence._parse`` turns math-verify's unit stripping off, so ``3 m`` is 3m there too.)
 
 **Prose.** Words of letters (and whole numbers other than 0) separated by spaces, perhaps in one pair of brackets, or
-a sum of such terms and whole numbers (``10+John's age``; then no ``I``, which latex2sympy reads as the imaginary
-unit, so that no two terms can cancel). math-verify strips unit words only at the end of an answer and only after a
-digit, brace or space, so the first word always survives; it must hold a letter other than ``e`` and ``i`` (constants
-to latex2sympy), and no word may be one math-verify rewrites (``and``/``or`` become commas, ``inf``/``infinity``
-infinity, ``percent``/``pct`` a percent sign, ``sqrt`` a root). The reference must be a constant: no letter outside
-the reader's commands, and a finite value.
+a sum or difference of such terms and whole numbers (``10+John's age``, ``It's a closed-form expression``). Each
+term is to latex2sympy a constant (``e`` is Euler's number, ``I`` the imaginary unit, digits) times a product of
+symbols: one per letter, or one for ``d`` and the letter after it (``product`` is c du o p r t); quotes are dropped
+first. A term whose letters other than ``e`` and ``i`` (maybe constants) are the same multiset as another's might
+cancel it; otherwise every term keeps its own product of symbols and the whole equals no constant (math-verify turns
+``inf`` and ``infinity`` into a factor oo, which leaves the symbols of the rest: ``information`` is oo o r m a t i o n;
+those letters are not counted). So: some term has a letter other than ``e`` and ``i``, those letter multisets are all
+different, and no word is one math-verify rewrites otherwise (``and``/``or`` become commas, ``percent``/``pct`` a
+percent sign, ``sqrt`` a root) or holds a name latex2sympy's lexer reads as a function (:data:`LEXER_NAMES`:
+``floor``, ``ones``, ``rank`` ...). Nothing is stripped: ``_parse`` keeps trailing "units". The reference must be a constant: no letter outside the
+reader's commands, and a finite value.
 """
 
 from __future__ import annotations
@@ -63,21 +75,25 @@ import re
 
 from rlvr.verifiers.math.numeric import _N_POINTS, _FloatReader, _NotNumeric, _point
 
-# One-letter units that math-verify strips after a digit, brace or space (its list holds c d g h l m o s t; both cases
-# here; tests/test_math_quick.py checks the installed list against this).
-UNIT_LETTERS = "cdghlmostCDGHLMOST"
 # LaTeX readings where the arithmetic reader and latex2sympy may differ: refused (see the module docstring).
 _AMBIGUOUS = re.compile(
     r"\^ ?\d\d|_ ?\d\d|\\(?:frac|sqrt) ?[^{\[ ]|\\(?:frac|sqrt) [^{\[]"  # x^23, a_12, \frac12
     r"|\d\.\d*\.|\d\.(?!\d)|(?<!\^)(?<!\\log_)\d \.?\d|\d\.? ?[eE]"  # 1.2.3, 12., 10 3, 1e5
     r"|\d ?[({]? ?\\frac|\} ?\.?\d"  # 2\frac{1}{2}, 2(\frac{11}{2}), \frac{1}{2}0.5: mixed numbers
-    r"|[\d}\s][" + UNIT_LETTERS + r"] ?$"  # 3 m, \frac{37}{4}m: a unit to math-verify
 )
 _COMMANDS_OF_A_CONSTANT = re.compile(
     r"\\(?:frac|sqrt|pi|cdot|times|sin|cos|tan|cot|sec|csc|arcsin|arccos|arctan|ln|log|exp)(?![A-Za-z])"
 )
-_PROSE = re.compile(r"[A-Za-z][A-Za-z']*(?: (?:[A-Za-z][A-Za-z']*|[1-9]\d{0,8}))*")
+_PROSE = re.compile(r"[A-Za-z][A-Za-z'\"]*(?: (?:[A-Za-z'\"]+|[1-9]\d{0,8}))*")
 _REWRITTEN_WORDS = ("and", "or", "percent", "percentage", "pct")  # math-verify rewrites these into other symbols
+_INFINITY_WORD = re.compile("infinity|inf")  # math-verify's rewrite into \\infty (case-sensitive, "infinity" first)
+# Bare words that latex2sympy's lexer reads as function names wherever they stand, inside a longer word too ("tones"
+# holds "ones"); tests/test_math_quick.py checks the installed lexer's literal words against this.
+LEXER_NAMES = (
+    "arsinh", "arcsinh", "arcosh", "arccosh", "artanh", "arctanh", "gcd", "lcm", "floor", "ceil", "eye", "zeros",
+    "ones", "cols", "rows", "diag", "norm", "rank", "trace", "rref", "hstack", "vstack", "nullspace", "orthogonalize",
+    "diagonalize", "eigenvals", "eigenvects", "eigenvectors", "svd", "matrix", "mod",
+)  # fmt: skip
 MAX_CHARS = 200  # longer answers go on to sympy (the reader refuses more than 200 tokens anyway)
 _ERRORS = (_NotNumeric, ZeroDivisionError, OverflowError, ValueError, RecursionError)
 
@@ -105,8 +121,10 @@ def certainly_different(pred: str, gold: str) -> bool:
         return not _AMBIGUOUS.search(pred + " " + gold) and _constant(gold if infinities[0] else pred)
     if _AMBIGUOUS.search(gold):
         return False
-    if _prose(pred):  # before the unit check: the first word survives math-verify's unit stripping
+    if _prose(pred):
         return _constant(gold)
+    if (items := _tuple_items(pred)) is not None:
+        return read(gold, 0) is not None and _pairwise_different(items)  # a value, not a set, for sympy too
     return not _AMBIGUOUS.search(pred) and _values_differ(pred, gold)
 
 
@@ -149,26 +167,54 @@ def _constant(gold: str) -> bool:
 
 
 def _prose(pred: str) -> bool:
+    """Words that latex2sympy reads as a sum of distinct products of symbols (see the module docstring)."""
     if len(pred) > 2 and (pred[0], pred[-1]) in (("(", ")"), ("[", "]")):
         pred = pred[1:-1]  # "[value of x]": latex2sympy reads a bracket around one thing as that thing
-    terms = pred.split("+")
-    if len(terms) > 1:  # "10+John's age": a sum, so no I (latex2sympy's i) may turn a sign and cancel a term
-        prose = [_prose_term(t) for t in terms]
-        words = any(prose) and all(p or t.isdigit() for p, t in zip(prose, terms))
-        return words and "I" not in pred and " i " not in f" {pred} "
-    return _prose_term(pred)
+    letters = []  # per prose term: its letters other than e and i, the part that no constant can stand for
+    for term in re.split(r"[-+]", pred):
+        if term.isdigit():
+            continue  # "10+John's age": a constant term
+        if not _PROSE.fullmatch(term):
+            return False
+        term = term.replace("'", "").replace('"', "")  # math-verify drops quotes first
+        words = term.lower().split(" ")
+        if any(w in _REWRITTEN_WORDS or "sqrt" in w or any(n in w for n in LEXER_NAMES) for w in words):
+            return False
+        symbols = _INFINITY_WORD.sub("", term).lower()  # "information" is oo o r m a t i o n to latex2sympy
+        letters.append("".join(sorted(symbols.replace(" ", "").replace("e", "").replace("i", ""))))
+    return any(letters) and len(set(letters)) == len(letters)
 
 
-def _prose_term(term: str) -> bool:
-    if not _PROSE.fullmatch(term):
+def _tuple_items(pred: str) -> list[str] | None:
+    """The entries of a bracketed tuple or interval of two or more (``(1, 2)``, ``[0,1)``), else None."""
+    if len(pred) < 5 or pred[0] not in "([" or pred[-1] not in ")]":
+        return None
+    items, depth, start = [], 0, 1
+    for i, ch in enumerate(pred):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0 and i < len(pred) - 1:
+                return None  # "(1,2)(3,4)": the first bracket closes early
+        elif ch == "," and depth == 1:
+            items.append(pred[start:i])
+            start = i + 1
+    items.append(pred[start:-1])
+    return items if len(items) > 1 and depth == 0 else None
+
+
+def _pairwise_different(items: list[str]) -> bool:
+    """Every two entries differ: then no reading of the tuple (a Tuple, an interval, a set) is a set of one value (an
+    interval ``[3,3]`` or a set ``{3,3}`` would be ``{3}``, equal to 3 for math-verify)."""
+    if any(_AMBIGUOUS.search(item) for item in items):
         return False
-    words = term.lower().replace("'", "").split(" ")
-    if not set(words[0]) - set("ei"):
-        return False
-    return not any(w in _REWRITTEN_WORDS or "inf" in w or "sqrt" in w for w in words)
+    return all(_values_differ(a, b) for k, a in enumerate(items) for b in items[k + 1 :])
 
 
 def _values_differ(pred: str, gold: str) -> bool:
+    if _one_name_against_letters(pred, gold) or _one_name_against_letters(gold, pred):
+        return False
     for n in range(_N_POINTS):
         p, g = read(pred, n), read(gold, n)
         if p is None or g is None:
@@ -177,6 +223,38 @@ def _values_differ(pred: str, gold: str) -> bool:
         if abs(p[0] - g[0]) > 1e-6 * scale:
             return True
     return False
+
+
+_LONE_NAME = re.compile(r" ?[a-zA-Z](?:_\{[^{}]*\}|_[a-zA-Z0-9])? ?")
+_LETTERS = re.compile(r"[a-zA-Z]")
+
+
+def _one_name_against_letters(name: str, other: str) -> bool:
+    """math-verify calls a symbol equal to a product of symbols whose names, joined, spell its name (``a_{bc}`` and
+    ``a_bc``, which is a_b c): no claim between a lone name and an expression of two or more letters."""
+    return bool(_LONE_NAME.fullmatch(name)) and len(_LETTERS.findall(other)) > 1
+
+
+# A run of letters and what follows it: a command (after a backslash) or a word, each letter a name to latex2sympy
+_RUN = re.compile(r"(\\?)([a-zA-Z]+)(?=( *[a-zA-Z\\]?))")
+
+
+def _words_read_as_letters(text: str) -> bool:
+    """Whether every run of letters is a command the reader knows or a word that latex2sympy reads as a product of
+    one-letter symbols: not ``d`` before a letter or command (a differential, one symbol: ``dx``, ``d\\pi``; and
+    ``\\frac{dy}{dx}`` is a derivative), nor a word math-verify rewrites or its lexer reads as a function name
+    (:data:`LEXER_NAMES`: ``floor``, ``ones``...; see the module docstring)."""
+    for m in _RUN.finditer(text):
+        if m.group(1):
+            if m.group(2) not in _KNOWN_COMMANDS:
+                return False  # "\\pir" is one unknown command to latex2sympy, not pi r
+            continue
+        word = m.group(2).lower()
+        if "d" in word[:-1] or (word[-1] == "d" and m.group(3).strip()):
+            return False
+        if word in _REWRITTEN_WORDS or "inf" in word or "sqrt" in word or any(n in word for n in LEXER_NAMES):
+            return False
+    return True
 
 
 def read(text: str, point: int) -> tuple[complex, float] | None:
@@ -189,8 +267,9 @@ def read(text: str, point: int) -> tuple[complex, float] | None:
     return value, max(reader.largest, abs(value))
 
 
-_NAME = r"(?<![a-zA-Z\\])[a-zA-Z](?:_\{[^{}]{0,20}\}|_[a-zA-Z0-9]|(?![a-zA-Z]))"  # x, x_1, x_{12}; x_2y_3
+_NAME = r"(?<!\\)[a-zA-Z](?:_\{[^{}]{0,20}\}|_[a-zA-Z0-9])?"  # x, x_1, x_{12}; x_2y_3; a word is one name a letter
 _FUNCTIONS = ("sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "ln", "log", "exp")
+_KNOWN_COMMANDS = frozenset(("frac", "sqrt", "pi", "cdot", "times", *_FUNCTIONS))  # the reader's commands
 _TOKEN = re.compile(
     r" *(\d+\.?\d*|\.\d+|\\frac|\\sqrt|\\pi|\\cdot|\\times|\\(?:"
     + "|".join(_FUNCTIONS)
@@ -217,6 +296,8 @@ class _Reader(_FloatReader):
     token = _TOKEN
 
     def __init__(self, text: str, point: int | None = None) -> None:
+        if not _words_read_as_letters(text):
+            raise _NotNumeric("a word latex2sympy reads otherwise")
         super().__init__(text, point)
         self.largest = 0.0
         self.in_argument = 0
