@@ -92,3 +92,24 @@ def test_two_equations_that_sympy_solve_would_grind_on_are_decided_in_seconds():
     assert verdict.status == "wrong" and time.perf_counter() - start < 6.0, verdict
     scaled = v.judge("2ml\\ddot{\\theta}(t)-2f(t)\\cos\\theta(t)=2mg\\sin\\theta(t)", gold)
     assert scaled.status == "correct", scaled
+
+
+def test_the_solve_bound_leaves_a_callers_own_alarm_alone():
+    """The 2 s bound uses SIGALRM only where nobody else does: with a caller's timer pending (pytest-timeout, math-verify's
+    own), the work runs unbounded and the caller's timer and handler are untouched."""
+    import signal
+
+    from rlvr.verifiers.math.equivalence import _within
+
+    if not hasattr(signal, "setitimer"):
+        pytest.skip("no interval timers here")
+    fired: list[int] = []
+    previous = signal.signal(signal.SIGALRM, lambda *_: fired.append(1))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 30)
+        assert _within(0.05, lambda: (time.sleep(0.2), True)[1]) is True  # not cut at 0.05 s
+        assert signal.getitimer(signal.ITIMER_REAL)[0] > 25 and not fired
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert _within(0.05, lambda: (time.sleep(0.5), True)[1]) is None  # alone, the bound holds

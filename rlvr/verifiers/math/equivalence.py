@@ -978,9 +978,12 @@ class _OutOfTime(BaseException):
 
 def _within(seconds: float, work: Callable[[], bool]) -> bool | None:
     """``work()``, or None when it runs past ``seconds``: a timer signal interrupts sympy (pure Python) in a grader
-    process's main thread. Elsewhere (a thread, no SIGALRM) the work runs unbounded, as everything else in sympy."""
+    process's main thread. Elsewhere (a thread, no SIGALRM, a caller's own alarm pending or handled) the work runs
+    unbounded, as everything else in sympy."""
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         return work()
+    if signal.getitimer(signal.ITIMER_REAL)[0] > 0 or signal.getsignal(signal.SIGALRM) not in (signal.SIG_DFL, None):
+        return work()  # the caller times itself with SIGALRM (pytest-timeout, math-verify's own): leave it alone
 
     def out_of_time(signum: int, frame: Any) -> None:
         raise _OutOfTime
