@@ -1,10 +1,11 @@
 """The benchmarks' own worked solutions, graded against their own answers: human-written text nobody here wrote.
 
 MATH-500, AIME 2024 and Minerva-Math ship a worked solution beside each answer, and the solution ends in the answer
-(boxed in MATH and Minerva). Graded by ``rlvr score --verifier math`` against the task's reference, a solution that is
-not ``correct`` is either an rlvr bug or a row where the solution answers something else; every such Minerva row is
-labelled below by hand (the solutions of deepscaler's Minerva copy often belong to another sub-problem of the same
-prompt). OlympiadBench's solutions state the answer in prose, not a box, so they are not graded here.
+(boxed in MATH and Minerva). Graded by the scoring engine behind ``rlvr score --verifier math`` against the task's
+reference, a solution that is not ``correct`` is either an rlvr bug or a row where the solution answers something
+else; every such Minerva row is labelled below by hand (the solutions of deepscaler's Minerva copy often belong to
+another sub-problem of the same prompt). OlympiadBench's solutions state the answer in prose, not a box, so they are
+not graded here.
 
     python benchmarks/reference_solutions.py [--data ../shared/data]
 """
@@ -14,9 +15,6 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 # Minerva rows (index in test.json) whose solution is not `correct`, each read by hand.
@@ -52,23 +50,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        src, dst = Path(tmp) / "in.jsonl", Path(tmp) / "out.jsonl"
-        src.write_text("".join(json.dumps(r) + "\n" for r in rows(Path(args.data))), encoding="utf-8")
-        cmd = [
-            sys.executable,
-            "-m",
-            "rlvr.cli",
-            "score",
-            "--verifier",
-            "math",
-            "--input",
-            str(src),
-            "--output",
-            str(dst),
-        ]
-        subprocess.run([*cmd, "--no-progress"], check=True, capture_output=True)
-        scored = [json.loads(line) for line in dst.read_text(encoding="utf-8").splitlines()]
+    from rlvr.scoring import score
+
+    solutions = rows(Path(args.data))
+    verdicts = score("math", [r["completion"] for r in solutions], [r["reference"] for r in solutions])
+    scored = [
+        {**r, "status": v.status, "extracted": v.extracted, "detail": v.detail} for r, v in zip(solutions, verdicts)
+    ]
     unlabelled = 0
     for name in ("math500", "aime24", "minerva_math"):
         mine = [r for r in scored if r["id"].startswith(name + "/")]

@@ -247,6 +247,8 @@ _UNSEEN = (
 )
 # A box that names what the next box holds: "the value of $\boxed{\square}$ is $\boxed{3}$", "\boxed{4\$} = \boxed{6}"
 _NAMES_NEXT_BOX = re.compile(r"[ \t$]*(?:is|=|equals)[ \t$]*\\boxed\b")
+# One compiled pattern per word table, each word whole (a search per word cost more; see _retracted_after)
+_RETRACTION_OPENER = re.compile("(?:" + "|".join(map(re.escape, RETRACTION_OPENERS)) + r")(?![a-z])")
 _STRONG_OPENER = re.compile("(?:" + "|".join(map(re.escape, STRONG_RETRACTION_OPENERS)) + r")(?![a-z])")
 _CALLED_WRONG_WORD = re.compile(r"(?<![a-z])(?:" + "|".join(map(re.escape, CALLED_WRONG)) + r")(?![a-z])")
 _RETRACTION_PHRASE = re.compile("|".join(map(re.escape, RETRACTION_PHRASES)))
@@ -448,24 +450,18 @@ def _hedged_before(text: str, start: int) -> bool:
     return before.endswith(HEDGES_BEFORE_BOX) and not before[: -len("maybe")].endswith("without ")
 
 
-@functools.cache
-def _word_patterns(words: tuple[str, ...], before: str) -> re.Pattern[str]:
-    """One pattern for a table of words, each as a whole word (compiled once; a search per word cost more)."""
-    return re.compile("|".join(before + re.escape(word) + r"(?![a-z])" for word in words))
-
-
 def _retracted_after(text: str) -> bool:
     skipped = text[_LEADING_FILL.match(text).end() :]  # a retraction after a long run of blank space follows the box
     tail = re.sub(r"\s+", " ", skipped[:TAIL].lower())
     opening = tail.lstrip(" .,;:!$)\\]*")
-    if _word_patterns(RETRACTION_OPENERS, "").match(opening):
+    if _RETRACTION_OPENER.match(opening):
         return not _confirms(opening)
     own_sentence = re.split(r"[.!?\n]", text[:200].lower(), maxsplit=1)[0]  # the rest of the box's own sentence
     if _DENIED_AFTER.match(own_sentence):
         return True
-    if _word_patterns(CALLED_WRONG, "(?<![a-z])").search(own_sentence):
+    if _CALLED_WRONG_WORD.search(own_sentence):
         return True
-    return any(phrase in tail for phrase in RETRACTION_PHRASES)
+    return _RETRACTION_PHRASE.search(tail) is not None
 
 
 def _confirms(opening: str) -> bool:

@@ -99,9 +99,17 @@ class _FloatReader:
         if abs(exp) > 1000:
             raise _NotNumeric("exponent out of range")
         if exp.imag == 0 and exp.real == int(exp.real) and base != 0:
-            return base ** int(exp.real)
+            return self._seen(base ** int(exp.real))
         if exp.imag != 0 or base.imag != 0 or base.real <= 0:
             raise _NotNumeric("branch")  # a root of a negative or complex value: its branch is sympy's to choose
+        return self._seen(self._real_power(base, exp))
+
+    def _seen(self, v: complex) -> complex:
+        """Each intermediate value, as it is computed (a subclass keeps the largest, for its rounding margins)."""
+        return v
+
+    def _real_power(self, base: complex, exp: complex) -> complex:
+        """A non-integer power of a positive real ``base`` (a subclass refuses bases too close to zero)."""
         return base**exp
 
     def atom(self) -> float:

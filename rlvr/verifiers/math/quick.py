@@ -334,19 +334,8 @@ class _Reader(_FloatReader):
         if self.tokens[self.i] in ("(", "[", "{") and self.tokens[self.i - 1][0].isalpha():
             raise _NotNumeric("a call")
 
-    def power(self) -> complex:
-        base = self.atom()
-        if self.peek() != "^":
-            return base
-        self.take()
-        exp = self.unary() if self.peek() in ("+", "-") else self.atom()
-        if abs(exp) > 1000:
-            raise _NotNumeric("exponent out of range")
-        if exp.imag == 0 and exp.real == int(exp.real) and base != 0:
-            return self._seen(base ** int(exp.real))
-        if exp.imag != 0 or base.imag != 0:
-            raise _NotNumeric("branch")  # a power of a complex value: its branch is sympy's to choose
-        return self._seen(self._positive(base.real) ** exp.real)
+    def _real_power(self, base: complex, exp: complex) -> complex:
+        return self._positive(base.real) ** exp.real
 
     def _positive(self, x: float) -> float:
         """``x`` where a root, a non-integer power or a logarithm may take it: well above zero. Near zero these
