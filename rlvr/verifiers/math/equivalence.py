@@ -31,6 +31,7 @@ thread and the worker process is the real limit.
 
 from __future__ import annotations
 
+import cmath
 import contextlib
 import contextvars
 import functools
@@ -45,7 +46,7 @@ from fractions import Fraction
 from typing import Any
 
 from rlvr.verifiers.math.normalize import MAX_ANSWER_CHARS, normalize, unit_of
-from rlvr.verifiers.math.numeric import _N_POINTS, _TOKEN, _FloatReader, _NotNumeric
+from rlvr.verifiers.math.numeric import _N_POINTS, _TOKEN, _FloatReader, _NotNumeric, _point
 
 MAX_NESTING = 60  # bracket depth beyond which an answer is refused (latex2sympy takes seconds on 400 levels)
 MAX_DIGITS = 100_000  # numbers whose size estimate passes this many digits are refused
@@ -855,6 +856,7 @@ def _parse(s: str) -> Any:
     # normalize.split_units' business (it knows a unit from a variable by what stands before it); sympy reads the rest.
     config = NormalizationConfig(basic_latex=True, units=False, malformed_operators=True, nits=True, boxed="all")
 
+    _two_stage_parsing()
     latex = "$" + _for_latex2sympy(s).replace("%", "\\%") + "$"
     found = parse(
         latex,
@@ -863,6 +865,41 @@ def _parse(s: str) -> Any:
         parsing_timeout=None,
     )
     return found[0] if found else None
+
+
+@functools.cache
+def _two_stage_parsing() -> None:
+    """latex2sympy's ANTLR parser predicts every decision with full-context LL (``ALL(*)``), about 25 ms an answer
+    and a third of a worker's CPU on real generations. ANTLR's SLL prediction is some 15x faster and, by ANTLR's
+    own contract, returns the very tree LL would or reports a syntax error; on any error the answer is parsed again
+    with LL, as before (ANTLR's "two-stage parsing"). Installed once per process on latex2sympy's parser factory,
+    which every parse of latex2sympy goes through; the trees are the same (``tests/test_math_parsing.py`` compares
+    both ways on real answers)."""
+    from antlr4.atn.PredictionMode import PredictionMode
+    from latex2sympy2_extended import latex2sympy2
+
+    converter = latex2sympy2._Latex2Sympy
+    full_ll = converter.create_parser
+    if getattr(full_ll, "two_stage", False):
+        return
+
+    def create_parser(self: Any, latex: str) -> Any:
+        parser = full_ll(self, latex)
+        parser._interp.predictionMode = PredictionMode.SLL
+        sll = parser.math
+
+        def math() -> Any:
+            try:
+                return sll()
+            except Exception:  # a syntax error under SLL: LL decides, on a fresh lexer and parser
+                return full_ll(self, latex).math()
+
+        parser.math = math
+        return parser
+
+    create_parser.two_stage = True  # type: ignore[attr-defined]
+    create_parser.full_ll = full_ll  # type: ignore[attr-defined]
+    converter.create_parser = create_parser
 
 
 _PRIME = re.compile(r"(?<=[A-Za-z})])('{1,3})")
@@ -923,6 +960,8 @@ def _sympy_verdict(p: str, g: str) -> tuple[bool, str]:
         if (reason := _too_big(expr)) is not None:
             return False, reason
     pred, gold = _imaginary_unit(*_one_symbol_per_name(pred, gold))
+    if _differ_at_a_point(pred, gold):
+        return False, "not equivalent"
     relational = bool(_RELATION.search(p + g))
     if _solve_is_slow(pred, gold):
         if _within(SOLVE_SECONDS, lambda: _same_equation(pred, gold)):  # simplify is bounded too
@@ -940,6 +979,78 @@ def _sympy_verdict(p: str, g: str) -> tuple[bool, str]:
     if not same:
         return False, "not equivalent"
     return _audit_precision(pred, gold)
+
+
+def _differ_at_a_point(pred: Any, gold: Any) -> bool:
+    """Two parsed expressions that math-verify would compare by value (neither a relation, set, tuple, matrix or
+    lone symbol) and whose values differ at one generic point: math-verify cannot call them equal, so its
+    ``simplify`` (a tenth of a second or more on a wrong formula with several names) is skipped.
+
+    Why this is sound: for two such expressions math-verify says "equal" through structural equality, a numeric
+    comparison of two numbers (rounded to 6 places when one is a float: :func:`_audit_precision` then refuses
+    anything that differs beyond 1e-40) or ``simplify(a - b)`` being zero, which holds only for an identity. Each
+    holds at every point where both sides are defined, so a relative difference above 1e-8 at one point (evaluated
+    to 20 digits by ``evalf``) rules all three out. Only the arithmetic and elementary functions of
+    :data:`_EVALUABLE` are evaluated, at points that obey each symbol's assumptions (latex2sympy makes names real:
+    a real point for those; other assumptions, such as integer or positive, are not met by a generic point and the
+    pair is left to math-verify); a percent, an undefined function (``x(t)``), a derivative or an integral is
+    left to math-verify as well."""
+    import sympy
+
+    if not all(
+        isinstance(e, sympy.Expr) and not isinstance(e, (sympy.Symbol, sympy.MatrixExpr)) for e in (pred, gold)
+    ):
+        return False
+    point = {}
+    for e in (pred, gold):
+        for node in sympy.preorder_traversal(e):
+            if isinstance(node, sympy.Symbol):
+                kind = _symbol_kind(node)
+                if kind is None:
+                    return False
+                value = _point(node.name, 0)
+                point[node] = (
+                    sympy.Float(value.real, 20)
+                    if kind == "real"
+                    else sympy.Float(value.real, 20) + sympy.I * sympy.Float(value.imag, 20)
+                )
+            elif not isinstance(node, _evaluable()):
+                return False
+    try:
+        values = [complex(sympy.N(e.xreplace(point), 20)) for e in (pred, gold)]
+    except (TypeError, ValueError, ArithmeticError, RecursionError):
+        return False
+    if not all(cmath.isfinite(v) for v in values):
+        return False
+    a, b = values
+    return abs(a - b) > 1e-8 * max(1.0, abs(a), abs(b))
+
+
+@functools.cache
+def _evaluable() -> tuple[type, ...]:
+    """The node types :func:`_differ_at_a_point` evaluates: numbers, symbols, arithmetic, elementary functions."""
+    import sympy
+
+    return (
+        sympy.Integer, sympy.Rational, sympy.Float, sympy.Symbol, sympy.Add, sympy.Mul, sympy.Pow,
+        type(sympy.pi), type(sympy.E), type(sympy.I), sympy.exp, sympy.log, sympy.sin, sympy.cos, sympy.tan,
+        sympy.cot, sympy.sec, sympy.csc, sympy.asin, sympy.acos, sympy.atan, sympy.sinh, sympy.cosh, sympy.tanh,
+        sympy.Abs,
+    )  # fmt: skip
+
+
+@functools.cache
+def _real_assumptions() -> dict[str, bool]:
+    import sympy
+
+    return sympy.Symbol("x", real=True).assumptions0
+
+
+def _symbol_kind(sym: Any) -> str | None:
+    """``complex`` for a symbol without assumptions, ``real`` for a real one (latex2sympy's), None for any other."""
+    if sym.assumptions0 == {"commutative": True}:
+        return "complex"
+    return "real" if sym.assumptions0 == _real_assumptions() else None
 
 
 def _solve_is_slow(pred: Any, gold: Any) -> bool:
