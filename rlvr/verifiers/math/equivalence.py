@@ -962,6 +962,8 @@ def _sympy_verdict(p: str, g: str) -> tuple[bool, str]:
     pred, gold = _imaginary_unit(*_one_symbol_per_name(pred, gold))
     if _differ_at_a_point(pred, gold):
         return False, "not equivalent"
+    if _equations_differ(pred, gold):
+        return False, "not the same equation"
     relational = bool(_RELATION.search(p + g))
     if _solve_is_slow(pred, gold):
         if _within(SOLVE_SECONDS, lambda: _same_equation(pred, gold)):  # simplify is bounded too
@@ -990,52 +992,136 @@ def _differ_at_a_point(pred: Any, gold: Any) -> bool:
     comparison of two numbers (rounded to 6 places when one is a float: :func:`_audit_precision` then refuses
     anything that differs beyond 1e-40) or ``simplify(a - b)`` being zero, which holds only for an identity. Each
     holds at every point where both sides are defined, so a relative difference above 1e-8 at one point (evaluated
-    to 20 digits by ``evalf``) rules all three out. Only the arithmetic and elementary functions of
-    :data:`_EVALUABLE` are evaluated, at points that obey each symbol's assumptions (latex2sympy makes names real:
-    a real point for those; other assumptions, such as integer or positive, are not met by a generic point and the
-    pair is left to math-verify); a percent, an undefined function (``x(t)``), a derivative or an integral is
-    left to math-verify as well."""
+    to 30 digits by ``evalf``) rules all three out. Only numbers, arithmetic and the elementary functions of
+    :func:`_evaluable` are evaluated, at points that obey each symbol's assumptions (latex2sympy makes names real: a
+    real point for those; other assumptions, such as integer or positive, are not met by a generic point and the
+    pair is left to math-verify); a percent, an undefined function (``x(t)``), a derivative or an integral is left
+    to math-verify as well."""
     import sympy
 
     if not all(
         isinstance(e, sympy.Expr) and not isinstance(e, (sympy.Symbol, sympy.MatrixExpr)) for e in (pred, gold)
     ):
         return False
+    point = _generic_point((pred, gold), opaque=False)
+    if point is None:
+        return False
+    values = _evaluated((pred, gold), point)
+    return values is not None and _apart(*values)
+
+
+def _equations_differ(pred: Any, gold: Any) -> bool:
+    """Two equations whose solution sets differ, shown at one point: math-verify calls two equations equal when
+    their sides' differences are equal or opposite, when ``L1 - R1`` is a constant times ``L2 - R2`` (rlvr's
+    :func:`_same_equation`), or when ``sympy.solve`` gives both the same solutions; each makes every solution of one
+    a solution of the other. So a point that solves one equation and not the other rules them all out, and the
+    solve (seconds on a Minerva equation of motion) is skipped.
+
+    The point: every name gets a generic real value (real is a valid value for latex2sympy's real names and for
+    names without assumptions), and a derivative or an undefined function's value (``x(t)``, ``\\dot x``) is one
+    more name, the same on both sides (an arbitrary function takes any value and slope at a point); then one name
+    in which an equation is *linear* is solved for exactly, and the other equation is evaluated there. A relative
+    residue above 1e-8 (both sides evaluated to 30 digits) is a disproof. Tried both ways round."""
+    import sympy
+
+    if not (isinstance(pred, sympy.Eq) and isinstance(gold, sympy.Eq)):
+        return False
+    opaque: dict[Any, Any] = {}
+    sides = [_opaque_calls(e, opaque) for e in (pred.lhs, pred.rhs, gold.lhs, gold.rhs)]
+    if any(e is None for e in sides):
+        return False
+    point = _generic_point(sides, opaque=True)
+    if point is None:
+        return False
+    p_sides, g_sides = sides[:2], sides[2:]
+    return _solution_not_shared(g_sides, p_sides, point) or _solution_not_shared(p_sides, g_sides, point)
+
+
+def _solution_not_shared(solved: list[Any], other: list[Any], point: dict[Any, Any]) -> bool:
+    """At ``point``, with the first name (by name) in which ``solved`` (an equation's two sides) is linear solved for
+    exactly, ``other``'s two sides differ."""
+    import sympy
+
+    f = solved[0] - solved[1]
+    for name in sorted(point, key=lambda s: s.name):
+        slope = f.diff(name)
+        if slope.has(name):
+            continue  # not linear in this name
+        rest = {k: v for k, v in point.items() if k != name}
+        at = _evaluated([slope, f.xreplace({name: sympy.Integer(0)})], rest)
+        if at is None or abs(at[0]) < 1e-8:
+            continue
+        root = {**rest, name: _number(-at[1] / at[0])}
+        check = _evaluated(solved, root)
+        if check is None or _apart(*check):
+            return False  # the linear solve did not land on a solution: rounding or a pole, no claim
+        values = _evaluated(other, root)
+        return values is not None and _apart(*values)
+    return False
+
+
+def _opaque_calls(expr: Any, opaque: dict[Any, Any]) -> Any:
+    """``expr`` with each derivative or undefined function call replaced by a name of its own (shared through
+    ``opaque``, so that the same call on either side is the same name); None for anything else not evaluable."""
+    import sympy
+    from sympy.core.function import AppliedUndef
+
+    calls = [n for n in sympy.preorder_traversal(expr) if isinstance(n, (sympy.Derivative, AppliedUndef))]
+    for call in calls:
+        opaque.setdefault(call, sympy.Symbol(f"_call{len(opaque)}", real=True))
+    return expr.xreplace(opaque) if calls else expr
+
+
+def _generic_point(exprs: Any, opaque: bool) -> dict[Any, Any] | None:
+    """A generic value for every name in ``exprs`` (complex where the symbol has no assumptions and ``opaque`` is
+    False, real otherwise), or None where a node is not evaluable or a symbol has other assumptions."""
+    import sympy
+
     point = {}
-    for e in (pred, gold):
+    for e in exprs:
         for node in sympy.preorder_traversal(e):
             if isinstance(node, sympy.Symbol):
                 kind = _symbol_kind(node)
                 if kind is None:
-                    return False
+                    return None
                 value = _point(node.name, 0)
-                point[node] = (
-                    sympy.Float(value.real, 20)
-                    if kind == "real"
-                    else sympy.Float(value.real, 20) + sympy.I * sympy.Float(value.imag, 20)
-                )
+                point[node] = _number(complex(value.real, 0 if kind == "real" or opaque else value.imag))
             elif not isinstance(node, _evaluable()):
-                return False
+                return None
+    return point
+
+
+def _number(z: complex) -> Any:
+    import sympy
+
+    return sympy.Float(z.real, 30) + sympy.I * sympy.Float(z.imag, 30) if z.imag else sympy.Float(z.real, 30)
+
+
+def _evaluated(exprs: Any, point: dict[Any, Any]) -> list[complex] | None:
+    """Each expression's value at ``point`` (30 digits), or None where one is not a finite number there."""
+    import sympy
+
     try:
-        values = [complex(sympy.N(e.xreplace(point), 20)) for e in (pred, gold)]
+        values = [complex(sympy.N(e.xreplace(point), 30)) for e in exprs]
     except (TypeError, ValueError, ArithmeticError, RecursionError):
-        return False
-    if not all(cmath.isfinite(v) for v in values):
-        return False
-    a, b = values
+        return None
+    return values if all(cmath.isfinite(v) for v in values) else None
+
+
+def _apart(a: complex, b: complex) -> bool:
     return abs(a - b) > 1e-8 * max(1.0, abs(a), abs(b))
 
 
 @functools.cache
 def _evaluable() -> tuple[type, ...]:
-    """The node types :func:`_differ_at_a_point` evaluates: numbers, symbols, arithmetic, elementary functions."""
+    """The node types the value disproofs evaluate: numbers, symbols, arithmetic, elementary functions."""
     import sympy
+    from sympy.core.numbers import NumberSymbol
 
     return (
-        sympy.Integer, sympy.Rational, sympy.Float, sympy.Symbol, sympy.Add, sympy.Mul, sympy.Pow,
-        type(sympy.pi), type(sympy.E), type(sympy.I), sympy.exp, sympy.log, sympy.sin, sympy.cos, sympy.tan,
-        sympy.cot, sympy.sec, sympy.csc, sympy.asin, sympy.acos, sympy.atan, sympy.sinh, sympy.cosh, sympy.tanh,
-        sympy.Abs,
+        sympy.Integer, sympy.Rational, sympy.Float, NumberSymbol, type(sympy.I), sympy.Symbol, sympy.Add, sympy.Mul,
+        sympy.Pow, sympy.exp, sympy.log, sympy.sin, sympy.cos, sympy.tan, sympy.cot, sympy.sec, sympy.csc,
+        sympy.asin, sympy.acos, sympy.atan, sympy.sinh, sympy.cosh, sympy.tanh, sympy.Abs,
     )  # fmt: skip
 
 
