@@ -867,6 +867,13 @@ def _parse(s: str) -> Any:
     return found[0] if found else None
 
 
+# Where SLL always fails on latex2sympy's grammar (a name with a sub- or superscript other than e^ and a function's
+# power or limits: x^2, \\lambda_{red}, \\pi^2, measured on real answers): LL at once, saving a failed SLL attempt.
+_SLL_FAILS = re.compile(
+    r"(?<![\\A-Za-z])[A-Za-df-z] ?[\^_]|\\(?!sin|cos|tan|sec|csc|cot|log|ln|sum|lim|prod|int)[A-Za-z]+ ?[\^_]"
+)
+
+
 @functools.cache
 def _two_stage_parsing() -> None:
     """latex2sympy's ANTLR parser predicts every decision with full-context LL (``ALL(*)``), about 25 ms an answer
@@ -885,6 +892,8 @@ def _two_stage_parsing() -> None:
 
     def create_parser(self: Any, latex: str) -> Any:
         parser = full_ll(self, latex)
+        if _SLL_FAILS.search(latex):
+            return parser
         parser._interp.predictionMode = PredictionMode.SLL
         sll = parser.math
 
@@ -964,6 +973,8 @@ def _sympy_verdict(p: str, g: str) -> tuple[bool, str]:
         return False, "not equivalent"
     if _equations_differ(pred, gold):
         return False, "not the same equation"
+    if _equations_agree(pred, gold):
+        return True, ""
     relational = bool(_RELATION.search(p + g))
     if _solve_is_slow(pred, gold):
         if _within(SOLVE_SECONDS, lambda: _same_equation(pred, gold)):  # simplify is bounded too
@@ -1018,28 +1029,53 @@ def _equations_differ(pred: Any, gold: Any) -> bool:
     solve (seconds on a Minerva equation of motion) is skipped.
 
     The point: every name gets a generic real value (real is a valid value for latex2sympy's real names and for
-    names without assumptions), and a derivative or an undefined function's value (``x(t)``, ``\\dot x``) is one
-    more name, the same on both sides (an arbitrary function takes any value and slope at a point); then one name
-    in which an equation is *linear* is solved for exactly, and the other equation is evaluated there. A relative
-    residue above 1e-8 (both sides evaluated to 30 digits) is a disproof. Tried both ways round."""
+    names without assumptions), and a derivative or an undefined function's value (``x(t)``, ``\\frac{dx}{dt}``)
+    is one more name, the same on both sides (an arbitrary function takes any value and slope at a point); then the
+    first name in which an equation is *linear* is solved for exactly, and the other equation is evaluated there.
+    A relative residue above 1e-8 (both sides evaluated to 30 digits) is a disproof. Tried both ways round."""
+    sides = _equation_sides(pred, gold)
+    if sides is None:
+        return False
+    p_sides, g_sides = sides
+    point = _generic_point(p_sides + g_sides, opaque=True)
+    if point is None:
+        return False
+    return _shares_solution(g_sides, p_sides, point) is False or _shares_solution(p_sides, g_sides, point) is False
+
+
+def _equations_agree(pred: Any, gold: Any) -> bool:
+    """Two equations with the same solutions: the same equation for a reader, whatever factor separates them
+    (``\\frac{dv}{dt} + \\frac{b}{m} v = \\frac{f}{m}`` is ``m \\frac{dv}{dt} + b v = f`` divided by the mass
+    ``m``, which math-verify's ``solve`` for every name does not see). Shown as in :func:`_equations_differ`, both
+    ways round and at two generic points: where each equation is linear in some name, the solution of each solves
+    the other. An equation that is linear in no name makes no claim."""
+    sides = _equation_sides(pred, gold)
+    if sides is None:
+        return False
+    p_sides, g_sides = sides
+    for n in (1, 2):
+        point = _generic_point(p_sides + g_sides, opaque=True, n=n)
+        if point is None:
+            return False
+        if not (_shares_solution(g_sides, p_sides, point) and _shares_solution(p_sides, g_sides, point)):
+            return False
+    return True
+
+
+def _equation_sides(pred: Any, gold: Any) -> tuple[list[Any], list[Any]] | None:
+    """The two sides of each equation, each derivative or undefined function call as a name of its own."""
     import sympy
 
     if not (isinstance(pred, sympy.Eq) and isinstance(gold, sympy.Eq)):
-        return False
+        return None
     opaque: dict[Any, Any] = {}
     sides = [_opaque_calls(e, opaque) for e in (pred.lhs, pred.rhs, gold.lhs, gold.rhs)]
-    if any(e is None for e in sides):
-        return False
-    point = _generic_point(sides, opaque=True)
-    if point is None:
-        return False
-    p_sides, g_sides = sides[:2], sides[2:]
-    return _solution_not_shared(g_sides, p_sides, point) or _solution_not_shared(p_sides, g_sides, point)
+    return sides[:2], sides[2:]
 
 
-def _solution_not_shared(solved: list[Any], other: list[Any], point: dict[Any, Any]) -> bool:
-    """At ``point``, with the first name (by name) in which ``solved`` (an equation's two sides) is linear solved for
-    exactly, ``other``'s two sides differ."""
+def _shares_solution(solved: list[Any], other: list[Any], point: dict[Any, Any]) -> bool | None:
+    """Whether ``other`` (an equation's two sides) holds where ``solved`` holds: at ``point``, with the first name
+    (by name) in which ``solved`` is linear solved for exactly. None where no such name or value is found."""
     import sympy
 
     f = solved[0] - solved[1]
@@ -1051,30 +1087,36 @@ def _solution_not_shared(solved: list[Any], other: list[Any], point: dict[Any, A
         at = _evaluated([slope, f.xreplace({name: sympy.Integer(0)})], rest)
         if at is None or abs(at[0]) < 1e-8:
             continue
-        root = {**rest, name: _number(-at[1] / at[0])}
+        value = -at[1] / at[0]
+        if (_symbol_kind(name) == "real" and abs(value.imag) > 1e-12 * abs(value)) or (
+            _symbol_kind(name) == "nonreal" and abs(value.imag) <= 1e-6 * abs(value)
+        ):
+            continue  # the solution is no value this name may take
+        root = {**rest, name: _number(value)}
         check = _evaluated(solved, root)
         if check is None or _apart(*check):
-            return False  # the linear solve did not land on a solution: rounding or a pole, no claim
+            return None  # the linear solve did not land on a solution: rounding or a pole, no claim
         values = _evaluated(other, root)
-        return values is not None and _apart(*values)
-    return False
+        return None if values is None else not _apart(*values)
+    return None
 
 
 def _opaque_calls(expr: Any, opaque: dict[Any, Any]) -> Any:
     """``expr`` with each derivative or undefined function call replaced by a name of its own (shared through
-    ``opaque``, so that the same call on either side is the same name); None for anything else not evaluable."""
+    ``opaque``, so that the same call on either side is the same name)."""
     import sympy
     from sympy.core.function import AppliedUndef
 
     calls = [n for n in sympy.preorder_traversal(expr) if isinstance(n, (sympy.Derivative, AppliedUndef))]
-    for call in calls:
-        opaque.setdefault(call, sympy.Symbol(f"_call{len(opaque)}", real=True))
+    for call in calls:  # a call of a function latex2sympy made complex (not real) keeps that assumption
+        opaque.setdefault(call, sympy.Symbol(f"_call{len(opaque)}", real=call.is_real is not False))
     return expr.xreplace(opaque) if calls else expr
 
 
-def _generic_point(exprs: Any, opaque: bool) -> dict[Any, Any] | None:
-    """A generic value for every name in ``exprs`` (complex where the symbol has no assumptions and ``opaque`` is
-    False, real otherwise), or None where a node is not evaluable or a symbol has other assumptions."""
+def _generic_point(exprs: Any, opaque: bool, n: int = 0) -> dict[Any, Any] | None:
+    """A generic value for every name in ``exprs`` that obeys its assumptions (real for a real symbol, complex with
+    an imaginary part for one latex2sympy made not real, and for one without assumptions complex unless ``opaque``:
+    real there), or None where a node is not evaluable or a symbol has other assumptions."""
     import sympy
 
     point = {}
@@ -1084,8 +1126,9 @@ def _generic_point(exprs: Any, opaque: bool) -> dict[Any, Any] | None:
                 kind = _symbol_kind(node)
                 if kind is None:
                     return None
-                value = _point(node.name, 0)
-                point[node] = _number(complex(value.real, 0 if kind == "real" or opaque else value.imag))
+                value = _point(node.name, n)
+                real = kind == "real" or (kind == "complex" and opaque)
+                point[node] = _number(complex(value.real, 0 if real else value.imag))
             elif not isinstance(node, _evaluable()):
                 return None
     return point
@@ -1126,17 +1169,20 @@ def _evaluable() -> tuple[type, ...]:
 
 
 @functools.cache
-def _real_assumptions() -> dict[str, bool]:
+def _assumptions(real: bool) -> dict[str, bool]:
     import sympy
 
-    return sympy.Symbol("x", real=True).assumptions0
+    return sympy.Symbol("x", real=real).assumptions0
 
 
 def _symbol_kind(sym: Any) -> str | None:
-    """``complex`` for a symbol without assumptions, ``real`` for a real one (latex2sympy's), None for any other."""
+    """``complex`` for a symbol without assumptions, ``real`` for a real one (latex2sympy's default), ``nonreal`` for
+    one it makes not real (where it reads the answer as complex: ``v_{i}``), None for any other."""
     if sym.assumptions0 == {"commutative": True}:
         return "complex"
-    return "real" if sym.assumptions0 == _real_assumptions() else None
+    if sym.assumptions0 == _assumptions(real=True):
+        return "real"
+    return "nonreal" if sym.assumptions0 == _assumptions(real=False) else None
 
 
 def _solve_is_slow(pred: Any, gold: Any) -> bool:
