@@ -1048,11 +1048,14 @@ def _equations_agree(pred: Any, gold: Any) -> bool:
     (``\\frac{dv}{dt} + \\frac{b}{m} v = \\frac{f}{m}`` is ``m \\frac{dv}{dt} + b v = f`` divided by the mass
     ``m``, which math-verify's ``solve`` for every name does not see). Shown as in :func:`_equations_differ`, both
     ways round and at two generic points: where each equation is linear in some name, the solution of each solves
-    the other. An equation that is linear in no name makes no claim."""
+    the other. An equation that is linear in no name makes no claim, and so do two equations of other names: a
+    factor of a name the reference does not have (``x (F - ma) = 0`` for ``F = ma``) adds solutions of its own."""
     sides = _equation_sides(pred, gold)
     if sides is None:
         return False
     p_sides, g_sides = sides
+    if set().union(*(e.free_symbols for e in p_sides)) != set().union(*(e.free_symbols for e in g_sides)):
+        return False
     for n in (1, 2):
         point = _generic_point(p_sides + g_sides, opaque=True, n=n)
         if point is None:
