@@ -125,6 +125,8 @@ SAME_EQUATION = [
     ("-20x+28y-44z-16=0", "5x-7y+11z+4=0"),
     ("2k=6", "k=3"),
     ("\\frac{F}{m}=a", "F=ma"),
+    ("y/x=2", "y=2x"),  # a factor of a name both have
+    ("xy=1", "y=\\frac{1}{x}"),
 ]
 OTHER_EQUATION = [
     ("\\frac{d^2\\theta}{dt^2}=\\frac{f(t)\\sin\\theta}{m l}", EQUATION_OF_MOTION),
@@ -136,6 +138,8 @@ OTHER_EQUATION = [
     ("k^2=9", "k=3"),
     ("x(F-ma)=0", "F=ma"),  # a factor of a name the reference does not have
     ("F=ma+1", "F=ma"),
+    ("2x+4y-3=0", "y=-\\frac{1}{2}x+\\frac{5}{4}"),
+    ("x+y=1", "x-y=1"),
 ]
 
 
@@ -167,3 +171,19 @@ def test_names_latex2sympy_makes_not_real_get_points_off_the_real_line() -> None
     assert point is not None
     for name, value in point.items():
         assert (complex(value).imag != 0) == (equivalence._symbol_kind(name) == "nonreal"), name
+
+
+def test_the_host_reads_equations_as_the_worker_does() -> None:
+    """Where the host's numeric reader decides two equations, the worker's parsed-expression rules say the same."""
+    compared = 0
+    for pred, gold in SAME_EQUATION + OTHER_EQUATION:
+        p, g = normalize(pred), normalize(gold, reference=True)
+        host = equivalence._host_solutions(p, g) if p.count("=") == 1 and g.count("=") == 1 else None
+        if host is None:
+            continue  # the host's reader does not read this pair
+        parsed = _parsed(pred, gold)
+        assert parsed is not None
+        assert equivalence._equations_agree(*parsed) is host, (pred, gold)
+        assert equivalence._equations_differ(*parsed) is (not host), (pred, gold)
+        compared += 1
+    assert compared >= 5

@@ -544,7 +544,11 @@ def _labelled_parts(p: str) -> list[str] | None:
 
 
 def _compare_equations(p: str, g: str) -> tuple[bool, str]:
-    same = _equations_same(p, g)
+    """Two equations are the same when they have the same solutions: a constant multiple, or (read on the host where
+    the reader can, in the worker otherwise) each solving the other, whatever factor separates them."""
+    if _equations_same(p, g):
+        return True, ""
+    same = _host_solutions(p, g)
     if same is not None:
         return same, "" if same else "not the same equation"
     return _sympy_equal(p, g)
@@ -824,9 +828,65 @@ def _close(a: complex, b: complex) -> bool:
     return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
 
 
+class _PinnedReader(_FloatReader):
+    """The numeric reader with some names pinned to given values (a name solved for)."""
+
+    def __init__(self, text: str, point: int, pinned: dict[str, complex]) -> None:
+        super().__init__(text, point)
+        self.pinned = pinned
+
+    def atom(self) -> complex:
+        if (tok := self.peek()) in self.pinned:
+            self.take()
+            return self.pinned[tok]
+        return super().atom()
+
+
+def _residue(sides: list[str], n: int, pinned: dict[str, complex]) -> tuple[complex, float] | None:
+    """``L - R`` of an equation's two sides at point ``n`` with ``pinned`` names, and the larger side's size."""
+    try:
+        left, right = (_PinnedReader(side, n, pinned).value() for side in sides)
+    except (_NotNumeric, ZeroDivisionError, OverflowError, ValueError, RecursionError):
+        return None
+    return left - right, max(1.0, abs(left), abs(right))
+
+
+def _holds_where_solved(solved: list[str], other: list[str], n: int) -> bool | None:
+    """The host's :func:`_shares_solution`: at point ``n``, with the first name in which ``solved`` is linear solved
+    for (linearity checked at two more values, one of them complex), whether ``other`` holds there too."""
+    for name in sorted(_names("=".join(solved))):
+        at = [_residue(solved, n, {name: complex(z)}) for z in (0, 1, 2, 0.5 + 0.7j)]
+        if any(r is None for r in at):
+            continue
+        (f0, _), (f1, scale), (f2, _), (fz, _) = at  # type: ignore[misc]
+        slope = f1 - f0
+        if abs(slope) < 1e-6 * scale or abs(f2 - (f0 + 2 * slope)) > 1e-9 * scale:
+            continue
+        if abs(fz - (f0 + (0.5 + 0.7j) * slope)) > 1e-9 * scale:
+            continue  # not linear in this name
+        root = {name: -f0 / slope}
+        check, held = _residue(solved, n, root), _residue(other, n, root)
+        if check is None or held is None or abs(check[0]) > 1e-9 * check[1]:
+            continue
+        return abs(held[0]) <= 1e-6 * held[1]
+    return None
+
+
+def _host_solutions(p: str, g: str) -> bool | None:
+    """Two equations read by the numeric reader: False where a solution of one does not solve the other, True where
+    each solves the other (both ways, at two points, with the same names): the host's :func:`_equations_differ` and
+    :func:`_equations_agree`, so that ``y/x=2`` and ``y=2x`` are the same equation here as in the worker. None where
+    it cannot tell."""
+    p_sides, g_sides = p.split("="), g.split("=")
+    verdicts = [_holds_where_solved(a, b, n) for n in (0, 1) for a, b in ((g_sides, p_sides), (p_sides, g_sides))]
+    if False in verdicts:
+        return False
+    return True if all(verdicts) and _names(p) == _names(g) else None
+
+
 def _surely_different(p: str, g: str) -> bool:
     if p.count("=") == 1 and g.count("=") == 1:
-        return _equations_same(p, g) is False
+        return _host_solutions(p, g) is False
     pairs = _values(p, g)
     return pairs is not None and any(abs(a - b) > 1e-6 * max(1.0, abs(a), abs(b)) for a, b in pairs)
 
