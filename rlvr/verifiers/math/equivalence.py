@@ -544,13 +544,14 @@ def _labelled_parts(p: str) -> list[str] | None:
 
 
 def _compare_equations(p: str, g: str) -> tuple[bool, str]:
-    """Two equations are the same when they have the same solutions: a constant multiple, or (read on the host where
-    the reader can, in the worker otherwise) each solving the other, whatever factor separates them."""
+    """Two equations are the same when one is a constant times the other (decided on the host where the reader can
+    read them), when math-verify finds the same solutions, or, for differential equations, when the factor between
+    them is one of their parameters (the worker's :func:`_equations_agree`); a solution of one that does not solve
+    the other disproves it, on the host or in the worker."""
     if _equations_same(p, g):
         return True, ""
-    same = _host_solutions(p, g)
-    if same is not None:
-        return same, "" if same else "not the same equation"
+    if _host_equations_differ(p, g):
+        return False, "not the same equation"
     return _sympy_equal(p, g)
 
 
@@ -853,7 +854,8 @@ def _residue(sides: list[str], n: int, pinned: dict[str, complex]) -> tuple[comp
 
 def _holds_where_solved(solved: list[str], other: list[str], n: int) -> bool | None:
     """The host's :func:`_shares_solution`: at point ``n``, with the first name in which ``solved`` is linear solved
-    for (linearity checked at two more values, one of them complex), whether ``other`` holds there too."""
+    for (linearity checked at two more values, one of them complex), whether ``other`` holds there too; None where
+    no such name is found."""
     for name in sorted(_names("=".join(solved))):
         at = [_residue(solved, n, {name: complex(z)}) for z in (0, 1, 2, 0.5 + 0.7j)]
         if any(r is None for r in at):
@@ -872,21 +874,17 @@ def _holds_where_solved(solved: list[str], other: list[str], n: int) -> bool | N
     return None
 
 
-def _host_solutions(p: str, g: str) -> bool | None:
-    """Two equations read by the numeric reader: False where a solution of one does not solve the other, True where
-    each solves the other (both ways, at two points, with the same names): the host's :func:`_equations_differ` and
-    :func:`_equations_agree`, so that ``y/x=2`` and ``y=2x`` are the same equation here as in the worker. None where
-    it cannot tell."""
+def _host_equations_differ(p: str, g: str) -> bool:
+    """Two equations read by the numeric reader, of which a solution of one (solved for where it is linear in a
+    name) does not solve the other: the host's :func:`_equations_differ`."""
     p_sides, g_sides = p.split("="), g.split("=")
-    verdicts = [_holds_where_solved(a, b, n) for n in (0, 1) for a, b in ((g_sides, p_sides), (p_sides, g_sides))]
-    if False in verdicts:
-        return False
-    return True if all(verdicts) and _names(p) == _names(g) else None
+    pairs = ((g_sides, p_sides), (p_sides, g_sides))
+    return any(_holds_where_solved(a, b, n) is False for n in (0, 1) for a, b in pairs)
 
 
 def _surely_different(p: str, g: str) -> bool:
     if p.count("=") == 1 and g.count("=") == 1:
-        return _host_solutions(p, g) is False
+        return _host_equations_differ(p, g)
     pairs = _values(p, g)
     return pairs is not None and any(abs(a - b) > 1e-6 * max(1.0, abs(a), abs(b)) for a, b in pairs)
 
@@ -1104,23 +1102,41 @@ def _equations_differ(pred: Any, gold: Any) -> bool:
 
 
 def _equations_agree(pred: Any, gold: Any) -> bool:
-    """Two equations with the same solutions: the same equation for a reader, whatever factor separates them
-    (``\\frac{dv}{dt} + \\frac{b}{m} v = \\frac{f}{m}`` is ``m \\frac{dv}{dt} + b v = f`` divided by the mass
-    ``m``, which math-verify's ``solve`` for every name does not see). Shown as in :func:`_equations_differ`, both
-    ways round and at two generic points: where each equation is linear in some name, the solution of each solves
-    the other. An equation that is linear in no name makes no claim, and so do two equations of other names: a
-    factor of a name the reference does not have (``x (F - ma) = 0`` for ``F = ma``) adds solutions of its own."""
+    """Two differential equations that are one another times a factor of their parameters: the same equation for a
+    reader (``\\frac{dv}{dt} + \\frac{b}{m} v = \\frac{f}{m}`` is ``m \\frac{dv}{dt} + b v = f`` divided by
+    the mass ``m``; math-verify's ``solve`` for every name does not see it). Shown at generic points (as in
+    :func:`_equations_differ`): ``(L1 - R1) / (L2 - R2)`` is finite and non-zero, and keeps its value when only the
+    unknowns take other values (the derivatives and function calls, and the names inside them: ``v`` and ``t`` of
+    ``\\frac{dv}{dt}``; ``v \\frac{dv}{dt} + ... = \\frac{f}{m} v`` gains the solution ``v = 0``), at two
+    settings of the parameters.
+
+    Only for equations of functions and derivatives, with the same names on both sides: in plain algebra a factor of
+    a name adds solutions (``y (y - 2x - 3) = 0`` is not ``y = 2x + 3``), and there only a constant factor makes the
+    same equation (:func:`_same_equation`)."""
     sides = _equation_sides(pred, gold)
     if sides is None:
         return False
     p_sides, g_sides = sides
-    if set().union(*(e.free_symbols for e in p_sides)) != set().union(*(e.free_symbols for e in g_sides)):
+    names = set().union(*(e.free_symbols for e in p_sides))
+    if names != set().union(*(e.free_symbols for e in g_sides)):
         return False
+    calls = [s for s in names if s.name.startswith(_CALL)]
+    if not calls:
+        return False
+    unknowns = calls + [s for s in names if s in _inner_names(pred) | _inner_names(gold)]  # v and t of dv/dt
+    p_diff, g_diff = p_sides[0] - p_sides[1], g_sides[0] - g_sides[1]
     for n in (1, 2):
         point = _generic_point(p_sides + g_sides, opaque=True, n=n)
         if point is None:
             return False
-        if not (_shares_solution(g_sides, p_sides, point) and _shares_solution(p_sides, g_sides, point)):
+        ratios = []
+        for m in (3, 4, 5):  # other values of the calls only
+            moved = {**point, **{u: _number(complex(_point(u.name, m).real, 0)) for u in unknowns}}
+            values = _evaluated([p_diff, g_diff], moved)
+            if values is None or abs(values[1]) < 1e-12 or abs(values[0]) < 1e-12:
+                return False
+            ratios.append(values[0] / values[1])
+        if any(_apart(r, ratios[0]) for r in ratios[1:]):
             return False
     return True
 
@@ -1164,6 +1180,18 @@ def _shares_solution(solved: list[Any], other: list[Any], point: dict[Any, Any])
     return None
 
 
+def _inner_names(expr: Any) -> set[Any]:
+    """The symbols inside the derivatives and undefined function calls of ``expr``."""
+    import sympy
+    from sympy.core.function import AppliedUndef
+
+    calls = [n for n in sympy.preorder_traversal(expr) if isinstance(n, (sympy.Derivative, AppliedUndef))]
+    return set().union(*(c.free_symbols for c in calls))
+
+
+_CALL = "_call"  # the name of a derivative or function call, in the value disproofs (no latex2sympy name has it)
+
+
 def _opaque_calls(expr: Any, opaque: dict[Any, Any]) -> Any:
     """``expr`` with each derivative or undefined function call replaced by a name of its own (shared through
     ``opaque``, so that the same call on either side is the same name)."""
@@ -1172,7 +1200,7 @@ def _opaque_calls(expr: Any, opaque: dict[Any, Any]) -> Any:
 
     calls = [n for n in sympy.preorder_traversal(expr) if isinstance(n, (sympy.Derivative, AppliedUndef))]
     for call in calls:  # a call of a function latex2sympy made complex (not real) keeps that assumption
-        opaque.setdefault(call, sympy.Symbol(f"_call{len(opaque)}", real=call.is_real is not False))
+        opaque.setdefault(call, sympy.Symbol(f"{_CALL}{len(opaque)}", real=call.is_real is not False))
     return expr.xreplace(opaque) if calls else expr
 
 
