@@ -20,7 +20,12 @@ alone (every string step before it is linear, see ``extract.py`` and ``normalize
 6. a cheap numeric disproof (evaluation at generic complex points) rejects most wrong expressions before sympy; it
    only ever says "different" where the values differ on a branch-free evaluation, so a true identity is never
    disproved (no roots or non-integer powers of non-positive or complex values, no functions, no degrees);
-7. the rest goes to math-verify, whose answer is audited: it rounds floats and chops tiny differences, and rlvr does
+7. the rest is parsed by latex2sympy (through math-verify; its ANTLR parser tries SLL prediction first, LL on an
+   error: the same trees, a third of the time) and, on the parsed expressions, disproved where it can be cheaply
+   and soundly: values that differ at a generic point that obeys each name's assumptions, or a solution of one
+   equation that does not solve the other (math-verify's ``solve`` took seconds on such Minerva equations); a
+   differential equation equals another that is it times a factor of its parameters (divided by the mass ``m``);
+8. the rest goes to math-verify, whose answer is audited: it rounds floats and chops tiny differences, and rlvr does
    not reward an answer that is right only to limited precision.
 
 Hostile answers (``9^{9^{9^9}}``, ``(10^{10})!``, 400 nested braces) are refused before sympy touches them where a
@@ -1054,8 +1059,9 @@ def _sympy_verdict(p: str, g: str) -> tuple[bool, str]:
 
 def _differ_at_a_point(pred: Any, gold: Any) -> bool:
     """Two parsed expressions that math-verify would compare by value (neither a relation, set, tuple, matrix or
-    lone symbol) and whose values differ at one generic point: math-verify cannot call them equal, so its
-    ``simplify`` (a tenth of a second or more on a wrong formula with several names) is skipped.
+    lone symbol; an equation against a value is its right side, as math-verify takes it) and whose values differ at
+    one generic point: math-verify cannot call them equal, so its ``simplify`` (a tenth of a second or more on a
+    wrong formula with several names) is skipped.
 
     Why this is sound: for two such expressions math-verify says "equal" through structural equality, a numeric
     comparison of two numbers (rounded to 6 places when one is a float: :func:`_audit_precision` then refuses
@@ -1067,7 +1073,12 @@ def _differ_at_a_point(pred: Any, gold: Any) -> bool:
     pair is left to math-verify); a percent, an undefined function (``x(t)``), a derivative or an integral is left
     to math-verify as well."""
     import sympy
+    from math_verify.grader import is_assignment_relation, is_equation
 
+    if isinstance(pred, sympy.Eq) and not is_equation(gold):
+        pred = pred.rhs  # math-verify's own first step: an equation's right side against a value
+    elif is_assignment_relation(gold) and isinstance(gold, sympy.Eq) and not is_equation(pred):
+        gold = gold.rhs  # and a value against an assignment's (x = 5)
     if not all(
         isinstance(e, sympy.Expr) and not isinstance(e, (sympy.Symbol, sympy.MatrixExpr)) for e in (pred, gold)
     ):
