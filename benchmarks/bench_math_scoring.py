@@ -13,13 +13,15 @@ It prints both wall times, the ratio, and how often the two rewards agree. Bar: 
 
 ``--real FILE`` measures real generations instead: any JSONL with ``completion`` and ``reference``, or (``--real
 gsm8k-openai``) OpenAI's 5,276 published GSM8K model solutions, read from a local mirror of openai/grade-school-math
-(MIT), or (``--real labre-math500``) 3,000 MATH-500 generations of Gemma-2 2B/9B and Qwen2.5-Math-7B published with a
+(MIT), or (``--real published-mix``) 6,900 published generations on MATH-500, OlympiadBench, Minerva, AMC and AIME
+(see :func:`published_mix`), or (``--real labre-math500``) 3,000 MATH-500 generations of Gemma-2 2B/9B and Qwen2.5-Math-7B published with a
 NeuS 2026 paper (labrem/neus2026-labre, MIT). ``--runs N`` repeats both sides N times and reports the ratio's median,
 min and max.
 
     python benchmarks/bench_math_scoring.py [--problems 256] [--group 16] [--workers 2] [--runs 3] [--out FILE]
     python benchmarks/bench_math_scoring.py --real gsm8k-openai --runs 5
     python benchmarks/bench_math_scoring.py --real labre-math500 --runs 5 --breakdown
+    python benchmarks/bench_math_scoring.py --real published-mix --runs 5
 """
 
 from __future__ import annotations
@@ -130,11 +132,30 @@ def labre_rows() -> tuple[str, list[dict]]:
     return what, rows
 
 
+def published_mix() -> tuple[str, list[dict]]:
+    """6,900 published generations on all five benchmarks, the size and spread of issue 9's held-out set: the 2,671
+    R1-distill / ShorterBetter rows (AIME 2024, AMC, MATH-500, Minerva, OlympiadBench; JingyangYi/ShorterBetter),
+    Qwen2.5-Math's 800-row MATH sample, and 3,429 of the 10,635 labre MATH-500 rows (Gemma-2, Qwen2.5-Math; drawn with
+    seed 1), read by ``published_math.py`` from local mirrors."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import published_math
+
+    mirrors = LABRE_MIRROR.parents[1]
+    sb, qwen, labre = (list(published_math.SOURCES[name](mirrors)) for name in ("sb", "qwen", "labre"))
+    rows = [
+        {"completion": r.completion, "reference": r.reference}
+        for r in sb + qwen + random.Random(1).sample(labre, 3429)
+    ]
+    return "ShorterBetter 2,671 + Qwen2.5-Math 800 + labre 3,429 (seed 1) published generations", rows
+
+
 def real_rows(source: str) -> tuple[str, list[dict]]:
     """Real generations: OpenAI's published GSM8K solutions (``gsm8k-openai``), MATH-500 generations of three
-    models (``labre-math500``), or a JSONL file of rows."""
+    models (``labre-math500``), the five-benchmark mix (``published-mix``), or a JSONL file of rows."""
     if source == "labre-math500":
         return labre_rows()
+    if source == "published-mix":
+        return published_mix()
     if source != "gsm8k-openai":
         rows = [json.loads(line) for line in Path(source).read_text(encoding="utf-8").splitlines() if line.strip()]
         return source, [{"completion": r["completion"], "reference": str(r["reference"])} for r in rows]
@@ -255,7 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--problems", type=int, default=256)
     parser.add_argument("--group", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--real", default=None, help="a JSONL of real rows, 'gsm8k-openai' or 'labre-math500'")
+    parser.add_argument(
+        "--real", default=None, help="a JSONL of real rows, 'gsm8k-openai', 'labre-math500' or 'published-mix'"
+    )
     parser.add_argument("--runs", type=int, default=1, help="repeat both sides; report the ratio's median/min/max")
     parser.add_argument("--out", default=None, help="also write the report to this file")
     parser.add_argument("--breakdown", action="store_true", help="also time each part of rlvr score on its own")
