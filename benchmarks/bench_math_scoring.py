@@ -14,8 +14,8 @@ It prints both wall times, the ratio, and how often the two rewards agree. Bar: 
 ``--real FILE`` measures real generations instead: any JSONL with ``completion`` and ``reference``, or (``--real
 gsm8k-openai``) OpenAI's 5,276 published GSM8K model solutions, read from a local mirror of openai/grade-school-math
 (MIT), or (``--real published-mix``) 6,900 published generations on MATH-500, OlympiadBench, Minerva, AMC and AIME
-(see :func:`published_mix`), or (``--real labre-math500``) 3,000 MATH-500 generations of Gemma-2 2B/9B and Qwen2.5-Math-7B published with a
-NeuS 2026 paper (labrem/neus2026-labre, MIT). ``--runs N`` repeats both sides N times and reports the ratio's median,
+(see :func:`published_mix`), or (``--real labre-math500``) 3,000 MATH-500 generations of Gemma-2 2B/9B and
+Qwen2.5-Math-7B published with a NeuS 2026 paper (labrem/neus2026-labre, MIT). ``--runs N`` repeats both sides N times and reports the ratio's median,
 min and max.
 
     python benchmarks/bench_math_scoring.py [--problems 256] [--group 16] [--workers 2] [--runs 3] [--out FILE]
