@@ -943,7 +943,7 @@ def _two_stage_parsing() -> None:
     and a third of a worker's CPU on real generations. ANTLR's SLL prediction is some 15x faster and, by ANTLR's
     own contract, returns the very tree LL would or reports a syntax error; on any error the answer is parsed again
     with LL, as before (ANTLR's "two-stage parsing"). Installed once per process on latex2sympy's parser factory,
-    which every parse of latex2sympy goes through; the trees are the same (``tests/test_math_parsing.py`` compares
+    which every parse of latex2sympy goes through; the trees are the same (``tests/test_math_worker.py`` compares
     both ways on real answers)."""
     from antlr4.atn.PredictionMode import PredictionMode
     from latex2sympy2_extended import latex2sympy2
@@ -1141,7 +1141,7 @@ def _equations_agree(pred: Any, gold: Any) -> bool:
         if point is None:
             return False
         ratios = []
-        for m in (3, 4, 5):  # other values of the calls only
+        for m in (3, 4, 5):  # other values of the unknowns only
             moved = {**point, **{u: _number(complex(_point(u.name, m).real, 0)) for u in unknowns}}
             values = _evaluated([p_diff, g_diff], moved)
             if values is None or abs(values[1]) < 1e-12 or abs(values[0]) < 1e-12:
@@ -1191,13 +1191,17 @@ def _shares_solution(solved: list[Any], other: list[Any], point: dict[Any, Any])
     return None
 
 
-def _inner_names(expr: Any) -> set[Any]:
-    """The symbols inside the derivatives and undefined function calls of ``expr``."""
+def _calls(expr: Any) -> list[Any]:
+    """The derivatives and undefined function calls in ``expr`` (``\\frac{dx}{dt}``, ``x(t)``)."""
     import sympy
     from sympy.core.function import AppliedUndef
 
-    calls = [n for n in sympy.preorder_traversal(expr) if isinstance(n, (sympy.Derivative, AppliedUndef))]
-    return set().union(*(c.free_symbols for c in calls))
+    return [n for n in sympy.preorder_traversal(expr) if isinstance(n, (sympy.Derivative, AppliedUndef))]
+
+
+def _inner_names(expr: Any) -> set[Any]:
+    """The symbols inside the derivatives and undefined function calls of ``expr``."""
+    return set().union(*(c.free_symbols for c in _calls(expr)))
 
 
 _CALL = "_call"  # the name of a derivative or function call, in the value disproofs (no latex2sympy name has it)
@@ -1207,9 +1211,8 @@ def _opaque_calls(expr: Any, opaque: dict[Any, Any]) -> Any:
     """``expr`` with each derivative or undefined function call replaced by a name of its own (shared through
     ``opaque``, so that the same call on either side is the same name)."""
     import sympy
-    from sympy.core.function import AppliedUndef
 
-    calls = [n for n in sympy.preorder_traversal(expr) if isinstance(n, (sympy.Derivative, AppliedUndef))]
+    calls = _calls(expr)
     for call in calls:  # a call of a function latex2sympy made complex (not real) keeps that assumption
         opaque.setdefault(call, sympy.Symbol(f"{_CALL}{len(opaque)}", real=call.is_real is not False))
     return expr.xreplace(opaque) if calls else expr
