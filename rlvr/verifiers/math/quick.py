@@ -70,6 +70,7 @@ reader's commands, and a finite value.
 from __future__ import annotations
 
 import cmath
+import functools
 import math
 import re
 
@@ -78,11 +79,11 @@ from rlvr.verifiers.math.numeric import _N_POINTS, _FloatReader, _NotNumeric, _p
 # LaTeX readings where the arithmetic reader and latex2sympy may differ: refused (see the module docstring).
 _AMBIGUOUS = re.compile(
     r"\^ ?\d\d|_ ?\d\d|\\(?:frac|sqrt) ?[^{\[ ]|\\(?:frac|sqrt) [^{\[]"  # x^23, a_12, \frac12
-    r"|\d\.\d*\.|\d\.(?!\d)|(?<!\^)(?<!\\log_)\d \.?\d|\d\.? ?[eE]"  # 1.2.3, 12., 10 3, 1e5
+    r"|\d\.\d*\.|\d\.(?!\d)|(?<!\^)(?<!\\log_)\d \.?\d|\d\.? ?E"  # 1.2.3, 12., 10 3, 1E5 (1e5 is 1 e 5)
     r"|\d ?[({]? ?\\frac|\} ?\.?\d"  # 2\frac{1}{2}, 2(\frac{11}{2}), \frac{1}{2}0.5: mixed numbers
 )
 _COMMANDS_OF_A_CONSTANT = re.compile(
-    r"\\(?:frac|sqrt|pi|cdot|times|sin|cos|tan|cot|sec|csc|arcsin|arccos|arctan|ln|log|exp)(?![A-Za-z])"
+    r"\\(?:frac|sqrt|pi|cdot|times|sin|cos|tan|cot|sec|csc|arcsin|arccos|arctan|sinh|cosh|tanh|ln|log|exp)(?![A-Za-z])"
 )
 _PROSE = re.compile(r"[A-Za-z][A-Za-z'\"]*(?: (?:[A-Za-z'\"]+|[1-9]\d{0,8}))*")
 _REWRITTEN_WORDS = ("and", "or", "percent", "percentage", "pct")  # math-verify rewrites these into other symbols
@@ -215,17 +216,29 @@ def _pairwise_different(items: list[str]) -> bool:
 def _values_differ(pred: str, gold: str) -> bool:
     if _one_name_against_letters(pred, gold) or _one_name_against_letters(gold, pred):
         return False
-    for n in range(_N_POINTS):
+    for n in _POINTS:
         p, g = read(pred, n), read(gold, n)
         if p is None or g is None:
-            return False
+            continue  # a pole, a branch... at this point: a difference at another point is as good a proof
         scale = max(1.0, p[1], g[1])
         if abs(p[0] - g[0]) > 1e-6 * scale:
             return True
     return False
 
 
-_LONE_NAME = re.compile(r" ?[a-zA-Z](?:_\{[^{}]*\}|_[a-zA-Z0-9])? ?")
+REAL_POINT = _N_POINTS  # after the complex points, one where every name is a real number between 0.3 and 0.8
+_POINTS = (*range(_N_POINTS), REAL_POINT)
+
+
+@functools.lru_cache(maxsize=4096)
+def _real_point(name: str) -> complex:
+    """Name ``name``'s value at the real point: generic, and real, as latex2sympy's symbols are (``real=True``), so
+    that roots and logarithms of names (``\\sqrt{\\rho_0 G}``, ``\\ln\\Delta``) are sympy's own values there."""
+    h = sum((i + 1) * ord(ch) for i, ch in enumerate(name))
+    return complex(0.3 + 0.5 * abs(math.sin(0.77 * h + 0.35)))
+
+
+_LONE_NAME = re.compile(r" ?(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_\{[^{}]*\}|_[a-zA-Z0-9])? ?")  # x, a_{bc}, \omega_n
 _LETTERS = re.compile(r"[a-zA-Z]")
 
 
@@ -267,13 +280,27 @@ def read(text: str, point: int) -> tuple[complex, float] | None:
     return value, max(reader.largest, abs(value))
 
 
-_NAME = r"(?<!\\)[a-zA-Z](?:_\{[^{}]{0,20}\}|_[a-zA-Z0-9])?"  # x, x_1, x_{12}; x_2y_3; a word is one name a letter
-_FUNCTIONS = ("sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "ln", "log", "exp")
-_KNOWN_COMMANDS = frozenset(("frac", "sqrt", "pi", "cdot", "times", *_FUNCTIONS))  # the reader's commands
+_SUBSCRIPT = r"(?:_\{[^{}]{0,20}\}|_[a-zA-Z0-9])?"
+_NAME = r"(?<!\\)[a-zA-Z]" + _SUBSCRIPT  # x, x_1, x_{12}; x_2y_3; a word is one name a letter
+# Greek letters that latex2sympy reads as real symbols, named as written, lower-cased (\Delta is delta), subscripts
+# kept (\omega_{d} is omega_d); checked one by one. Not here: \gamma and \Gamma (EulerGamma, and the gamma function
+# before a letter: \gamma\theta), \pi and \Pi (pi), and the capitals its lexer does not know (\Alpha, \Mu...).
+GREEK = (
+    "alpha", "beta", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa", "lambda",
+    "mu", "nu", "xi", "omicron", "varpi", "rho", "varrho", "sigma", "varsigma", "tau", "upsilon", "phi", "varphi",
+    "chi", "psi", "omega", "Delta", "Theta", "Lambda", "Xi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+)  # fmt: skip
+_GREEK_NAME = r"\\(?:" + "|".join(GREEK) + r")(?![A-Za-z])" + _SUBSCRIPT
+_FUNCTIONS = (
+    "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "ln", "log", "exp",
+)  # fmt: skip
+_KNOWN_COMMANDS = frozenset(("frac", "sqrt", "pi", "cdot", "times", *_FUNCTIONS, *GREEK))  # the reader's commands
 _TOKEN = re.compile(
     r" *(\d+\.?\d*|\.\d+|\\frac|\\sqrt|\\pi|\\cdot|\\times|\\(?:"
     + "|".join(_FUNCTIONS)
-    + r")(?![A-Za-z])|[-+*/^(){}\[\]]|"
+    + r")(?![A-Za-z])|"
+    + _GREEK_NAME
+    + r"|[-+*/^(){}\[\]]|"
     + _NAME
     + r"|_)"
 )
@@ -301,6 +328,7 @@ class _Reader(_FloatReader):
         super().__init__(text, point)
         self.largest = 0.0
         self.in_argument = 0
+        self.after_name = -1  # where the last name (or a power of one: x^{2}, \\omega_n^2, \\pi^2) ended
 
     def _seen(self, v: complex) -> complex:
         if abs(v) > self.largest:
@@ -330,12 +358,73 @@ class _Reader(_FloatReader):
         return v
 
     def _check_juxtaposition(self) -> None:
-        """latex2sympy reads ``x(3)`` and ``x(y)`` as function calls: refused."""
-        if self.tokens[self.i] in ("(", "[", "{") and self.tokens[self.i - 1][0].isalpha():
+        """latex2sympy reads ``x(3)`` and ``x(y)`` as function calls: refused. After a Greek letter, ``\\pi`` or a
+        power of a name, a bracket that holds one atom is a call too (``\\pi(x)``, ``\\omega_n(t)``, ``x^{2}(y)``
+        is ``x(y)**2``), while one that holds more is a product (``\\pi(r^2+h)``, ``\\omega(2t)``): refused unless
+        it holds more."""
+        tok = self.tokens[self.i]
+        if tok == "{" and self.tokens[self.i - 1][0].isalpha():
+            raise _NotNumeric("a name before a brace")
+        if tok in ("(", "[") and self.after_name == self.i and not self._holds_more_than_an_atom(self.i):
             raise _NotNumeric("a call")
 
+    def power(self) -> complex:
+        named = _is_name(self.peek() or "") or self.peek() == "\\pi"
+        v = super().power()
+        if named:
+            self.after_name = self.i
+        return v
+
+    def _call(self, name: str) -> complex | None:
+        """latex2sympy reads a name before a bracket that holds one number or name as a call of an undefined function
+        (``u(t)``, ``I(0)``, ``\\delta(t)``, ``x_1[2]``): read here as a fixed function of the argument's value
+        (:func:`_function_value`), which the function sympy knows nothing of may be. Not where the name is an
+        exponent, a logarithm's base or in an argument without brackets (refused), nor for ``e`` and ``E``."""
+        i, tokens = self.i, self.tokens
+        if tok_at(tokens, i) not in ("(", "[") or name in ("e", "E") or self.in_argument:
+            return None
+        if tok_at(tokens, i - 2) in ("^", "_") or (
+            tok_at(tokens, i - 2) in ("+", "-") and tok_at(tokens, i - 3) == "^"
+        ):
+            return None
+        arg = tok_at(tokens, i + 1)
+        if tok_at(tokens, i + 2) != {"(": ")", "[": "]"}[tokens[i]] or arg in ("e", "E", "I", ""):
+            return None
+        if not (arg[0].isdigit() or arg[0] == "." or _is_name(arg) or arg == "\\pi"):
+            return None
+        self.i += 1
+        value = self.atom()
+        self.take()
+        if self.point is None:
+            raise _NotNumeric("a call")
+        return _function_value(_symbol_name(name), value)
+
+    def _holds_more_than_an_atom(self, i: int) -> bool:
+        """Whether the bracket opening at token ``i`` surely holds more than latex2sympy's ``atom`` (a number or a
+        name, with a subscript and a power): a sum, a product, a fraction, a root, a function, a bracket."""
+        first = self.tokens[i + 1] if i + 1 < len(self.tokens) else ")"
+        if first in ("\\frac", "\\sqrt", "-", "+", "(", "{") or first[1:] in _FUNCTIONS:
+            return True
+        depth, operands, exponent = 0, 0, False
+        for tok in self.tokens[i + 1 :]:
+            if depth == 0 and tok in (")", "]", "}"):
+                break
+            if depth == 0:
+                if tok in ("*", "/", "\\cdot", "\\times") or (tok in ("+", "-") and not exponent):
+                    return True
+                if tok in ("^", "_"):
+                    exponent = True
+                elif tok not in ("+", "-"):
+                    operands += not exponent  # an exponent belongs to the operand before it
+                    exponent = False
+            depth += tok in ("(", "[", "{")
+            depth -= tok in (")", "]", "}")
+        return operands > 1
+
     def _real_power(self, base: complex, exp: complex) -> complex:
-        return self._positive(base.real) ** exp.real
+        """A power of a positive real base: to a complex exponent too, sympy's principal value exp(exp log base)
+        (``e^{2it}``, ``2^{n}`` at a complex n), an entire function of the exponent."""
+        return self._positive(base.real) ** exp
 
     def _positive(self, x: float) -> float:
         """``x`` where a root, a non-integer power or a logarithm may take it: well above zero. Near zero these
@@ -348,18 +437,20 @@ class _Reader(_FloatReader):
         tok = self.peek()
         if tok is None:
             raise _NotNumeric("end")
-        if tok[0].isalpha():
+        if _is_name(tok):
             self.take()
+            if (value := self._call(tok)) is not None:
+                return self._seen(value)
             if tok == "I":
                 raise _NotNumeric("I")  # latex2sympy reads I^2 as I
-            name = tok.lower().replace("{", "").replace("}", "").replace("\\", "")  # L_{\odot}: sympy's l_{odot}
+            name = _symbol_name(tok)
             if name == "e":
                 return complex(math.e)
             if name == "i":
                 return 1j
             if self.point is None:
                 raise _NotNumeric(tok)
-            return _point(name, self.point)
+            return _real_point(name) if self.point == REAL_POINT else _point(name, self.point)
         if tok[1:] in _FUNCTIONS:
             self.take()
             return self._seen(self._function(tok[1:]))
@@ -369,7 +460,9 @@ class _Reader(_FloatReader):
         if tok == "\\sqrt":
             self.take()
             return self._seen(self._root())
-        if tok in ("(", "[", "{"):
+        if tok in ("(", "[") or (
+            tok == "{" and (self.i == 0 or self.tokens[self.i - 1] != "^")
+        ):  # x^{2}: an exponent's braces
             self._no_bare_number(self.i)
         return self._seen(super().atom())
 
@@ -437,6 +530,27 @@ class _Reader(_FloatReader):
         return _apply(name, arg, base) ** exponent
 
 
+def tok_at(tokens: list[str], i: int) -> str:
+    return tokens[i] if 0 <= i < len(tokens) else ""
+
+
+def _symbol_name(tok: str) -> str:
+    """L_{\\odot}: sympy's l_{odot}; \\Delta: delta; x_{ 1}: x_1 (latex2sympy's subscript text has no spaces)."""
+    return tok.lower().replace("{", "").replace("}", "").replace("\\", "").replace(" ", "")
+
+
+def _function_value(name: str, z: complex) -> complex:
+    """The undefined function ``name`` at ``z``: b exp(a z) + z, with a and b fixed by the name."""
+    h = sum((i + 1) * ord(ch) for i, ch in enumerate(name))
+    a, b = 0.3 + 0.4 * abs(math.sin(1.7 * h)), 0.5 + abs(math.cos(1.3 * h))
+    return b * cmath.exp(a * z) + z
+
+
+def _is_name(tok: str) -> bool:
+    """A latin letter or a Greek one, with its subscript: one symbol to latex2sympy."""
+    return tok[:1].isalpha() or (tok[:1] == "\\" and tok[1:].split("_", 1)[0] in GREEK)
+
+
 def _real(v: complex) -> float:
     if v.imag != 0:
         raise _NotNumeric("a branch")  # inverse functions and logarithms of complex values: sympy's branch
@@ -444,10 +558,11 @@ def _real(v: complex) -> float:
 
 
 def _apply(name: str, x: complex, base: complex | None) -> complex:
-    if name in ("sin", "cos", "exp"):
+    if name in ("sin", "cos", "exp", "sinh", "cosh"):
         return getattr(cmath, name)(x)
-    if name in ("tan", "cot", "sec", "csc"):
-        v = cmath.tan(x) if name == "tan" else 1 / {"cot": cmath.tan, "sec": cmath.cos, "csc": cmath.sin}[name](x)
+    if name in ("tan", "cot", "sec", "csc", "tanh"):
+        reciprocal = {"cot": cmath.tan, "sec": cmath.cos, "csc": cmath.sin}.get(name)
+        v = 1 / reciprocal(x) if reciprocal else getattr(cmath, name)(x)
         if abs(v) > 1e6:
             raise _NotNumeric("near a pole")  # where rounding is amplified; sympy may see a pole (zoo)
         return v
