@@ -4,8 +4,10 @@ On real generations most answers that reach sympy are wrong, and sympy needs ten
 LaTeX parser, ANTLR) to reject them. These kinds are rejected here for certain, in microseconds:
 
 - **a different value**: both sides read by a small arithmetic reader (numbers, ``+-*/^``, ``\\frac``, ``\\sqrt``,
-  ``\\pi``, one-letter names, ``\\sin``-``\\csc``, ``\\arcsin``-``\\arctan``, ``\\ln``, ``\\log``, ``\\exp``) differ
-  at one of three generic complex points: ``\\sec^2 10+\\csc^2 20+\\csc^2 40`` for ``12``;
+  ``\\pi``, one-letter names, Greek letters, ``\\sin``-``\\csc``, ``\\arcsin``-``\\arctan``, ``\\sinh``-``\\tanh``,
+  ``\\ln``, ``\\log``, ``\\exp``, calls of undefined functions such as ``u(t)``) differ at one of three generic complex
+  points or at one generic real point: ``\\sec^2 10+\\csc^2 20+\\csc^2 40`` for ``12``, ``\\sqrt{4\\pi G\\rho_0}r_0``
+  for ``\\sqrt{4 \\pi G \\rho_{0}r_{0}^{2}}``, ``u(t)(1+3e^{-2t})`` for ``(1-3e^{-2t})u(t)``;
 - **a variable expression for a number** (``x_{531}+x_{753}+x_{975}`` for ``898``): the same test, the reference
   has no name;
 - **prose for a number** (``Probability``, ``Final Answer``, ``Jim walks 200 feet less than Martha``, ``product of
@@ -26,15 +28,33 @@ and "equal" only for the same LaTeX spaced otherwise; anything it is not sure of
 
 **Why sympy agrees.** math-verify says "equal" only for expressions it can show equal, so it is enough that the
 reading here is a *specialisation* of latex2sympy's (each of its symbols is a symbol or a constant here, two of its
-symbols may be one here, never the reverse): two expressions that differ under a specialisation differ under the
-general reading, and "differ" is measured with a margin (1e-6 of the largest intermediate value met, against about
-1e-14 of rounding in 200 operations on doubles, and beyond what ``evalf(chop=True)`` chops). The reader is aligned with
-latex2sympy on the points where they part, each found by comparing the two on real answers and on random token soup
-(``tests/test_math_quick.py`` keeps doing that):
+symbols may be one here, never the reverse; an undefined function is a fixed function here): two expressions that
+differ under a specialisation differ under the general reading, and "differ" is measured with a margin (1e-6 of the
+largest intermediate value met, against about 1e-14 of rounding in 200 operations on doubles, and beyond what
+``evalf(chop=True)`` chops). The reader is aligned with latex2sympy on the points where they part, each found by
+comparing the two on real answers and on random token soup (``tests/test_math_quick.py`` keeps doing that):
 
-- names are case-folded and subscript braces dropped (latex2sympy reads ``N`` as ``n``); ``e`` and ``E`` are Euler's
-  number, ``i`` the imaginary unit (to latex2sympy: E, a symbol ``e``; the unit or a symbol); ``I`` is refused
-  (latex2sympy reads ``I^2`` as ``I``);
+- names are case-folded and subscript braces and spaces dropped (latex2sympy reads ``N`` as ``n``, ``x_{ 1}`` as
+  ``x_1``); ``e`` and ``E`` are Euler's number, ``i`` the imaginary unit (to latex2sympy: E, a symbol ``e``; the unit
+  or a symbol); ``I`` is refused (latex2sympy reads ``I^2`` as ``I``);
+- Greek letters (:data:`GREEK`, checked one by one) are real symbols to latex2sympy, named as written but lower-case
+  (``\\Delta`` is ``delta``, ``\\omega_{d}`` is ``omega_d``); not ``\\gamma`` and ``\\Gamma`` (EulerGamma, zoo in
+  ``(\\gamma^{2}-1)``, the gamma function in ``\\gamma\\theta``), nor ``\\Pi`` (pi) or the capitals its lexer does
+  not know (``\\Alpha``): refused, as any command the reader does not know;
+- the points: three complex ones, and a real one (each name between 0.3 and 0.8). latex2sympy's symbols are real, so
+  an identity sympy proves holds at every real point, roots and logarithms of names included (``\\sqrt{\\rho_0 G}``,
+  ``\\ln\\Delta``, which the complex points refuse); a pair is different when it differs at one point where both sides
+  are read (a pole or a branch at another point is no matter). A power of a positive real base is sympy's principal
+  value at a complex exponent too (``e^{2it}``, ``2^n``), an entire function of the exponent;
+- a name before a bracket that holds one number or name is a call of an undefined function to latex2sympy
+  (``u(t)``, ``I(0)``, ``\\delta(t)``, ``x(3)``), read here as the fixed function ``b e^{a z} + z`` (``a``, ``b`` from
+  the name): sympy calls an undefined function equal to something only if it is for every function. After a Greek
+  letter, ``\\pi`` or a power of a name, a bracket that holds one atom is a call too (``\\pi(x)``, ``x^{2}(y)`` is
+  ``x(y)**2``): refused; one that holds a sum, a product, a fraction, a root or a function is a product
+  (``\\pi(r^2+h)``, ``x(y+1)``, ``\\omega(2t)``). A call is not read in an exponent, a logarithm's base or an argument
+  without brackets, and ``e(t)``, ``E(t)`` are products: refused;
+- ``\\sinh``-``\\tanh`` are sympy's functions; the worker's rewrite of hyperbolic functions into exponentials before a
+  second comparison (``equivalence._hyperbolic``) keeps their values, so it cannot make two different values equal;
 - a word is the product of its letters, as latex2sympy reads it (``value of b``, ``calculate x^3``), except where its
   lexer reads letters otherwise, refused: ``d`` before a letter or a command (``dx``, ``d\\pi``: one symbol, and
   ``\\frac{dy}{dx}`` a derivative), function names without a backslash (:data:`LEXER_NAMES`), words math-verify
@@ -48,9 +68,11 @@ latex2sympy on the points where they part, each found by comparing the two on re
   (``\\ln(\\sin^2 32\\pi)``);
 - refused outright, where latex2sympy reads something else than the arithmetic: an implicit product after ``/``
   (``1/2x`` is ``1/(2x)``); a number in brackets next to anything (``2(3)``, ``(2)3``, ``[3]5`` are sums, mixed
-  numbers), a digit before ``\\frac`` (``2\\frac{1}{2}``) or after ``}``; a name before a bracket (``x(3)`` is a
-  call); digit runs after ``^`` or ``_`` without braces (``x^23``, ``a_12`` is ``a_{12}``); two numbers separated
-  by a space (``10 3`` is 13); ``1e5``-style exponents. (A trailing letter is read as a name, as latex2sympy reads
+  numbers), a digit before ``\\frac`` (``2\\frac{1}{2}``) or after ``}`` (an exponent's braces ``x^{2}`` are no
+  bracket); a latin name before a brace; digit runs after ``^`` or ``_`` without braces (``x^23``, ``a_12`` is
+  ``a_{12}``), and a subscript after an exponent without braces (``x^y_n`` is ``x_n^y``); two numbers separated by
+  a space (``10 3`` is 13); a digit before ``E`` (``3E2`` is 300; but ``3e2`` is 3 e 2, and ``3e^{-2t}`` is
+  3 exp(-2t), read so). (A trailing letter is read as a name, as latex2sympy reads
   it: ``equivalence._parse`` turns math-verify's unit stripping off, so ``3 m`` is 3m there too.)
 
 **Prose.** Words of letters (and whole numbers other than 0) separated by spaces, perhaps in one pair of brackets, or
@@ -439,6 +461,9 @@ class _Reader(_FloatReader):
             raise _NotNumeric("end")
         if _is_name(tok):
             self.take()
+            before = tok_at(self.tokens, self.i - 2)
+            if "_" in tok and (before == "^" or (before in ("+", "-") and tok_at(self.tokens, self.i - 3) == "^")):
+                raise _NotNumeric("a subscript after a power")  # x^y_n is x_n**y to latex2sympy
             if (value := self._call(tok)) is not None:
                 return self._seen(value)
             if tok == "I":
