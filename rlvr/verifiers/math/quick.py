@@ -117,6 +117,14 @@ LEXER_NAMES = (
     "ones", "cols", "rows", "diag", "norm", "rank", "trace", "rref", "hstack", "vstack", "nullspace", "orthogonalize",
     "diagonalize", "eigenvals", "eigenvects", "eigenvectors", "svd", "matrix", "mod",
 )  # fmt: skip
+# Greek letters that latex2sympy reads as real symbols, named as written, lower-cased (\Delta is delta), subscripts
+# kept (\omega_{d} is omega_d); checked one by one. Not here: \gamma and \Gamma (EulerGamma, and the gamma function
+# before a letter: \gamma\theta), \pi and \Pi (pi), and the capitals its lexer does not know (\Alpha, \Mu...).
+GREEK = (
+    "alpha", "beta", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa", "lambda",
+    "mu", "nu", "xi", "omicron", "varpi", "rho", "varrho", "sigma", "varsigma", "tau", "upsilon", "phi", "varphi",
+    "chi", "psi", "omega", "Delta", "Theta", "Lambda", "Xi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+)  # fmt: skip
 MAX_CHARS = 200  # longer answers go on to sympy (the reader refuses more than 200 tokens anyway)
 _ERRORS = (_NotNumeric, ZeroDivisionError, OverflowError, ValueError, RecursionError)
 
@@ -260,7 +268,7 @@ def _real_point(name: str) -> complex:
     return complex(0.3 + 0.5 * abs(math.sin(0.77 * h + 0.35)))
 
 
-_LONE_NAME = re.compile(r" ?(?:[a-zA-Z]|\\[a-zA-Z]+)(?:_\{[^{}]*\}|_[a-zA-Z0-9])? ?")  # x, a_{bc}, \omega_n
+_LONE_NAME = re.compile(r" ?(?:[a-zA-Z]|\\(?:" + "|".join(GREEK) + r"))(?:_\{[^{}]*\}|_[a-zA-Z0-9])? ?")  # x, \omega_n
 _LETTERS = re.compile(r"[a-zA-Z]")
 
 
@@ -304,14 +312,6 @@ def read(text: str, point: int) -> tuple[complex, float] | None:
 
 _SUBSCRIPT = r"(?:_\{[^{}]{0,20}\}|_[a-zA-Z0-9])?"
 _NAME = r"(?<!\\)[a-zA-Z]" + _SUBSCRIPT  # x, x_1, x_{12}; x_2y_3; a word is one name a letter
-# Greek letters that latex2sympy reads as real symbols, named as written, lower-cased (\Delta is delta), subscripts
-# kept (\omega_{d} is omega_d); checked one by one. Not here: \gamma and \Gamma (EulerGamma, and the gamma function
-# before a letter: \gamma\theta), \pi and \Pi (pi), and the capitals its lexer does not know (\Alpha, \Mu...).
-GREEK = (
-    "alpha", "beta", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa", "lambda",
-    "mu", "nu", "xi", "omicron", "varpi", "rho", "varrho", "sigma", "varsigma", "tau", "upsilon", "phi", "varphi",
-    "chi", "psi", "omega", "Delta", "Theta", "Lambda", "Xi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
-)  # fmt: skip
 _GREEK_NAME = r"\\(?:" + "|".join(GREEK) + r")(?![A-Za-z])" + _SUBSCRIPT
 _FUNCTIONS = (
     "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "ln", "log", "exp",
