@@ -68,8 +68,8 @@ comparing the two on real answers and on random token soup (``tests/test_math_qu
   (``\\ln(\\sin^2 32\\pi)``);
 - refused outright, where latex2sympy reads something else than the arithmetic: an implicit product after ``/``
   (``1/2x`` is ``1/(2x)``); a number in brackets next to anything (``2(3)``, ``(2)3``, ``[3]5`` are sums, mixed
-  numbers), a digit before ``\\frac`` (``2\\frac{1}{2}``) or after ``}`` (an exponent's braces ``x^{2}`` are no
-  bracket); a latin name before a brace; digit runs after ``^`` or ``_`` without braces (``x^23``, ``a_12`` is
+  numbers), a digit before ``\\frac`` (``2\\frac{1}{2}``) or after ``}`` (the braces of an exponent or a
+  logarithm's base, ``x^{2}``, ``\\log_{10}``, are no bracket); a latin name before a brace; digit runs after ``^`` or ``_`` without braces (``x^23``, ``a_12`` is
   ``a_{12}``), and a subscript after an exponent without braces (``x^y_n`` is ``x_n^y``); two numbers separated by
   a space (``10 3`` is 13); a digit before ``E`` (``3E2`` is 300; but ``3e2`` is 3 e 2, and ``3e^{-2t}`` is
   3 exp(-2t), read so). (A trailing letter is read as a name, as latex2sympy reads
@@ -152,8 +152,8 @@ def certainly_different(pred: str, gold: str) -> bool:
         return not _AMBIGUOUS.search(pred + " " + gold) and _constant(gold if infinities[0] else pred)
     if _AMBIGUOUS.search(gold):
         return False
-    if _prose(pred):
-        return _constant(gold)
+    if _prose(pred) and _constant(gold):
+        return True  # else words against an expression: their values, below
     if (items := _tuple_items(pred)) is not None:
         return read(gold, 0) is not None and _pairwise_different(items)  # a value, not a set, for sympy too
     return not _AMBIGUOUS.search(pred) and _values_differ(pred, gold)
@@ -485,10 +485,8 @@ class _Reader(_FloatReader):
         if tok == "\\sqrt":
             self.take()
             return self._seen(self._root())
-        if tok in ("(", "[") or (
-            tok == "{" and (self.i == 0 or self.tokens[self.i - 1] != "^")
-        ):  # x^{2}: an exponent's braces
-            self._no_bare_number(self.i)
+        if tok in ("(", "[") or (tok == "{" and tok_at(self.tokens, self.i - 1) not in ("^", "_")):
+            self._no_bare_number(self.i)  # not the braces of an exponent or a logarithm's base: x^{2}, \log_{2}
         return self._seen(super().atom())
 
     def _operand(self) -> complex:
