@@ -68,12 +68,13 @@ comparing the two on real answers and on random token soup (``tests/test_math_qu
   (``\\ln(\\sin^2 32\\pi)``);
 - refused outright, where latex2sympy reads something else than the arithmetic: an implicit product after ``/``
   (``1/2x`` is ``1/(2x)``); a number in brackets next to anything (``2(3)``, ``(2)3``, ``[3]5`` are sums, mixed
-  numbers), a digit before ``\\frac`` (``2\\frac{1}{2}``) or after ``}`` (the braces of an exponent or a
-  logarithm's base, ``x^{2}``, ``\\log_{10}``, are no bracket); a latin name before a brace; digit runs after ``^`` or ``_`` without braces (``x^23``, ``a_12`` is
-  ``a_{12}``), and a subscript after an exponent without braces (``x^y_n`` is ``x_n^y``); two numbers separated by
-  a space (``10 3`` is 13); a digit before ``E`` (``3E2`` is 300; but ``3e2`` is 3 e 2, and ``3e^{-2t}`` is
-  3 exp(-2t), read so). (A trailing letter is read as a name, as latex2sympy reads
-  it: ``equivalence._parse`` turns math-verify's unit stripping off, so ``3 m`` is 3m there too.)
+  numbers), a digit before ``\\frac`` (``2\\frac{1}{2}``) or after ``}`` (the braces of an exponent or a logarithm's
+  base, ``x^{2}``, ``\\log_{10}``, are no bracket); a latin name before a brace; digit runs after ``^`` or ``_``
+  without braces (``x^23``; ``a_12`` is ``a_{12}``, ``a_1.5`` is ``a_{1.5}``), and a subscript after an exponent
+  without braces (``x^y_n`` is ``x_n^y``); two numbers separated by a space (``10 3`` is 13); a digit before ``E``
+  (``3E2`` is 300; but ``3e2`` is 3 e 2, and ``3e^{-2t}`` is 3 exp(-2t), read so). (A trailing letter is read as a
+  name, as latex2sympy reads it: ``equivalence._parse`` turns math-verify's unit stripping off, so ``3 m`` is 3m
+  there too.)
 
 **Prose.** Words of letters (and whole numbers other than 0) separated by spaces, perhaps in one pair of brackets, or
 a sum or difference of such terms and whole numbers (``10+John's age``, ``It's a closed-form expression``). Each
@@ -85,8 +86,9 @@ cancel it; otherwise every term keeps its own product of symbols and the whole e
 those letters are not counted). So: some term has a letter other than ``e`` and ``i``, those letter multisets are all
 different, and no word is one math-verify rewrites otherwise (``and``/``or`` become commas, ``percent``/``pct`` a
 percent sign, ``sqrt`` a root) or holds a name latex2sympy's lexer reads as a function (:data:`LEXER_NAMES`:
-``floor``, ``ones``, ``rank`` ...). Nothing is stripped: ``_parse`` keeps trailing "units". The reference must be a constant: no letter outside the
-reader's commands, and a finite value.
+``floor``, ``ones``, ``rank`` ...). Nothing is stripped: ``_parse`` keeps trailing "units". The reference must be a
+constant: no letter outside the reader's commands, and a finite value; against any other reference, words go on to
+the value test like any answer (``k-a`` for ``kx-a``).
 """
 
 from __future__ import annotations
@@ -100,7 +102,7 @@ from rlvr.verifiers.math.numeric import _N_POINTS, _FloatReader, _NotNumeric, _p
 
 # LaTeX readings where the arithmetic reader and latex2sympy may differ: refused (see the module docstring).
 _AMBIGUOUS = re.compile(
-    r"\^ ?\d\d|_ ?\d\d|\\(?:frac|sqrt) ?[^{\[ ]|\\(?:frac|sqrt) [^{\[]"  # x^23, a_12, \frac12
+    r"\^ ?\d\d|_ ?\d[\d.]|\\(?:frac|sqrt) ?[^{\[ ]|\\(?:frac|sqrt) [^{\[]"  # x^23, a_12, a_1.5, \frac12
     r"|\d\.\d*\.|\d\.(?!\d)|(?<!\^)(?<!\\log_)\d \.?\d|\d\.? ?E"  # 1.2.3, 12., 10 3, 1E5 (1e5 is 1 e 5)
     r"|\d ?[({]? ?\\frac|\} ?\.?\d"  # 2\frac{1}{2}, 2(\frac{11}{2}), \frac{1}{2}0.5: mixed numbers
 )
