@@ -262,11 +262,11 @@ def test_the_reader_reads_greek_letters_calls_and_hyperbolic_functions_as_latex2
     """Greek letters (symbols, but not \\gamma), \\sinh-\\tanh, ``u(t)`` calls against products, ``e^{2it}``: the
     same token soup test, and pairs of soup texts that the disproofs call different are different to sympy too."""
     rng = random.Random(2)
-    texts = {"".join(rng.choice(GREEK_SOUP) for _ in range(rng.randint(1, 7))).strip() for _ in range(2500)}
-    assert _reads_alike(texts) > 300
+    texts = {"".join(rng.choice(GREEK_SOUP) for _ in range(rng.randint(1, 7))).strip() for _ in range(1200)}
+    assert _reads_alike(texts) > 250
     readable = sorted(t for t in texts if read(t, REAL_POINT) is not None)
-    pairs = [(rng.choice(readable), rng.choice(readable)) for _ in range(400)]
-    assert _sound(pairs) > 100
+    pairs = [(rng.choice(readable), rng.choice(readable)) for _ in range(250)]
+    assert _sound(pairs) > 60
 
 
 @pytest.mark.parametrize(
