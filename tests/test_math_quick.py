@@ -37,7 +37,11 @@ from rlvr.verifiers.math.quick import (
     _AMBIGUOUS,
     LEXER_NAMES,
     MAX_CHARS,
+    REAL_POINT,
     _constant,
+    _function_value,
+    _real_point,
+    _symbol_name,
     certainly_different,
     certainly_equal,
     read,
@@ -182,30 +186,42 @@ def test_disproofs_are_sympys_verdict_on_every_table_pair():
     assert _sound(pairs) > 50, "the disproofs decided almost nothing; the test checks nothing"
 
 
-def _sympy_value(text: str) -> complex | None:
-    """latex2sympy's reading of ``text`` (the worker's own parse), evaluated at the reader's substitution point 0."""
+def _sympy_value(text: str, point: int = 0) -> complex | None:
+    """latex2sympy's reading of ``text`` (the worker's own parse), evaluated at the reader's substitution point
+    ``point``: its symbols at the reader's values, its undefined functions (``u(t)``) as the reader's functions."""
     import sympy
+    from sympy.core.function import AppliedUndef
 
     expr = _parse(text)
     if not isinstance(expr, sympy.Basic):
         return None
-    names = {s: s.name.lower().replace("{", "").replace("}", "") for s in expr.free_symbols}
-    subs = {s: sympy.E if n == "e" else sympy.I if n == "i" else complex(_point(n, 0)) for s, n in names.items()}
+    names = {s: _symbol_name(s.name) for s in expr.free_symbols}
+    value = _real_point if point == REAL_POINT else lambda n: _point(n, point)
+    subs = {s: sympy.E if n == "e" else sympy.I if n == "i" else complex(value(n)) for s, n in names.items()}
     try:
-        return complex(sympy.N(expr.subs(subs), 30))
+        expr = expr.subs(subs)
+        calls = sorted(expr.atoms(AppliedUndef), key=sympy.count_ops)  # inner calls first
+        for call in calls:
+            arg = complex(sympy.N(call.args[0], 30)) if len(call.args) == 1 else None
+            if arg is None:
+                return None
+            expr = expr.subs(call, sympy.sympify(_function_value(_symbol_name(call.func.__name__), arg)))
+        return complex(sympy.N(expr, 30))
     except (TypeError, ValueError, ArithmeticError):
         return None
 
 
 def _reads_alike(texts: set[str]) -> int:
-    """Wherever the reader reads a text, latex2sympy reads the same value; returns how many were compared."""
+    """Wherever the reader reads a text, latex2sympy reads the same value (at a complex point and at the real one);
+    returns how many were compared."""
     compared = 0
     for text in sorted(texts):
-        mine = read(text, 0) if len(text) <= MAX_CHARS and not _AMBIGUOUS.search(text) else None
-        if mine is None or (theirs := _sympy_value(text)) is None:
-            continue
-        compared += 1
-        assert abs(theirs - mine[0]) <= 1e-9 * max(1.0, mine[1], abs(theirs)), (text, mine[0], theirs)
+        for point in (0, REAL_POINT):
+            mine = read(text, point) if len(text) <= MAX_CHARS and not _AMBIGUOUS.search(text) else None
+            if mine is None or (theirs := _sympy_value(text, point)) is None:
+                continue
+            compared += 1
+            assert abs(theirs - mine[0]) <= 1e-9 * max(1.0, mine[1], abs(theirs)), (text, point, mine[0], theirs)
     return compared
 
 
@@ -221,6 +237,15 @@ SOUP = [
     "\\infty", "-\\infty", "12_8", "3x", "2\\pi", "\\frac{1}{2}", "\\sqrt{2}", "e^{2}", "2e", "x^2", "(x+1)", "(2)",
     "[3]", "(x)", "{2}",
 ]  # fmt: skip
+# Greek letters, hyperbolic functions, calls of undefined functions, complex exponents (the second reading of the soup)
+GREEK_SOUP = [
+    "\\omega", "\\omega_n", "\\omega_{d}", "\\Omega", "\\theta", "\\Theta_w", "\\Delta", "\\delta", "\\lambda",
+    "\\lambda_{red}", "\\rho_0", "\\zeta", "\\tau", "\\alpha", "\\mu", "\\sigma", "\\phi", "\\varphi", "\\epsilon",
+    "\\gamma", "\\Gamma", "\\Pi", "\\sinh", "\\cosh", "\\tanh", "\\coth", "\\sinh^2", "u(t)", "I(0)", "(t)", "[t]",
+    "x(2)", "\\pi(x)", "e^{2it}", "e^{-t}", "2^{x}", "^{2}", "^{n}", "e", "3e", "2E", "(x)", "(x+1)", "(2x)", "\\ln",
+    "\\sqrt{", "}", "t", "x", "2", "1.5", " ", "+", "-", "^", "_", "\\frac{1}{2}", "\\sin", "(", ")", "\\cdot",
+    "\\log_{10}", "\\log_{b}", "y_n", "value of", "ab",
+]  # fmt: skip
 
 
 def test_the_reader_reads_random_token_soup_as_latex2sympy_does():
@@ -231,6 +256,17 @@ def test_the_reader_reads_random_token_soup_as_latex2sympy_does():
     constants = [t for t in texts if _constant(t)][:100]
     pairs = [(p, g) for p in sorted(texts)[:300] for g in constants[:10]]
     assert _sound(pairs) > 100
+
+
+def test_the_reader_reads_greek_letters_calls_and_hyperbolic_functions_as_latex2sympy_does():
+    """Greek letters (symbols, but not \\gamma), \\sinh-\\tanh, ``u(t)`` calls against products, ``e^{2it}``: the
+    same token soup test, and pairs of soup texts that the disproofs call different are different to sympy too."""
+    rng = random.Random(2)
+    texts = {"".join(rng.choice(GREEK_SOUP) for _ in range(rng.randint(1, 7))).strip() for _ in range(1200)}
+    assert _reads_alike(texts) > 250
+    readable = sorted(t for t in texts if read(t, REAL_POINT) is not None)
+    pairs = [(rng.choice(readable), rng.choice(readable)) for _ in range(250)]
+    assert _sound(pairs) > 60
 
 
 @pytest.mark.parametrize(
@@ -247,10 +283,22 @@ def test_the_reader_reads_random_token_soup_as_latex2sympy_does():
         ("(2+\\sqrt{2}-(3+3\\sqrt{2})i,2-3i)", "6-5i"), ("[calculate x^3-2x+1]", "2"),
         ("\\frac{1}{2}\\times(value of b)\\times(value of h)", "15"), ("infinitely many", "8"),
         ("It's not possible to determine the number of boxes based on the given information", "3"),
+        # Minerva (physics, signals), from published generations: Greek letters, calls, e^{...}, roots of names
+        ("\\frac{2 \\pi c^{2}}{\\lambda^{5}(e^{\\frac{h c}{\\lambda k T}}-1)}",
+         "\\frac{2 \\pi c^{2}R^{2}}{d^{2}\\lambda^{5}(e^{\\frac{hc}{\\lambda kT}}-1)}"),
+        ("(\\sqrt{2}-1)\\lambda_{red}", "\\frac{1}{\\sqrt{2}}c"),
+        ("\\arcsin(1.3 \\sin \\theta_w)", "\\arcsin{\\frac{1}{1.3}}"),
+        ("\\frac{s}{(s+\\sigma)^{2}+\\omega_{d}^{2}}", "\\frac{s+\\sigma}{(s+\\sigma)^{2}+\\omega_{d}^{2}}"),
+        ("2\\pi r_0 \\sqrt{\\rho_0 G}", "\\sqrt{4 \\pi G \\rho_{0}r_{0}^{2}}"), ("-\\tau \\ln 0.9", "-\\tau \\ln \\Delta"),
+        ("\\frac{1}{2}\\cosh(ut)", "\\frac{1}{2}(e^{at}+e^{-at})"),
+        ("C e^{-2t}+\\frac{1-i}{4}e^{2(1+i)t}", "\\frac{e^{2it}}{2+2i}+Ce^{-2t}"),
+        ("u(t)(1+3 e^{-2t}+2 e^{-5t})", "(1-3e^{-2t}+2e^{-5t})u(t)"), ("I_0 e^{-t/(RC)}", "I(0)e^{-\\frac{t}{RC}}"),
+        ("b \\delta(t)+(1-e^{-at})u(t)", "b \\delta(t)+1-e^{-at}"), ("2^n-\\frac{1}{2}", "\\frac{N}{2}"),
+        ("\\frac{4(a^2-(b-c)^2)}{bc(b^2+c^2-a^2)}", "\\frac{8}{15}"), ("x(3)", "3x"), ("\\omega(t)", "\\omega t"),
     ],
 )  # fmt: skip
 def test_real_wrong_answers_are_disproved_without_sympy(pred, gold):
-    """From published MATH-500 generations: each cost sympy 30-500 ms, and is wrong."""
+    """From published MATH-500 and Minerva generations: each cost sympy 30-500 ms, and is wrong."""
     assert certainly_different(pred, gold)
     assert not _sympy_verdict(pred, gold)[0]
 
@@ -262,7 +310,11 @@ def test_real_wrong_answers_are_disproved_without_sympy(pred, gold):
         ("12E1", "120"), ("a_1310", "a_1 310"), ("N-n", "0"), ("E", "e"), ("\\sin x\\sqrt{2}", "\\sqrt{2}\\sin x"),
         ("1/2x", "\\frac{1}{2x}"), ("x^23", "3x^2"), ("\\sin^2 x+\\cos^2 x", "1"), ("0 apples", "0"),
         ("percent students", "\\frac{1}{100}"), ("infinity", "\\infty"), ("and", "1"),
-        ("2\\frac{1}{2}", "\\frac{5}{2}"), ("x(3)", "3x"), ("12_8", "12_{10}"), ("5", "x+y=5"), ("2=2", "2"),
+        ("2\\frac{1}{2}", "\\frac{5}{2}"), ("\\pi^{2}(x)", "\\pi(x)\\pi(x)"), ("x^{2}(y)\\cdot x^{1}(y)", "x^{3}(y)"),
+        ("\\alpha", "alpha"), ("\\gamma", "0.5772156649015329"), ("\\gamma^{2}-1", "-1"), ("\\Theta_w", "\\theta_{w}"),
+        ("\\coth x", "\\cot(hx)"), ("\\tanh x", "\\frac{\\sinh x}{\\cosh x}"), ("(e^{x})^{y}", "e^{xy}"),
+        ("e^{\\ln x}", "x"), ("u(t)+u(t)", "2u(t)"), ("\\sin u(t)", "\\sin(u(t))"), ("3E2", "300"),
+        ("\\sinh(2x)", "2\\sinh x\\cosh x"), ("2^{x}2^{y}", "2^{x+y}"), ("x^a_1", "x_1^a"), ("x_1.5", "x_{1.5}"), ("\\phi^\\omega_n", "\\phi_n^\\omega"), ("12_8", "12_{10}"), ("5", "x+y=5"), ("2=2", "2"),
         ("x=y", "y"), ("ab-ab", "0"), ("(9+1)", "10"), ("012_8", "12"), ("+\\infty", "\\infty"),
         ("\\infty", "x"), ("ab-ba", "0"), ("ie-ei", "0"), ("tones", "1"), ("a_bc", "a_{bc}"), ("[3,3]", "3"),
         ("(3,\\frac{6}{2})", "3"), ("\\{3,4\\}", "3"), ("dx", "x"), ("\\frac{dy}{dx}", "2"), ("d \\pi", "\\pi"),

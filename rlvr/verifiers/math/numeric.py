@@ -100,7 +100,7 @@ class _FloatReader:
             raise _NotNumeric("exponent out of range")
         if exp.imag == 0 and exp.real == int(exp.real) and base != 0:
             return self._seen(base ** int(exp.real))
-        if exp.imag != 0 or base.imag != 0 or base.real <= 0:
+        if base.imag != 0 or base.real <= 0:
             raise _NotNumeric("branch")  # a root of a negative or complex value: its branch is sympy's to choose
         return self._seen(self._real_power(base, exp))
 
@@ -109,7 +109,10 @@ class _FloatReader:
         return v
 
     def _real_power(self, base: complex, exp: complex) -> complex:
-        """A non-integer power of a positive real ``base`` (a subclass refuses bases too close to zero)."""
+        """A non-integer power of a positive real ``base``, to a real exponent here (a subclass takes complex
+        exponents too, and refuses bases too close to zero)."""
+        if exp.imag != 0:
+            raise _NotNumeric("complex exponent")
         return base**exp
 
     def atom(self) -> float:

@@ -4,8 +4,10 @@ On real generations most answers that reach sympy are wrong, and sympy needs ten
 LaTeX parser, ANTLR) to reject them. These kinds are rejected here for certain, in microseconds:
 
 - **a different value**: both sides read by a small arithmetic reader (numbers, ``+-*/^``, ``\\frac``, ``\\sqrt``,
-  ``\\pi``, one-letter names, ``\\sin``-``\\csc``, ``\\arcsin``-``\\arctan``, ``\\ln``, ``\\log``, ``\\exp``) differ
-  at one of three generic complex points: ``\\sec^2 10+\\csc^2 20+\\csc^2 40`` for ``12``;
+  ``\\pi``, one-letter names, Greek letters, ``\\sin``-``\\csc``, ``\\arcsin``-``\\arctan``, ``\\sinh``-``\\tanh``,
+  ``\\ln``, ``\\log``, ``\\exp``, calls of undefined functions such as ``u(t)``) differ at one of three generic complex
+  points or at one generic real point: ``\\sec^2 10+\\csc^2 20+\\csc^2 40`` for ``12``, ``\\sqrt{4\\pi G\\rho_0}r_0``
+  for ``\\sqrt{4 \\pi G \\rho_{0}r_{0}^{2}}``, ``u(t)(1+3e^{-2t})`` for ``(1-3e^{-2t})u(t)``;
 - **a variable expression for a number** (``x_{531}+x_{753}+x_{975}`` for ``898``): the same test, the reference
   has no name;
 - **prose for a number** (``Probability``, ``Final Answer``, ``Jim walks 200 feet less than Martha``, ``product of
@@ -26,15 +28,33 @@ and "equal" only for the same LaTeX spaced otherwise; anything it is not sure of
 
 **Why sympy agrees.** math-verify says "equal" only for expressions it can show equal, so it is enough that the
 reading here is a *specialisation* of latex2sympy's (each of its symbols is a symbol or a constant here, two of its
-symbols may be one here, never the reverse): two expressions that differ under a specialisation differ under the
-general reading, and "differ" is measured with a margin (1e-6 of the largest intermediate value met, against about
-1e-14 of rounding in 200 operations on doubles, and beyond what ``evalf(chop=True)`` chops). The reader is aligned with
-latex2sympy on the points where they part, each found by comparing the two on real answers and on random token soup
-(``tests/test_math_quick.py`` keeps doing that):
+symbols may be one here, never the reverse; an undefined function is a fixed function here): two expressions that
+differ under a specialisation differ under the general reading, and "differ" is measured with a margin (1e-6 of the
+largest intermediate value met, against about 1e-14 of rounding in 200 operations on doubles, and beyond what
+``evalf(chop=True)`` chops). The reader is aligned with latex2sympy on the points where they part, each found by
+comparing the two on real answers and on random token soup (``tests/test_math_quick.py`` keeps doing that):
 
-- names are case-folded and subscript braces dropped (latex2sympy reads ``N`` as ``n``); ``e`` and ``E`` are Euler's
-  number, ``i`` the imaginary unit (to latex2sympy: E, a symbol ``e``; the unit or a symbol); ``I`` is refused
-  (latex2sympy reads ``I^2`` as ``I``);
+- names are case-folded and subscript braces and spaces dropped (latex2sympy reads ``N`` as ``n``, ``x_{ 1}`` as
+  ``x_1``); ``e`` and ``E`` are Euler's number, ``i`` the imaginary unit (to latex2sympy: E, a symbol ``e``; the unit
+  or a symbol); ``I`` is refused (latex2sympy reads ``I^2`` as ``I``);
+- Greek letters (:data:`GREEK`, checked one by one) are real symbols to latex2sympy, named as written but lower-case
+  (``\\Delta`` is ``delta``, ``\\omega_{d}`` is ``omega_d``); not ``\\gamma`` and ``\\Gamma`` (EulerGamma, zoo in
+  ``(\\gamma^{2}-1)``, the gamma function in ``\\gamma\\theta``), nor ``\\Pi`` (pi) or the capitals its lexer does
+  not know (``\\Alpha``): refused, as any command the reader does not know;
+- the points: three complex ones, and a real one (each name between 0.3 and 0.8). latex2sympy's symbols are real, so
+  an identity sympy proves holds at every real point, roots and logarithms of names included (``\\sqrt{\\rho_0 G}``,
+  ``\\ln\\Delta``, which the complex points refuse); a pair is different when it differs at one point where both sides
+  are read (a pole or a branch at another point is no matter). A power of a positive real base is sympy's principal
+  value at a complex exponent too (``e^{2it}``, ``2^n``), an entire function of the exponent;
+- a name before a bracket that holds one number or name is a call of an undefined function to latex2sympy
+  (``u(t)``, ``I(0)``, ``\\delta(t)``, ``x(3)``), read here as the fixed function ``b e^{a z} + z`` (``a``, ``b`` from
+  the name): sympy calls an undefined function equal to something only if it is for every function. After a Greek
+  letter, ``\\pi`` or a power of a name, a bracket that holds one atom is a call too (``\\pi(x)``, ``x^{2}(y)`` is
+  ``x(y)**2``): refused; one that holds a sum, a product, a fraction, a root or a function is a product
+  (``\\pi(r^2+h)``, ``x(y+1)``, ``\\omega(2t)``). A call is not read in an exponent, a logarithm's base or an argument
+  without brackets, and ``e(t)``, ``E(t)`` are products: refused;
+- ``\\sinh``-``\\tanh`` are sympy's functions; the worker's rewrite of hyperbolic functions into exponentials before a
+  second comparison (``equivalence._hyperbolic``) keeps their values, so it cannot make two different values equal;
 - a word is the product of its letters, as latex2sympy reads it (``value of b``, ``calculate x^3``), except where its
   lexer reads letters otherwise, refused: ``d`` before a letter or a command (``dx``, ``d\\pi``: one symbol, and
   ``\\frac{dy}{dx}`` a derivative), function names without a backslash (:data:`LEXER_NAMES`), words math-verify
@@ -48,10 +68,13 @@ latex2sympy on the points where they part, each found by comparing the two on re
   (``\\ln(\\sin^2 32\\pi)``);
 - refused outright, where latex2sympy reads something else than the arithmetic: an implicit product after ``/``
   (``1/2x`` is ``1/(2x)``); a number in brackets next to anything (``2(3)``, ``(2)3``, ``[3]5`` are sums, mixed
-  numbers), a digit before ``\\frac`` (``2\\frac{1}{2}``) or after ``}``; a name before a bracket (``x(3)`` is a
-  call); digit runs after ``^`` or ``_`` without braces (``x^23``, ``a_12`` is ``a_{12}``); two numbers separated
-  by a space (``10 3`` is 13); ``1e5``-style exponents. (A trailing letter is read as a name, as latex2sympy reads
-  it: ``equivalence._parse`` turns math-verify's unit stripping off, so ``3 m`` is 3m there too.)
+  numbers), a digit before ``\\frac`` (``2\\frac{1}{2}``) or after ``}`` (the braces of an exponent or a logarithm's
+  base, ``x^{2}``, ``\\log_{10}``, are no bracket); a latin name before a brace; digit runs after ``^`` or ``_``
+  without braces (``x^23``; ``a_12`` is ``a_{12}``, ``a_1.5`` is ``a_{1.5}``), and a subscript after an exponent
+  without braces (``x^y_n`` is ``x_n^y``); two numbers separated by a space (``10 3`` is 13); a digit before ``E``
+  (``3E2`` is 300; but ``3e2`` is 3 e 2, and ``3e^{-2t}`` is 3 exp(-2t), read so). (A trailing letter is read as a
+  name, as latex2sympy reads it: ``equivalence._parse`` turns math-verify's unit stripping off, so ``3 m`` is 3m
+  there too.)
 
 **Prose.** Words of letters (and whole numbers other than 0) separated by spaces, perhaps in one pair of brackets, or
 a sum or difference of such terms and whole numbers (``10+John's age``, ``It's a closed-form expression``). Each
@@ -63,13 +86,15 @@ cancel it; otherwise every term keeps its own product of symbols and the whole e
 those letters are not counted). So: some term has a letter other than ``e`` and ``i``, those letter multisets are all
 different, and no word is one math-verify rewrites otherwise (``and``/``or`` become commas, ``percent``/``pct`` a
 percent sign, ``sqrt`` a root) or holds a name latex2sympy's lexer reads as a function (:data:`LEXER_NAMES`:
-``floor``, ``ones``, ``rank`` ...). Nothing is stripped: ``_parse`` keeps trailing "units". The reference must be a constant: no letter outside the
-reader's commands, and a finite value.
+``floor``, ``ones``, ``rank`` ...). Nothing is stripped: ``_parse`` keeps trailing "units". The reference must be a
+constant: no letter outside the reader's commands, and a finite value; against any other reference, words go on to
+the value test like any answer (``k-a`` for ``kx-a``).
 """
 
 from __future__ import annotations
 
 import cmath
+import functools
 import math
 import re
 
@@ -77,12 +102,12 @@ from rlvr.verifiers.math.numeric import _N_POINTS, _FloatReader, _NotNumeric, _p
 
 # LaTeX readings where the arithmetic reader and latex2sympy may differ: refused (see the module docstring).
 _AMBIGUOUS = re.compile(
-    r"\^ ?\d\d|_ ?\d\d|\\(?:frac|sqrt) ?[^{\[ ]|\\(?:frac|sqrt) [^{\[]"  # x^23, a_12, \frac12
-    r"|\d\.\d*\.|\d\.(?!\d)|(?<!\^)(?<!\\log_)\d \.?\d|\d\.? ?[eE]"  # 1.2.3, 12., 10 3, 1e5
+    r"\^ ?\d\d|_ ?\d[\d.]|\\(?:frac|sqrt) ?[^{\[ ]|\\(?:frac|sqrt) [^{\[]"  # x^23, a_12, a_1.5, \frac12
+    r"|\d\.\d*\.|\d\.(?!\d)|(?<!\^)(?<!\\log_)\d \.?\d|\d\.? ?E"  # 1.2.3, 12., 10 3, 1E5 (1e5 is 1 e 5)
     r"|\d ?[({]? ?\\frac|\} ?\.?\d"  # 2\frac{1}{2}, 2(\frac{11}{2}), \frac{1}{2}0.5: mixed numbers
 )
 _COMMANDS_OF_A_CONSTANT = re.compile(
-    r"\\(?:frac|sqrt|pi|cdot|times|sin|cos|tan|cot|sec|csc|arcsin|arccos|arctan|ln|log|exp)(?![A-Za-z])"
+    r"\\(?:frac|sqrt|pi|cdot|times|sin|cos|tan|cot|sec|csc|arcsin|arccos|arctan|sinh|cosh|tanh|ln|log|exp)(?![A-Za-z])"
 )
 _PROSE = re.compile(r"[A-Za-z][A-Za-z'\"]*(?: (?:[A-Za-z'\"]+|[1-9]\d{0,8}))*")
 _REWRITTEN_WORDS = ("and", "or", "percent", "percentage", "pct")  # math-verify rewrites these into other symbols
@@ -93,6 +118,14 @@ LEXER_NAMES = (
     "arsinh", "arcsinh", "arcosh", "arccosh", "artanh", "arctanh", "gcd", "lcm", "floor", "ceil", "eye", "zeros",
     "ones", "cols", "rows", "diag", "norm", "rank", "trace", "rref", "hstack", "vstack", "nullspace", "orthogonalize",
     "diagonalize", "eigenvals", "eigenvects", "eigenvectors", "svd", "matrix", "mod",
+)  # fmt: skip
+# Greek letters that latex2sympy reads as real symbols, named as written, lower-cased (\Delta is delta), subscripts
+# kept (\omega_{d} is omega_d); checked one by one. Not here: \gamma and \Gamma (EulerGamma, and the gamma function
+# before a letter: \gamma\theta), \pi and \Pi (pi), and the capitals its lexer does not know (\Alpha, \Mu...).
+GREEK = (
+    "alpha", "beta", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta", "iota", "kappa", "lambda",
+    "mu", "nu", "xi", "omicron", "varpi", "rho", "varrho", "sigma", "varsigma", "tau", "upsilon", "phi", "varphi",
+    "chi", "psi", "omega", "Delta", "Theta", "Lambda", "Xi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
 )  # fmt: skip
 MAX_CHARS = 200  # longer answers go on to sympy (the reader refuses more than 200 tokens anyway)
 _ERRORS = (_NotNumeric, ZeroDivisionError, OverflowError, ValueError, RecursionError)
@@ -121,8 +154,8 @@ def certainly_different(pred: str, gold: str) -> bool:
         return not _AMBIGUOUS.search(pred + " " + gold) and _constant(gold if infinities[0] else pred)
     if _AMBIGUOUS.search(gold):
         return False
-    if _prose(pred):
-        return _constant(gold)
+    if _prose(pred) and _constant(gold):
+        return True  # else words against an expression: their values, below
     if (items := _tuple_items(pred)) is not None:
         return read(gold, 0) is not None and _pairwise_different(items)  # a value, not a set, for sympy too
     return not _AMBIGUOUS.search(pred) and _values_differ(pred, gold)
@@ -215,17 +248,29 @@ def _pairwise_different(items: list[str]) -> bool:
 def _values_differ(pred: str, gold: str) -> bool:
     if _one_name_against_letters(pred, gold) or _one_name_against_letters(gold, pred):
         return False
-    for n in range(_N_POINTS):
+    for n in _POINTS:
         p, g = read(pred, n), read(gold, n)
         if p is None or g is None:
-            return False
+            continue  # a pole, a branch... at this point: a difference at another point is as good a proof
         scale = max(1.0, p[1], g[1])
         if abs(p[0] - g[0]) > 1e-6 * scale:
             return True
     return False
 
 
-_LONE_NAME = re.compile(r" ?[a-zA-Z](?:_\{[^{}]*\}|_[a-zA-Z0-9])? ?")
+REAL_POINT = _N_POINTS  # after the complex points, one where every name is a real number between 0.3 and 0.8
+_POINTS = (*range(_N_POINTS), REAL_POINT)
+
+
+@functools.lru_cache(maxsize=4096)
+def _real_point(name: str) -> complex:
+    """Name ``name``'s value at the real point: generic, and real, as latex2sympy's symbols are (``real=True``), so
+    that roots and logarithms of names (``\\sqrt{\\rho_0 G}``, ``\\ln\\Delta``) are sympy's own values there."""
+    h = sum((i + 1) * ord(ch) for i, ch in enumerate(name))
+    return complex(0.3 + 0.5 * abs(math.sin(0.77 * h + 0.35)))
+
+
+_LONE_NAME = re.compile(r" ?(?:[a-zA-Z]|\\(?:" + "|".join(GREEK) + r"))(?:_\{[^{}]*\}|_[a-zA-Z0-9])? ?")  # x, \omega_n
 _LETTERS = re.compile(r"[a-zA-Z]")
 
 
@@ -267,13 +312,19 @@ def read(text: str, point: int) -> tuple[complex, float] | None:
     return value, max(reader.largest, abs(value))
 
 
-_NAME = r"(?<!\\)[a-zA-Z](?:_\{[^{}]{0,20}\}|_[a-zA-Z0-9])?"  # x, x_1, x_{12}; x_2y_3; a word is one name a letter
-_FUNCTIONS = ("sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "ln", "log", "exp")
-_KNOWN_COMMANDS = frozenset(("frac", "sqrt", "pi", "cdot", "times", *_FUNCTIONS))  # the reader's commands
+_SUBSCRIPT = r"(?:_\{[^{}]{0,20}\}|_[a-zA-Z0-9])?"
+_NAME = r"(?<!\\)[a-zA-Z]" + _SUBSCRIPT  # x, x_1, x_{12}; x_2y_3; a word is one name a letter
+_GREEK_NAME = r"\\(?:" + "|".join(GREEK) + r")(?![A-Za-z])" + _SUBSCRIPT
+_FUNCTIONS = (
+    "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "ln", "log", "exp",
+)  # fmt: skip
+_KNOWN_COMMANDS = frozenset(("frac", "sqrt", "pi", "cdot", "times", *_FUNCTIONS, *GREEK))  # the reader's commands
 _TOKEN = re.compile(
     r" *(\d+\.?\d*|\.\d+|\\frac|\\sqrt|\\pi|\\cdot|\\times|\\(?:"
     + "|".join(_FUNCTIONS)
-    + r")(?![A-Za-z])|[-+*/^(){}\[\]]|"
+    + r")(?![A-Za-z])|"
+    + _GREEK_NAME
+    + r"|[-+*/^(){}\[\]]|"
     + _NAME
     + r"|_)"
 )
@@ -301,6 +352,7 @@ class _Reader(_FloatReader):
         super().__init__(text, point)
         self.largest = 0.0
         self.in_argument = 0
+        self.after_name = -1  # where the last name (or a power of one: x^{2}, \\omega_n^2, \\pi^2) ended
 
     def _seen(self, v: complex) -> complex:
         if abs(v) > self.largest:
@@ -330,12 +382,73 @@ class _Reader(_FloatReader):
         return v
 
     def _check_juxtaposition(self) -> None:
-        """latex2sympy reads ``x(3)`` and ``x(y)`` as function calls: refused."""
-        if self.tokens[self.i] in ("(", "[", "{") and self.tokens[self.i - 1][0].isalpha():
+        """latex2sympy reads ``x(3)`` and ``x(y)`` as function calls: refused. After a Greek letter, ``\\pi`` or a
+        power of a name, a bracket that holds one atom is a call too (``\\pi(x)``, ``\\omega_n(t)``, ``x^{2}(y)``
+        is ``x(y)**2``), while one that holds more is a product (``\\pi(r^2+h)``, ``\\omega(2t)``): refused unless
+        it holds more."""
+        tok = self.tokens[self.i]
+        if tok == "{" and self.tokens[self.i - 1][0].isalpha():
+            raise _NotNumeric("a name before a brace")
+        if tok in ("(", "[") and self.after_name == self.i and not self._holds_more_than_an_atom(self.i):
             raise _NotNumeric("a call")
 
+    def power(self) -> complex:
+        named = _is_name(self.peek() or "") or self.peek() == "\\pi"
+        v = super().power()
+        if named:
+            self.after_name = self.i
+        return v
+
+    def _call(self, name: str) -> complex | None:
+        """latex2sympy reads a name before a bracket that holds one number or name as a call of an undefined function
+        (``u(t)``, ``I(0)``, ``\\delta(t)``, ``x_1[2]``): read here as a fixed function of the argument's value
+        (:func:`_function_value`), which the function sympy knows nothing of may be. Not where the name is an
+        exponent, a logarithm's base or in an argument without brackets (refused), nor for ``e`` and ``E``."""
+        i, tokens = self.i, self.tokens
+        if tok_at(tokens, i) not in ("(", "[") or name in ("e", "E") or self.in_argument:
+            return None
+        if tok_at(tokens, i - 2) in ("^", "_") or (
+            tok_at(tokens, i - 2) in ("+", "-") and tok_at(tokens, i - 3) == "^"
+        ):
+            return None
+        arg = tok_at(tokens, i + 1)
+        if tok_at(tokens, i + 2) != {"(": ")", "[": "]"}[tokens[i]] or arg in ("e", "E", "I", ""):
+            return None
+        if not (arg[0].isdigit() or arg[0] == "." or _is_name(arg) or arg == "\\pi"):
+            return None
+        self.i += 1
+        value = self.atom()
+        self.take()
+        if self.point is None:
+            raise _NotNumeric("a call")
+        return _function_value(_symbol_name(name), value)
+
+    def _holds_more_than_an_atom(self, i: int) -> bool:
+        """Whether the bracket opening at token ``i`` surely holds more than latex2sympy's ``atom`` (a number or a
+        name, with a subscript and a power): a sum, a product, a fraction, a root, a function, a bracket."""
+        first = self.tokens[i + 1] if i + 1 < len(self.tokens) else ")"
+        if first in ("\\frac", "\\sqrt", "-", "+", "(", "{") or first[1:] in _FUNCTIONS:
+            return True
+        depth, operands, exponent = 0, 0, False
+        for tok in self.tokens[i + 1 :]:
+            if depth == 0 and tok in (")", "]", "}"):
+                break
+            if depth == 0:
+                if tok in ("*", "/", "\\cdot", "\\times") or (tok in ("+", "-") and not exponent):
+                    return True
+                if tok in ("^", "_"):
+                    exponent = True
+                elif tok not in ("+", "-"):
+                    operands += not exponent  # an exponent belongs to the operand before it
+                    exponent = False
+            depth += tok in ("(", "[", "{")
+            depth -= tok in (")", "]", "}")
+        return operands > 1
+
     def _real_power(self, base: complex, exp: complex) -> complex:
-        return self._positive(base.real) ** exp.real
+        """A power of a positive real base: to a complex exponent too, sympy's principal value exp(exp log base)
+        (``e^{2it}``, ``2^{n}`` at a complex n), an entire function of the exponent."""
+        return self._positive(base.real) ** exp
 
     def _positive(self, x: float) -> float:
         """``x`` where a root, a non-integer power or a logarithm may take it: well above zero. Near zero these
@@ -348,18 +461,23 @@ class _Reader(_FloatReader):
         tok = self.peek()
         if tok is None:
             raise _NotNumeric("end")
-        if tok[0].isalpha():
+        if _is_name(tok):
             self.take()
+            before = tok_at(self.tokens, self.i - 2)
+            if "_" in tok and (before == "^" or (before in ("+", "-") and tok_at(self.tokens, self.i - 3) == "^")):
+                raise _NotNumeric("a subscript after a power")  # x^y_n is x_n**y to latex2sympy
+            if (value := self._call(tok)) is not None:
+                return self._seen(value)
             if tok == "I":
                 raise _NotNumeric("I")  # latex2sympy reads I^2 as I
-            name = tok.lower().replace("{", "").replace("}", "").replace("\\", "")  # L_{\odot}: sympy's l_{odot}
+            name = _symbol_name(tok)
             if name == "e":
                 return complex(math.e)
             if name == "i":
                 return 1j
             if self.point is None:
                 raise _NotNumeric(tok)
-            return _point(name, self.point)
+            return _real_point(name) if self.point == REAL_POINT else _point(name, self.point)
         if tok[1:] in _FUNCTIONS:
             self.take()
             return self._seen(self._function(tok[1:]))
@@ -369,8 +487,8 @@ class _Reader(_FloatReader):
         if tok == "\\sqrt":
             self.take()
             return self._seen(self._root())
-        if tok in ("(", "[", "{"):
-            self._no_bare_number(self.i)
+        if tok in ("(", "[") or (tok == "{" and tok_at(self.tokens, self.i - 1) not in ("^", "_")):
+            self._no_bare_number(self.i)  # not the braces of an exponent or a logarithm's base: x^{2}, \log_{2}
         return self._seen(super().atom())
 
     def _operand(self) -> complex:
@@ -437,6 +555,27 @@ class _Reader(_FloatReader):
         return _apply(name, arg, base) ** exponent
 
 
+def tok_at(tokens: list[str], i: int) -> str:
+    return tokens[i] if 0 <= i < len(tokens) else ""
+
+
+def _symbol_name(tok: str) -> str:
+    """L_{\\odot}: sympy's l_{odot}; \\Delta: delta; x_{ 1}: x_1 (latex2sympy's subscript text has no spaces)."""
+    return tok.lower().replace("{", "").replace("}", "").replace("\\", "").replace(" ", "")
+
+
+def _function_value(name: str, z: complex) -> complex:
+    """The undefined function ``name`` at ``z``: b exp(a z) + z, with a and b fixed by the name."""
+    h = sum((i + 1) * ord(ch) for i, ch in enumerate(name))
+    a, b = 0.3 + 0.4 * abs(math.sin(1.7 * h)), 0.5 + abs(math.cos(1.3 * h))
+    return b * cmath.exp(a * z) + z
+
+
+def _is_name(tok: str) -> bool:
+    """A latin letter or a Greek one, with its subscript: one symbol to latex2sympy."""
+    return tok[:1].isalpha() or (tok[:1] == "\\" and tok[1:].split("_", 1)[0] in GREEK)
+
+
 def _real(v: complex) -> float:
     if v.imag != 0:
         raise _NotNumeric("a branch")  # inverse functions and logarithms of complex values: sympy's branch
@@ -444,10 +583,11 @@ def _real(v: complex) -> float:
 
 
 def _apply(name: str, x: complex, base: complex | None) -> complex:
-    if name in ("sin", "cos", "exp"):
+    if name in ("sin", "cos", "exp", "sinh", "cosh"):
         return getattr(cmath, name)(x)
-    if name in ("tan", "cot", "sec", "csc"):
-        v = cmath.tan(x) if name == "tan" else 1 / {"cot": cmath.tan, "sec": cmath.cos, "csc": cmath.sin}[name](x)
+    if name in ("tan", "cot", "sec", "csc", "tanh"):
+        reciprocal = {"cot": cmath.tan, "sec": cmath.cos, "csc": cmath.sin}.get(name)
+        v = 1 / reciprocal(x) if reciprocal else getattr(cmath, name)(x)
         if abs(v) > 1e6:
             raise _NotNumeric("near a pole")  # where rounding is amplified; sympy may see a pole (zoo)
         return v
