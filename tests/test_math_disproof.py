@@ -35,6 +35,9 @@ IDENTITIES = [
     ("\\sin 30^\\circ", "\\frac{1}{2}"),
     ("e^{2}", "e\\cdot e"),
     ("2x+4y-3=0", "y=-\\frac{1}{2}x+\\frac{3}{4}"),
+    ("(x+10^{8})^2-10^{16}-2\\cdot 10^{8}x", "x^2"),  # doubles lose all of x^2 in the cancellation
+    ("(x+10^{20})^2-10^{40}-2\\cdot 10^{20}x=y", "y=x^2"),
+    ("(10^{8}+0.5)^2-10^{16}-10^{8}", "0.25"),
 ]
 DIFFERENT = [
     ("x^2+2x+1", "x^3+2x+1"),

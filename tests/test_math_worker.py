@@ -188,3 +188,17 @@ def test_the_host_reads_equations_as_the_worker_does() -> None:
         assert equivalence._equations_differ(*parsed) and not equivalence._equations_agree(*parsed), (pred, gold)
         compared += 1
     assert compared >= 4
+
+
+CANCELLATION = "(x+10^{20})^2-10^{40}-2\\cdot 10^{20}x"  # x^2, through intermediates of 10^{40}
+
+
+def test_a_cancellation_never_fakes_a_disproof() -> None:
+    """Values substituted into sympy by ``xreplace`` are rounded at each step (30 digits leave nothing of ``x^2``
+    next to 10^{40}); the disproofs evaluate with ``evalf(subs=...)``, which follows the cancellation."""
+    same, other = _parsed(CANCELLATION, "x^2"), _parsed(CANCELLATION, "x^2+1")
+    assert same is not None and other is not None
+    assert not equivalence._differ_at_a_point(*same) and equivalence._differ_at_a_point(*other)
+    assert MathVerifier().judge(CANCELLATION, "x^2").status == "correct"
+    assert MathVerifier().judge(CANCELLATION + "=y", "y=x^2").status == "correct"
+    assert MathVerifier().judge(CANCELLATION, "x^2+1").status == "wrong"

@@ -791,10 +791,22 @@ def _base_digits(s: str) -> str | None:
 
 
 def _float_value(s: str, point: int | None = None) -> complex | None:
+    return _precise(_FloatReader, s, point)
+
+
+# A value whose intermediates were this many times larger has lost too much to rounding to disprove anything:
+# (x+10^{8})^2-10^{16}-2\cdot 10^{8}x is x^2, and doubles make it 0 (200 operations lose at most ~1e-14 of the scale).
+_CANCELLATION = 1e6
+
+
+def _precise(reader: Callable[..., _FloatReader], *args: Any) -> complex | None:
+    """The value read, or None where it cannot be read or a cancellation has eaten its precision."""
     try:
-        return _FloatReader(s, point).value()
+        r = reader(*args)
+        v = r.value()
     except (_NotNumeric, ZeroDivisionError, OverflowError, ValueError, RecursionError):
         return None
+    return v if r.largest <= _CANCELLATION * max(1.0, abs(v)) else None
 
 
 def _equations_same(p: str, g: str) -> bool | None:
@@ -850,9 +862,8 @@ class _PinnedReader(_FloatReader):
 
 def _residue(sides: list[str], n: int, pinned: dict[str, complex]) -> tuple[complex, float] | None:
     """``L - R`` of an equation's two sides at point ``n`` with ``pinned`` names, and the larger side's size."""
-    try:
-        left, right = (_PinnedReader(side, n, pinned).value() for side in sides)
-    except (_NotNumeric, ZeroDivisionError, OverflowError, ValueError, RecursionError):
+    left, right = (_precise(_PinnedReader, side, n, pinned) for side in sides)
+    if left is None or right is None:
         return None
     return left - right, max(1.0, abs(left), abs(right))
 
@@ -1249,8 +1260,8 @@ def _evaluated(exprs: Any, point: dict[Any, Any]) -> list[complex] | None:
     """Each expression's value at ``point`` (30 digits), or None where one is not a finite number there."""
     import sympy
 
-    try:
-        values = [complex(sympy.N(e.xreplace(point), 30)) for e in exprs]
+    try:  # subs=, not xreplace: evalf then treats the values as exact and follows cancellations to 30 digits
+        values = [complex(sympy.N(e, 30, subs=point)) for e in exprs]
     except (TypeError, ValueError, ArithmeticError, RecursionError):
         return None
     return values if all(cmath.isfinite(v) for v in values) else None

@@ -39,6 +39,7 @@ class _FloatReader:
 
     def __init__(self, text: str, point: int | None = None) -> None:
         self.point = point
+        self.largest = 0.0  # the largest magnitude met: the scale of the rounding error
         self.tokens, pos = [], 0
         while pos < len(text):
             m = self.token.match(text, pos)
@@ -77,12 +78,12 @@ class _FloatReader:
         while (tok := self.peek()) is not None and tok not in ("+", "-", ")", "}", "]"):
             if tok in ("*", "\\cdot", "\\times"):
                 self.take()
-                v *= self.unary()
+                v = self._seen(v * self.unary())
             elif tok == "/":
                 self.take()
-                v /= self.unary()
+                v = self._seen(v / self.unary())
             else:
-                v *= self.unary()  # implicit product: 2\\sqrt{3}
+                v = self._seen(v * self.unary())  # implicit product: 2\\sqrt{3}
         return v
 
     def unary(self) -> float:
@@ -105,7 +106,10 @@ class _FloatReader:
         return self._seen(self._real_power(base, exp))
 
     def _seen(self, v: complex) -> complex:
-        """Each intermediate value, as it is computed (a subclass keeps the largest, for its rounding margins)."""
+        """Each intermediate value, as it is computed: the largest is kept, the scale of the rounding error (in
+        ``(x+10^{8})^2-10^{16}-2\\cdot 10^{8}x`` doubles lose all of ``x^2``)."""
+        if abs(v) > self.largest:
+            self.largest = abs(v)
         return v
 
     def _real_power(self, base: complex, exp: complex) -> complex:
@@ -118,7 +122,7 @@ class _FloatReader:
     def atom(self) -> float:
         tok = self.take()
         if tok[0].isdigit() or tok[0] == ".":
-            return complex(float(tok))
+            return self._seen(complex(float(tok)))
         if tok in ("(", "{", "["):
             v = self.expr()
             self.take({"(": ")", "{": "}", "[": "]"}[tok])
@@ -134,7 +138,7 @@ class _FloatReader:
                 raise _NotNumeric(tok)
             return _point(tok, self.point)
         if tok == "\\frac":
-            return self.atom() / self.atom()
+            return self._seen(self.atom() / self.atom())
         if tok == "\\sqrt":
             n = 2.0
             if self.peek() == "[":  # \\sqrt[3]{8}

@@ -350,14 +350,8 @@ class _Reader(_FloatReader):
         if not _words_read_as_letters(text):
             raise _NotNumeric("a word latex2sympy reads otherwise")
         super().__init__(text, point)
-        self.largest = 0.0
         self.in_argument = 0
         self.after_name = -1  # where the last name (or a power of one: x^{2}, \\omega_n^2, \\pi^2) ended
-
-    def _seen(self, v: complex) -> complex:
-        if abs(v) > self.largest:
-            self.largest = abs(v)
-        return v
 
     def term(self) -> complex:
         v = self.unary()
