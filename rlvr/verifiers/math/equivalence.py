@@ -1106,7 +1106,9 @@ def _equations_differ(pred: Any, gold: Any) -> bool:
     their sides' differences are equal or opposite, when ``L1 - R1`` is a constant times ``L2 - R2`` (rlvr's
     :func:`_same_equation`), or when ``sympy.solve`` gives both the same solutions; each makes every solution of one
     a solution of the other. So a point that solves one equation and not the other rules them all out, and the
-    solve (seconds on a Minerva equation of motion) is skipped.
+    solve (seconds on a Minerva equation of motion) is skipped. (Where math-verify's solve calls such a pair equal
+    anyway, it is wrong: it equates a Minerva answer ``\\frac{dM}{dt} = k M^4`` with the reference's
+    ``\\frac{dM}{dt} = k' M^6``, whose solutions for ``L_{\\odot}`` it compares with floats in them.)
 
     The point: every name gets a generic real value (real is a valid value for latex2sympy's real names and for
     names without assumptions), and a derivative or an undefined function's value (``x(t)``, ``\\frac{dx}{dt}``)
