@@ -287,6 +287,24 @@ def _strip_lhs(s: str) -> str:
     return s[m.end() :].strip() if m and "=" not in s[m.end() :] else s
 
 
+_ORDER = re.compile(r"\\frac\{d\^\{?(\d)|\\(d?)dot\{|('{1,3})|((?:\\prime){1,3})|\\frac\{d")
+
+
+def _derivative_order(s: str) -> int:
+    """The order of the derivative a left side names (``\\frac{d^2x}{dt^2} =``, ``\\ddot{x} =``, ``x'' =``: 2;
+    ``\\frac{dx}{dt} =``, ``\\dot{x} =``: 1), 0 for a plain name."""
+    m = _LHS.match(s)
+    found = _ORDER.search(m.group(1)) if m else None
+    if found is None:
+        return 0
+    power, dots, quotes, primes = found.groups()
+    if power:
+        return int(power)
+    if dots is not None:
+        return 2 if dots else 1
+    return len(quotes) if quotes else primes.count("\\prime") if primes else 1
+
+
 # ------------------------------------------------------------------------------------------------------------ judge
 
 
@@ -344,6 +362,8 @@ def _equivalent(pred: str, gold: str) -> Judgement:
     g_value = _strip_lhs(g)
     # x=5 vs 5 and 5 vs x=5 are the same answer; an equation such as 2x+3y=6 is compared whole
     p_value = _strip_lhs(p) if g_value != g or "=" not in g else p
+    if g_value != g and p_value != p and _derivative_order(p) != _derivative_order(g):
+        return False, "the left side names another derivative"  # x'' = -kx for x' = -kx
     if _RELATION.search(p_value) and not _RELATION.search(g_value) and _shape(g_value).kind == "scalar":
         return False, "a relation, not a value"  # x \ge 5 for 5
     return compare_shapes(_shape(p_value), _shape(g_value))
@@ -799,6 +819,16 @@ def _float_value(s: str, point: int | None = None) -> complex | None:
 _CANCELLATION = 1e6
 
 
+def _well_scaled(s: str, point: int) -> complex | None:
+    """The value, where every magnitude met (numbers and intermediates) lies between 1e-6 and 1e6."""
+    try:
+        r = _FloatReader(s, point)
+        v = r.value()
+    except (_NotNumeric, ZeroDivisionError, OverflowError, ValueError, RecursionError):
+        return None
+    return v if 1e-6 <= r.smallest and r.largest <= 1e6 and abs(v) <= 1e6 else None
+
+
 def _precise(reader: Callable[..., _FloatReader], *args: Any) -> complex | None:
     """The value read, or None where it cannot be read or a cancellation has eaten its precision."""
     try:
@@ -811,10 +841,11 @@ def _precise(reader: Callable[..., _FloatReader], *args: Any) -> complex | None:
 
 def _equations_same(p: str, g: str) -> bool | None:
     """``L1 = R1`` and ``L2 = R2`` are the same equation when L1 - R1 is a constant multiple of L2 - R2; decided at
-    generic points (None when either side cannot be read)."""
+    generic points (None when either side cannot be read, or holds a magnitude far from the points' own: the ratio
+    of ``x+y-10^{12}`` to ``x+y-10^{12}-1`` moves by 1e-12 from point to point, below what doubles can tell)."""
     ratios = []
     for n in range(_N_POINTS):
-        sides = [_float_value(side, n) for eq in (p, g) for side in eq.split("=")]
+        sides = [_well_scaled(side, n) for eq in (p, g) for side in eq.split("=")]
         if any(v is None for v in sides):
             return None
         fp, fg = sides[0] - sides[1], sides[2] - sides[3]
@@ -828,14 +859,16 @@ def _names(s: str) -> set[str]:
     return {t for t in _TOKEN.findall(s) if t[0].isalpha() and len(t) < 30} - {"e", "i"}
 
 
-def _values(p: str, g: str) -> list[tuple[complex, complex]] | None:
+def _values(
+    p: str, g: str, read: Callable[[str, int], complex | None] = _float_value
+) -> list[tuple[complex, complex]] | None:
     """Both sides evaluated at every substitution point; None if either cannot be read or they name other variables
     (a letter on one side only may be a unit, "12 m", or a name: sympy and the rules decide)."""
     if _names(p) != _names(g):
         return None
     pairs = []
     for n in range(_N_POINTS):
-        a, b = _float_value(p, n), _float_value(g, n)
+        a, b = read(p, n), read(g, n)
         if a is None or b is None:
             return None
         pairs.append((a, b))
@@ -907,7 +940,9 @@ def _surely_different(p: str, g: str) -> bool:
 
 def _numerically_same(p: str, g: str) -> bool:
     """Equal at every generic point: used only where sympy cannot read an answer (``L_{\\odot}``, ``E_1``)."""
-    pairs = _values(p, g)
+    pairs = _values(
+        p, g, _well_scaled
+    )  # a proof: no magnitude that could hide a difference (x+10^{12} vs x+10^{12}+1)
     return pairs is not None and all(_close(a, b) for a, b in pairs)
 
 
@@ -1375,13 +1410,14 @@ def _hyperbolic(pred: Any, gold: Any) -> bool:
 
 def _imaginary_unit(pred: Any, gold: Any) -> tuple[Any, Any]:
     """A reference whose only name is ``i`` (``1+2i``) is a complex number: ``i`` is the imaginary unit on both sides,
-    so that ``i(2-i)`` and ``2i-i^2`` are ``1+2i`` (latex2sympy reads ``i`` as a plain symbol)."""
+    so that ``i(2-i)`` and ``2i-i^2`` are ``1+2i`` (latex2sympy reads ``i`` as a plain symbol); so is an answer whose
+    only name is ``i`` against a reference without names (``e^{i\\pi}`` and ``(1+i)(1-i)`` for a number)."""
     import sympy
 
     if not isinstance(pred, sympy.Basic) or not isinstance(gold, sympy.Basic):
         return pred, gold
     names = {s.name for s in gold.free_symbols if isinstance(s, sympy.Symbol)}
-    if names != {"i"}:
+    if names != {"i"} and (names or {s.name for s in pred.free_symbols if isinstance(s, sympy.Symbol)} != {"i"}):
         return pred, gold
     swap = {s: sympy.I for e in (pred, gold) for s in e.free_symbols if isinstance(s, sympy.Symbol) and s.name == "i"}
     return _replaced(pred, gold, swap)

@@ -40,6 +40,7 @@ class _FloatReader:
     def __init__(self, text: str, point: int | None = None) -> None:
         self.point = point
         self.largest = 0.0  # the largest magnitude met: the scale of the rounding error
+        self.smallest = math.inf  # and the smallest non-zero one
         self.tokens, pos = [], 0
         while pos < len(text):
             m = self.token.match(text, pos)
@@ -83,6 +84,8 @@ class _FloatReader:
                 self.take()
                 v = self._seen(v / self.unary())
             else:
+                if tok == "(" and self.tokens[self.i - 1][0].isalpha():
+                    raise _NotNumeric("a call")  # latex2sympy reads u(t) and x(3) as calls, not products
                 v = self._seen(v * self.unary())  # implicit product: 2\\sqrt{3}
         return v
 
@@ -110,6 +113,8 @@ class _FloatReader:
         ``(x+10^{8})^2-10^{16}-2\\cdot 10^{8}x`` doubles lose all of ``x^2``)."""
         if abs(v) > self.largest:
             self.largest = abs(v)
+        if 0 < abs(v) < self.smallest:
+            self.smallest = abs(v)
         return v
 
     def _real_power(self, base: complex, exp: complex) -> complex:
