@@ -119,8 +119,15 @@ DIFFERENTIAL = [
 # ----------------------------------------------------------------- where the verifier disagrees with the maths
 _STRIP = "_strip_lhs takes a derivative's name for a bare name and compares right sides only"
 _CALL_AS_PRODUCT = "_surely_different's numeric reader reads u(t) as u*t, latex2sympy as a call: (u t)^2 != u t^2"
+_RATIO = "host _equations_same: the ratio of L-R at generic points moves by less than its 1e-9 tolerance"
 _I_IS_A_NAME = "with other names in the reference, i stays a real symbol, so Euler's formula is disproved at a point"
 KNOWN_BUGS = [
+    # wrong answers rewarded: parallel lines whose constants differ by little against the size of the sides
+    (r"x + y = 10^{12}", r"x + y = 10^{12} + 1", W, _RATIO),
+    (r"2y = 10^{10}x", r"2y = 10^{10}x + 3", W, _RATIO),
+    (r"3y = 2x + 5\times 10^{9}", r"3y = 2x + 5\times 10^{9} + 7", W, _RATIO),
+    (r"x + y = 10^{-12}", r"x + y = 0", W, _RATIO),
+    (r"2y = x + 10^{-10}", r"2y = x", W, _RATIO),
     # a wrong answer rewarded: second derivative for first
     (r"\frac{d^2x}{dt^2} = -kx", r"\frac{dx}{dt} = -kx", W, _STRIP),
     (r"\ddot{x} = -kx", r"\dot{x} = -kx", W, _STRIP),
