@@ -125,40 +125,39 @@ DIFFERENTIAL = [
 ]
 
 # ----------------------------------------------------------------- where the verifier disagrees with the maths
-_STRIP = "_strip_lhs takes a derivative's name for a bare name and compares right sides only"
-_CALL_AS_PRODUCT = "_surely_different's numeric reader reads u(t) as u*t, latex2sympy as a call: (u t)^2 != u t^2"
-_RATIO = "host _equations_same: the ratio of L-R at generic points moves by less than its 1e-9 tolerance"
 _CALL_IS_NOT_ITS_NAME = (
     "_strip_lhs leaves -kx(t) against -kx; quick's call reader (and sympy) take x(t) for another value than x"
 )
 _I_IS_A_NAME = "with other names in the reference, i stays a real symbol, so Euler's formula is disproved at a point"
+# Found by this red team and fixed in the same session (were: the host's ratio test, _strip_lhs on derivative names,
+# the numeric reader reading u(t) as a product, i left a real symbol against a reference without names).
+FOUND_AND_FIXED = [
+    (r"x + y = 10^{12}", r"x + y = 10^{12} + 1", W),
+    (r"2y = 10^{10}x", r"2y = 10^{10}x + 3", W),
+    (r"3y = 2x + 5\times 10^{9}", r"3y = 2x + 5\times 10^{9} + 7", W),
+    (r"x + y = 10^{-12}", r"x + y = 0", W),
+    (r"2y = x + 10^{-10}", r"2y = x", W),
+    (r"\frac{d^2x}{dt^2} = -kx", r"\frac{dx}{dt} = -kx", W),
+    (r"\ddot{x} = -kx", r"\dot{x} = -kx", W),
+    (r"\frac{d^2 y}{dx^2} = y", r"\frac{dy}{dx} = y", W),
+    (r"u(t)^2", r"u(t)u(t)", C),
+    (r"(f(t))^2", r"f(t)^2", C),
+    (r"\frac{1}{2}k x(t)^2", r"\frac{k}{2}(x(t))^2", C),
+    (r"y = (x(t))^2", r"y = x(t)^2", C),
+    (r"E = \frac{1}{2}m v(t)^2", r"E = \frac{m}{2}(v(t))^2", C),
+    (r"e^{i\pi}", r"-1", C),
+    (r"(1+i)(1-i)", r"2", C),
+    (r"|3+4i|", r"5", C),
+    (r"i^{i}", r"e^{-\pi/2}", C),
+]
+
 KNOWN_BUGS = [
-    # wrong answers rewarded: parallel lines whose constants differ by little against the size of the sides
-    (r"x + y = 10^{12}", r"x + y = 10^{12} + 1", W, _RATIO),
-    (r"2y = 10^{10}x", r"2y = 10^{10}x + 3", W, _RATIO),
-    (r"3y = 2x + 5\times 10^{9}", r"3y = 2x + 5\times 10^{9} + 7", W, _RATIO),
-    (r"x + y = 10^{-12}", r"x + y = 0", W, _RATIO),
-    (r"2y = x + 10^{-10}", r"2y = x", W, _RATIO),
-    # a wrong answer rewarded: second derivative for first
-    (r"\frac{d^2x}{dt^2} = -kx", r"\frac{dx}{dt} = -kx", W, _STRIP),
-    (r"\ddot{x} = -kx", r"\dot{x} = -kx", W, _STRIP),
-    (r"\frac{d^2 y}{dx^2} = y", r"\frac{dy}{dx} = y", W, _STRIP),
-    # honest answers called wrong (math-verify calls the first five equal)
-    (r"u(t)^2", r"u(t)u(t)", C, _CALL_AS_PRODUCT),
-    (r"(f(t))^2", r"f(t)^2", C, _CALL_AS_PRODUCT),
-    (r"\frac{1}{2}k x(t)^2", r"\frac{k}{2}(x(t))^2", C, _CALL_AS_PRODUCT),
-    (r"y = (x(t))^2", r"y = x(t)^2", C, _CALL_AS_PRODUCT),
-    (r"E = \frac{1}{2}m v(t)^2", r"E = \frac{m}{2}(v(t))^2", C, _CALL_AS_PRODUCT),
     (r"\frac{dx}{dt} = -k x(t)", r"\frac{dx}{dt} = -kx", C, _CALL_IS_NOT_ITS_NAME),
     (r"y'(x) = 2y(x)", r"\frac{dy}{dx} = 2y", C, _CALL_IS_NOT_ITS_NAME),
     (r"x'(t) = -k x(t)", r"\frac{d}{dt}x(t) = -k x(t)", C, "_equations_differ: x'(t) is read as x(t)**prime"),
     (r"e^{i\theta}", r"\cos\theta + i\sin\theta", C, _I_IS_A_NAME),
     (r"e^{2it}", r"\cos 2t + i\sin 2t", C, _I_IS_A_NAME),
     (r"z = e^{i\theta}", r"z = \cos\theta + i\sin\theta", C, _I_IS_A_NAME + " (after _strip_lhs, _differ_at_a_point)"),
-    (r"e^{i\pi}", r"-1", C, "_differ_at_a_point: i is a real symbol when the reference has no i"),
-    (r"(1+i)(1-i)", r"2", C, "_differ_at_a_point: i is a real symbol when the reference has no i"),
-    (r"|3+4i|", r"5", C, "_differ_at_a_point: i is a real symbol when the reference has no i"),
-    (r"i^{i}", r"e^{-\pi/2}", C, "_differ_at_a_point: i is a real symbol when the reference has no i"),
     (r"\cosh(ix)", r"\cos x", C, "_differ_at_a_point: i is a real symbol when the reference has no i"),
     (r"30^\circ", r"\frac{\pi}{6}", C, "latex2sympy drops ^\\circ, then _differ_at_a_point compares 30 with pi/6"),
     (r"E = mc^2", r"m = \frac{E}{c^2}", C, "_strip_lhs compares mc^2 with E/c^2; math-verify solves both alike"),
@@ -177,7 +176,7 @@ def verifier() -> MathVerifier:
     return MathVerifier()
 
 
-@pytest.mark.parametrize(("answer", "reference", "expected"), VALUES + EQUATIONS + DIFFERENTIAL)
+@pytest.mark.parametrize(("answer", "reference", "expected"), VALUES + EQUATIONS + DIFFERENTIAL + FOUND_AND_FIXED)
 def test_fast_paths_agree_with_the_mathematics(verifier: MathVerifier, answer: str, reference: str, expected: str):
     _check(verifier, answer, reference, expected)
 
