@@ -301,8 +301,12 @@ def _derivative_order(s: str) -> int:
     if power:
         return int(power)
     if dots is not None:
-        return 2 if dots else 1
-    return len(quotes) if quotes else primes.count("\\prime") if primes else 1
+        return 2 if dots else 1  # \\ddot, \\dot
+    if quotes:
+        return len(quotes)
+    if primes:
+        return primes.count("\\prime")
+    return 1  # \\frac{dx}{dt}
 
 
 # ------------------------------------------------------------------------------------------------------------ judge
@@ -451,7 +455,7 @@ def _false_arithmetic(sides: list[str], last: str) -> bool:
         if side and not _ARITHMETIC.sub("", side) and re.search(r"\d", side):
             a, b = _float_value(side), _float_value(last)
             if a is not None and b is not None:  # plain arithmetic: the reader's value, no sympy ("1+2=3" on the host)
-                if abs(a - b) > 1e-9 * max(1.0, abs(a), abs(b)):
+                if not _close(a, b):
                     return True
             elif not _equivalent(side, last)[0]:
                 return True
@@ -819,23 +823,28 @@ def _float_value(s: str, point: int | None = None) -> complex | None:
 _CANCELLATION = 1e6
 
 
-def _well_scaled(s: str, point: int) -> complex | None:
-    """The value, where every magnitude met (numbers and intermediates) lies between 1e-6 and 1e6."""
+def _read(reader: Callable[..., _FloatReader], *args: Any) -> tuple[complex, _FloatReader] | None:
+    """The value read and the reader that read it (its magnitudes), or None where it cannot be read."""
     try:
-        r = _FloatReader(s, point)
-        v = r.value()
+        r = reader(*args)
+        return r.value(), r
     except (_NotNumeric, ZeroDivisionError, OverflowError, ValueError, RecursionError):
         return None
+
+
+def _well_scaled(s: str, point: int) -> complex | None:
+    """The value, where every magnitude met (numbers and intermediates) lies between 1e-6 and 1e6."""
+    if (read := _read(_FloatReader, s, point)) is None:
+        return None
+    v, r = read
     return v if 1e-6 <= r.smallest and r.largest <= 1e6 and abs(v) <= 1e6 else None
 
 
 def _precise(reader: Callable[..., _FloatReader], *args: Any) -> complex | None:
     """The value read, or None where it cannot be read or a cancellation has eaten its precision."""
-    try:
-        r = reader(*args)
-        v = r.value()
-    except (_NotNumeric, ZeroDivisionError, OverflowError, ValueError, RecursionError):
+    if (read := _read(reader, *args)) is None:
         return None
+    v, r = read
     return v if r.largest <= _CANCELLATION * max(1.0, abs(v)) else None
 
 
@@ -940,9 +949,8 @@ def _surely_different(p: str, g: str) -> bool:
 
 def _numerically_same(p: str, g: str) -> bool:
     """Equal at every generic point: used only where sympy cannot read an answer (``L_{\\odot}``, ``E_1``)."""
-    pairs = _values(
-        p, g, _well_scaled
-    )  # a proof: no magnitude that could hide a difference (x+10^{12} vs x+10^{12}+1)
+    # a proof: no magnitude that could hide a difference (x+10^{12} vs x+10^{12}+1)
+    pairs = _values(p, g, _well_scaled)
     return pairs is not None and all(_close(a, b) for a, b in pairs)
 
 
@@ -1182,7 +1190,8 @@ def _equations_agree(pred: Any, gold: Any) -> bool:
     calls = [s for s in names if s.name.startswith(_CALL)]
     if not calls:
         return False
-    unknowns = calls + [s for s in names if s in _inner_names(pred) | _inner_names(gold)]  # v and t of dv/dt
+    inner = _inner_names(pred) | _inner_names(gold)  # v and t of dv/dt
+    unknowns = calls + [s for s in names if s in inner]
     p_diff, g_diff = p_sides[0] - p_sides[1], g_sides[0] - g_sides[1]
     for n in (1, 2):
         point = _generic_point(p_sides + g_sides, opaque=True, n=n)
