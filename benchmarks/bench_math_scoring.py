@@ -132,6 +132,9 @@ def labre_rows() -> tuple[str, list[dict]]:
     return what, rows
 
 
+MIX_MIRRORS = ("JingyangYi+ShorterBetter", "QwenLM+Qwen2.5-Math", "labrem+neus2026-labre")
+
+
 def published_mix() -> tuple[str, list[dict]]:
     """6,900 published generations on all five benchmarks, the size and spread of issue 9's held-out set: the 2,671
     R1-distill / ShorterBetter rows (AIME 2024, AMC, MATH-500, Minerva, OlympiadBench; JingyangYi/ShorterBetter),
@@ -141,6 +144,9 @@ def published_mix() -> tuple[str, list[dict]]:
     import published_math
 
     mirrors = LABRE_MIRROR.parents[1]
+    missing = [m for m in MIX_MIRRORS if not (mirrors / m / "repo").is_dir()]
+    if missing:
+        raise SystemExit(f"--real published-mix: no local mirror of {', '.join(missing)} under {mirrors}")
     sb, qwen, labre = (list(published_math.SOURCES[name](mirrors)) for name in ("sb", "qwen", "labre"))
     rows = [
         {"completion": r.completion, "reference": r.reference}

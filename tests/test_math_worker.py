@@ -204,30 +204,32 @@ def test_a_cancellation_never_fakes_a_disproof() -> None:
     assert MathVerifier().judge(CANCELLATION, "x^2+1").status == "wrong"
 
 
-MIRRORS = Path("/work/.mirror")
+def _bench() -> Any:
+    """benchmarks/bench_math_scoring.py, which builds the published mix from local mirrors."""
+    import importlib.util
+
+    path = Path(__file__).parents[1] / "benchmarks" / "bench_math_scoring.py"
+    spec = importlib.util.spec_from_file_location("bench_math_scoring", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)  # type: ignore[union-attr]
+    return bench
+
+
+BENCH = _bench()
 
 
 @pytest.mark.skipif(
-    not all(
-        (MIRRORS / m / "repo").exists()
-        for m in ("labrem+neus2026-labre", "JingyangYi+ShorterBetter", "QwenLM+Qwen2.5-Math")
-    ),
+    not all((BENCH.LABRE_MIRROR.parents[1] / m / "repo").is_dir() for m in BENCH.MIX_MIRRORS),
     reason="no local mirrors of the published generations",
 )
 def test_few_published_answers_need_a_worker() -> None:
     """The speed of ``rlvr score`` on real rows is mostly how few distinct answers need sympy: on the 6,900 published
     generations of ``bench_math_scoring.py --real published-mix`` 192 of 2,599 did when this was written (261 before
     the host read Greek letters and calls), a count that does not depend on the machine's load."""
-    import importlib.util
-
     from rlvr.scoring import _key
 
-    path = Path(__file__).parents[1] / "benchmarks" / "bench_math_scoring.py"
-    spec = importlib.util.spec_from_file_location("bench_math_scoring", path)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)  # type: ignore[union-attr]
     verifier, pairs = MathVerifier(), {}
-    for row in bench.published_mix()[1]:
+    for row in BENCH.published_mix()[1]:
         if (extracted := verifier.extract(row["completion"][-16000:])) is not None:
             pairs[(extracted, _key(row["reference"]))] = (extracted, row["reference"])
     to_workers = sum(verifier.quick_judge(e, g) is None for e, g in pairs.values())
